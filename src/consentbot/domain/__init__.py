@@ -1,0 +1,1 @@
+"""Consent rules as pure functions: no I/O, no framework imports."""

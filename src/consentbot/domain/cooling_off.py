@@ -1,0 +1,89 @@
+"""Cooling-off arithmetic: when a yes may be confirmed, and when it lapses.
+
+A yes starts a cooling-off period (time to think). CONFIRM works only once it has
+ended, and only until ``confirm_within`` after that; then the yes expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from consentbot.domain.status import ConsentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CoolingOff:
+    """A study's timing rules."""
+
+    period: timedelta
+    confirm_within: timedelta
+
+    def opens_at(self, pending_since: datetime) -> datetime:
+        """The first moment CONFIRM works for a yes given at ``pending_since``."""
+        return pending_since + self.period
+
+    def expires_at(self, pending_since: datetime) -> datetime:
+        """The moment a yes given at ``pending_since`` lapses if not confirmed."""
+        return pending_since + self.period + self.confirm_within
+
+    def can_confirm(self, pending_since: datetime, now: datetime) -> bool:
+        """True while CONFIRM may turn this yes into permission."""
+        return self.opens_at(pending_since) <= now < self.expires_at(pending_since)
+
+    def has_expired(self, pending_since: datetime, now: datetime) -> bool:
+        """True once the window to confirm has closed."""
+        return now >= self.expires_at(pending_since)
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeConsent:
+    """The current consent of one purpose, as the rules need it."""
+
+    status: ConsentStatus
+    since: datetime | None = None
+    pending_since: datetime | None = None
+
+
+def confirmable(
+    consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
+) -> list[str]:
+    """Purposes whose pending yes may be confirmed now, in the given order."""
+    return [
+        purpose
+        for purpose, consent in consents.items()
+        if consent.status is ConsentStatus.PENDING
+        and consent.pending_since is not None
+        and rules.can_confirm(consent.pending_since, now)
+    ]
+
+
+def still_cooling(
+    consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
+) -> list[str]:
+    """Pending purposes whose cooling-off has not ended yet."""
+    return [
+        purpose
+        for purpose, consent in consents.items()
+        if consent.status is ConsentStatus.PENDING
+        and consent.pending_since is not None
+        and now < rules.opens_at(consent.pending_since)
+    ]
+
+
+def lapsed(consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime) -> list[str]:
+    """Pending purposes whose window to confirm has closed."""
+    return [
+        purpose
+        for purpose, consent in consents.items()
+        if consent.status is ConsentStatus.PENDING
+        and consent.pending_since is not None
+        and rules.has_expired(consent.pending_since, now)
+    ]
+
+
+def latest_opening(pending_since: Iterable[datetime], rules: CoolingOff) -> datetime | None:
+    """When every given yes may be confirmed: the reminder time for a round of answers."""
+    times = [rules.opens_at(moment) for moment in pending_since]
+    return max(times) if times else None

@@ -1,0 +1,49 @@
+"""The consent state machine: one explicit table of (status, action) -> status.
+
+A pair missing from the table leaves the status as it is. That is deliberate: a
+repeated answer, a CONFIRM with nothing pending or a WITHDRAW of a purpose never
+agreed to changes nothing and writes no ledger event.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from consentbot.domain.status import ConsentStatus as S
+
+
+class ConsentAction(StrEnum):
+    """What can happen to one purpose. Values are stored in the ledger as the reason."""
+
+    ANSWER_YES = "answer-yes"
+    ANSWER_NO = "answer-no"
+    CONFIRM = "confirm"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+
+
+A = ConsentAction
+
+TRANSITIONS: dict[tuple[S, ConsentAction], S] = {
+    # A yes never counts by itself: it starts (or restarts) cooling-off.
+    (S.NONE, A.ANSWER_YES): S.PENDING,
+    (S.DECLINED, A.ANSWER_YES): S.PENDING,
+    (S.WITHDRAWN, A.ANSWER_YES): S.PENDING,
+    (S.EXPIRED, A.ANSWER_YES): S.PENDING,
+    # Saying no takes effect at once; from a yes it is a withdrawal.
+    (S.NONE, A.ANSWER_NO): S.DECLINED,
+    (S.EXPIRED, A.ANSWER_NO): S.DECLINED,
+    (S.PENDING, A.ANSWER_NO): S.WITHDRAWN,
+    (S.ACTIVE, A.ANSWER_NO): S.WITHDRAWN,
+    # The only way to permission. The caller must check the cooling-off has ended
+    # (see cooling_off.can_confirm); the table only knows statuses.
+    (S.PENDING, A.CONFIRM): S.ACTIVE,
+    (S.PENDING, A.WITHDRAW): S.WITHDRAWN,
+    (S.ACTIVE, A.WITHDRAW): S.WITHDRAWN,
+    (S.PENDING, A.EXPIRE): S.EXPIRED,
+}
+
+
+def next_status(current: S, action: ConsentAction) -> S:
+    """The status after ``action``; the same status when the action changes nothing."""
+    return TRANSITIONS.get((current, action), current)
