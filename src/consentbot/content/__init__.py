@@ -1,0 +1,1 @@
+"""Study content as research teams write it: loading and validation."""
