@@ -1,0 +1,371 @@
+"""The conversation engine: one inbound message in, one :class:`Turn` out.
+
+Pure: everything it needs arrives in :class:`Context`, and what should happen
+comes back as data. It applies the consent rules of :mod:`consentbot.domain` to a
+copy of the participant's consent, so the replies describe exactly the changes the
+consent service will write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from consentbot.content.model import Study, StudyText
+from consentbot.conversation.intents import Intent, parse
+from consentbot.conversation.lexicon import Lexicon
+from consentbot.conversation.messages import Say
+from consentbot.conversation.outcome import (
+    MESSAGE_TIMERS,
+    CancelTimers,
+    ConsentChange,
+    Effect,
+    Reply,
+    ScheduleTimer,
+    SetLanguage,
+    StartMessages,
+    StopMessages,
+    TimerKind,
+    Turn,
+)
+from consentbot.conversation.state import ConversationState, Layer
+from consentbot.conversation.vocabulary import Command
+from consentbot.domain import cooling_off
+from consentbot.domain.cooling_off import PurposeConsent
+from consentbot.domain.status import ConsentStatus
+from consentbot.domain.transitions import ConsentAction, next_status
+from consentbot.domain.withdrawal import WithdrawalLevel
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine knows about one participant at one moment."""
+
+    study: Study
+    language: str
+    lexicon: Lexicon
+    consent: Mapping[str, PurposeConsent]
+    now: datetime
+    stopped: bool
+
+
+class _Builder:
+    """Accumulates one turn: a working copy of consent, replies, changes and effects."""
+
+    def __init__(self, ctx: Context, state: ConversationState, language: str | None = None) -> None:
+        self.ctx = ctx
+        self.study = ctx.study
+        self.language = language or ctx.language
+        self.state = state
+        self.consent: dict[str, PurposeConsent] = {
+            purpose: ctx.consent.get(purpose, PurposeConsent(ConsentStatus.NONE))
+            for purpose in ctx.study.purpose_ids
+        }
+        self.replies: list[Reply] = []
+        self.changes: list[ConsentChange] = []
+        self.effects: list[Effect] = []
+        self._set_language(self.language)
+
+    def _set_language(self, language: str) -> None:
+        self.language = language
+        self.text: StudyText = self.study.text(language)
+        self.say = Say(
+            self.ctx.lexicon.translator(language),
+            self.ctx.lexicon.vocabulary(language),
+            self.study.timezone,
+        )
+
+    def switch_language(self, language: str) -> None:
+        self._set_language(language)
+        self.effects.append(SetLanguage(language))
+
+    def reply(self, text: str, *, always: bool = False) -> None:
+        self.replies.append(Reply(text, always))
+
+    def apply(
+        self, purpose: str, action: ConsentAction, level: WithdrawalLevel | None = None
+    ) -> ConsentChange | None:
+        current = self.consent[purpose]
+        target = next_status(current.status, action)
+        if target is current.status:
+            return None
+        pending_since = self.ctx.now if target is ConsentStatus.PENDING else None
+        self.consent[purpose] = PurposeConsent(target, self.ctx.now, pending_since)
+        change = ConsentChange(purpose, action, current.status, target, level)
+        self.changes.append(change)
+        return change
+
+    def pending(self) -> dict[str, PurposeConsent]:
+        return {p: c for p, c in self.consent.items() if c.status is ConsentStatus.PENDING}
+
+    def turn(self) -> Turn:
+        return Turn(self.state, tuple(self.replies), tuple(self.changes), tuple(self.effects))
+
+
+def respond(ctx: Context, state: ConversationState, text: str) -> Turn:
+    """Answer one inbound message."""
+    lexicon = ctx.lexicon
+    intent = parse(
+        text,
+        lexicon.vocabulary(ctx.language),
+        lexicon.study_keywords,
+        lexicon.language_names(ctx.study),
+    )
+    b = _Builder(ctx, state)
+    _dispatch(b, intent)
+    return b.turn()
+
+
+def _dispatch(b: _Builder, intent: Intent) -> None:
+    if intent.command is not None:
+        _COMMANDS[intent.command](b)
+    elif intent.number is not None:
+        _open_topic(b, intent.number)
+    elif intent.study_keyword is not None:
+        _start_study(b)
+    elif intent.language is not None:
+        _choose_language(b, intent.language)
+    else:
+        b.reply(b.say.not_understood(asking=b.state.asking is not None))
+
+
+def invite(ctx: Context, state: ConversationState) -> Turn:
+    """The first message of a study: its title and summary (layer 1)."""
+    b = _Builder(ctx, state)
+    b.state = replace(b.state.stop_asking(), layer=Layer.INVITATION, topic=None)
+    b.reply(b.say.invitation(b.text))
+    return b.turn()
+
+
+def _start_study(b: _Builder) -> None:
+    if b.state.layer is Layer.NONE and all(
+        c.status is ConsentStatus.NONE for c in b.consent.values()
+    ):
+        b.state = b.state.at(Layer.INVITATION)
+        b.reply(b.say.invitation(b.text))
+        return
+    b.reply(b.say.welcome_back(b.text))
+    if b.state.asking is not None:
+        _ask_current(b)
+        return
+    b.state = b.state.at(Layer.INVITATION)
+    b.reply(b.say.invitation(b.text))
+
+
+def _more(b: _Builder) -> None:
+    if b.state.asking is not None:
+        b.reply(b.say.explanation(b.text.purposes[b.state.asking]))
+        return
+    topics = b.text.topics
+    index = _topic_index(b)
+    if b.state.layer in (Layer.NONE, Layer.INVITATION):
+        b.state = b.state.at(Layer.TOPICS)
+        b.reply(b.say.topic_list(b.text))
+    elif b.state.layer is Layer.TOPICS or index is None:
+        _open_topic(b, 1)
+    elif b.state.layer is Layer.TOPIC:
+        b.state = b.state.at(Layer.DETAIL, topics[index].id)
+        b.reply(b.say.topic_detail(topics[index], last=index == len(topics) - 1))
+    elif index + 1 < len(topics):
+        _open_topic(b, index + 2)
+    else:
+        b.state = b.state.at(Layer.TOPICS)
+        b.reply(b.say.topic_list(b.text))
+
+
+def _topic_index(b: _Builder) -> int | None:
+    ids = [topic.id for topic in b.text.topics]
+    return ids.index(b.state.topic) if b.state.topic in ids else None
+
+
+def _open_topic(b: _Builder, number: int) -> None:
+    topics = b.text.topics
+    if not 1 <= number <= len(topics):
+        b.reply(b.say.bad_topic_number(len(topics)))
+        return
+    topic = topics[number - 1]
+    b.state = b.state.at(Layer.TOPIC, topic.id)
+    b.reply(b.say.topic_summary(topic))
+    if b.state.asking is not None:
+        _ask_current(b)
+
+
+def _ask_current(b: _Builder) -> None:
+    purpose = b.state.asking
+    assert purpose is not None
+    order = b.study.purpose_ids
+    b.reply(
+        b.say.question(
+            order.index(purpose) + 1,
+            len(order),
+            b.text.purposes[purpose],
+            required=b.study.is_required(purpose),
+        )
+    )
+
+
+def _start_choices(b: _Builder, *, changing: bool) -> None:
+    order = b.study.purpose_ids
+    b.state = b.state.ask(order, changing=changing)
+    b.reply(b.say.change_intro() if changing else b.say.choices_intro(len(order)))
+    _ask_current(b)
+
+
+def _yes(b: _Builder) -> None:
+    if b.state.asking is None:
+        _start_choices(b, changing=False)
+        return
+    b.apply(b.state.asking, ConsentAction.ANSWER_YES)
+    _next_question(b)
+
+
+def _no(b: _Builder) -> None:
+    purpose = b.state.asking
+    if purpose is None:
+        if all(c.status is ConsentStatus.NONE for c in b.consent.values()):
+            # "No" to the invitation itself: they do not want to take part.
+            _decline_study(b)
+        else:
+            b.reply(b.say.no_question())
+        return
+    if b.study.is_required(purpose):
+        _decline_study(b)
+        return
+    b.apply(purpose, ConsentAction.ANSWER_NO)
+    _next_question(b)
+
+
+def _decline_study(b: _Builder) -> None:
+    """No to a required purpose: no to the study. Nothing else may stay agreed."""
+    for purpose in b.study.purpose_ids:
+        if b.study.is_required(purpose):
+            b.apply(purpose, ConsentAction.ANSWER_NO)
+        else:
+            b.apply(purpose, ConsentAction.WITHDRAW, WithdrawalLevel.NO_FURTHER_USE)
+    b.state = b.state.stop_asking()
+    b.effects.append(CancelTimers(frozenset(TimerKind)))
+    b.reply(b.say.declined_study(b.text, b.study.keyword))
+
+
+def _next_question(b: _Builder) -> None:
+    b.state = b.state.next_question()
+    if b.state.asking is not None:
+        _ask_current(b)
+        return
+    _finish_answers(b)
+
+
+def _finish_answers(b: _Builder) -> None:
+    pending = b.pending()
+    if not pending:
+        b.effects.append(CancelTimers(frozenset(TimerKind)))
+        b.reply(b.say.answers_saved())
+        return
+    rules = b.study.cooling_off
+    since = [c.pending_since for c in pending.values() if c.pending_since is not None]
+    opens = cooling_off.latest_opening(since, rules)
+    assert opens is not None
+    expires = min(rules.expires_at(moment) for moment in since)
+    b.effects.append(ScheduleTimer(TimerKind.CONFIRM_REMINDER, opens))
+    b.effects.append(ScheduleTimer(TimerKind.EXPIRY, expires))
+    b.reply(b.say.answers_wait(opens, rules.expires_at(max(since))))
+
+
+def _confirm(b: _Builder) -> None:
+    rules = b.study.cooling_off
+    now = b.ctx.now
+    ready = cooling_off.confirmable(b.consent, rules, now)
+    waiting = cooling_off.still_cooling(b.consent, rules, now)
+    first_open = min(
+        (rules.opens_at(b.consent[p].pending_since or now) for p in waiting), default=None
+    )
+    if not ready:
+        if first_open is not None:
+            b.reply(b.say.confirm_too_early(first_open))
+        else:
+            b.reply(b.say.nothing_to_confirm())
+        return
+    for purpose in ready:
+        b.apply(purpose, ConsentAction.CONFIRM)
+    if not waiting:
+        b.effects.append(CancelTimers(frozenset({TimerKind.CONFIRM_REMINDER})))
+    titles = [b.text.purposes[p].title for p in ready]
+    b.reply(b.say.confirmed(titles, first_open))
+
+
+def _choices(b: _Builder) -> None:
+    rules = b.study.cooling_off
+    lines = []
+    for purpose in b.study.purpose_ids:
+        consent = b.consent[purpose]
+        opens = rules.opens_at(consent.pending_since) if consent.pending_since else None
+        lines.append(b.say.status_line(b.text.purposes[purpose].title, consent.status, opens))
+    b.reply(b.say.choices(lines, stopped=b.ctx.stopped))
+
+
+def _change(b: _Builder) -> None:
+    _start_choices(b, changing=True)
+
+
+def _withdraw(b: _Builder) -> None:
+    changed = [
+        b.apply(purpose, ConsentAction.WITHDRAW, WithdrawalLevel.NO_FURTHER_USE)
+        for purpose in b.study.purpose_ids
+    ]
+    b.state = b.state.stop_asking()
+    b.effects.append(CancelTimers(frozenset(TimerKind)))
+    if any(changed):
+        b.reply(b.say.withdrawn(b.text, b.study.contact, b.study.keyword))
+    else:
+        b.reply(b.say.nothing_to_withdraw(b.study.keyword))
+
+
+def _later(b: _Builder) -> None:
+    when = b.ctx.now + b.study.remind_later
+    b.effects.append(ScheduleTimer(TimerKind.LATER, when))
+    b.reply(b.say.later(when))
+
+
+def _help(b: _Builder) -> None:
+    b.reply(b.say.help(b.text, b.study.contact))
+
+
+def _stop(b: _Builder) -> None:
+    b.effects.append(StopMessages())
+    b.effects.append(CancelTimers(MESSAGE_TIMERS))
+    b.reply(b.say.stopped(), always=True)
+
+
+def _start(b: _Builder) -> None:
+    b.effects.append(StartMessages())
+    b.reply(b.say.started(), always=True)
+
+
+def _language(b: _Builder) -> None:
+    translator = b.ctx.lexicon.translator(b.language)
+    names = [(code, translator.language_name(code)) for code in b.study.languages]
+    b.reply(b.say.language_list(names))
+
+
+def _choose_language(b: _Builder, language: str) -> None:
+    b.switch_language(language)
+    b.reply(b.say.language_set(b.ctx.lexicon.translator(language).language_name(language)))
+    if b.state.asking is not None:
+        _ask_current(b)
+
+
+_COMMANDS = {
+    Command.MORE: _more,
+    Command.YES: _yes,
+    Command.NO: _no,
+    Command.CONFIRM: _confirm,
+    Command.CHOICES: _choices,
+    Command.CHANGE: _change,
+    Command.WITHDRAW: _withdraw,
+    Command.LATER: _later,
+    Command.HELP: _help,
+    Command.STOP: _stop,
+    Command.START: _start,
+    Command.LANGUAGE: _language,
+}

@@ -1,0 +1,51 @@
+"""Per-language vocabularies and language names, built once at start and shared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+from babel import Locale
+
+from consentbot.content.model import Study, StudyCatalogue
+from consentbot.conversation.normalise import normalise
+from consentbot.conversation.vocabulary import Vocabulary
+from consentbot.i18n.catalogs import Catalogs
+from consentbot.i18n.translator import Translator
+
+
+class Lexicon:
+    """Everything the engine needs to read words, for every study and language."""
+
+    def __init__(self, catalogs: Catalogs, studies: StudyCatalogue) -> None:
+        self.catalogs = catalogs
+        self.studies = studies
+        self.study_keywords: Mapping[str, str] = {
+            normalise(study.keyword): study.keyword for study in studies.studies.values()
+        }
+        self._vocabulary = cache(lambda language: Vocabulary.build(catalogs.get(language)))
+        self._names = cache(self._language_names)
+
+    def translator(self, language: str) -> Translator:
+        """The catalog of ``language`` (English when there is none)."""
+        return self.catalogs.get(language)
+
+    def vocabulary(self, language: str) -> Vocabulary:
+        """Keywords in ``language`` plus English."""
+        result: Vocabulary = self._vocabulary(language)
+        return result
+
+    def language_names(self, study: Study) -> Mapping[str, str]:
+        """Normalised own name, English name and code of each of ``study``'s languages."""
+        result: Mapping[str, str] = self._names(study.id)
+        return result
+
+    def _language_names(self, study_id: str) -> Mapping[str, str]:
+        study = self.studies.studies[study_id]
+        names: dict[str, str] = {}
+        for code in study.languages:
+            locale = Locale.parse(code)
+            for name in (code, locale.get_display_name(code), locale.english_name):
+                if name:
+                    names[normalise(name)] = code
+        return names

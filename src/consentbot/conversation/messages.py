@@ -1,0 +1,290 @@
+"""Every sentence the bot says that is not study content, through the gettext catalogs.
+
+Keywords are passed in as placeholders so a translation always names the word
+that works in that language. Plain words, short sentences: "time to think" rather
+than "cooling-off", "leave the study" alongside "withdraw".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from consentbot.content.model import Contact, PurposeText, StudyText, Topic
+from consentbot.conversation.vocabulary import Command, Vocabulary
+from consentbot.i18n.translator import Translator
+
+
+class Say:
+    """Renders replies in one language for one study."""
+
+    def __init__(self, t: Translator, vocabulary: Vocabulary, zone: ZoneInfo) -> None:
+        self.t = t
+        self.v = vocabulary
+        self.zone = zone
+
+    def _kw(self) -> dict[str, str]:
+        return {command.value: self.v.word(command) for command in Command}
+
+    def _when(self, moment: datetime) -> str:
+        return self.t.date_and_time(moment, self.zone)
+
+    def invitation(self, text: StudyText) -> str:
+        _ = self.t.gettext
+        return "\n\n".join(
+            (
+                f"{text.title}\n{text.summary}",
+                _(
+                    "Reply {more} to read more, or {yes} to make your choices. "
+                    "Nothing counts until you confirm, after time to think. "
+                    "Reply {stop} for no more messages."
+                ).format(**self._kw()),
+            )
+        )
+
+    def welcome_back(self, text: StudyText) -> str:
+        return self.t.gettext("Welcome back to {title}.").format(title=text.title)
+
+    def topic_list(self, text: StudyText) -> str:
+        lines = [f"{index}. {topic.title}" for index, topic in enumerate(text.topics, start=1)]
+        count = len(text.topics)
+        footer = self.t.ngettext(
+            "Reply {number} to read about it.",
+            "Reply with a number from 1 to {number} to read about one.",
+            count,
+        ).format(number=count)
+        return "\n".join([*lines, footer])
+
+    def topic_summary(self, topic: Topic) -> str:
+        footer = self.t.gettext(
+            "Reply {more} for more detail, another number for another topic, "
+            "or {yes} to make your choices."
+        ).format(**self._kw())
+        return f"{topic.title}\n{topic.summary}\n\n{footer}"
+
+    def topic_detail(self, topic: Topic, *, last: bool) -> str:
+        if last:
+            footer = self.t.gettext(
+                "That was the last topic. Reply {yes} to make your choices, "
+                "or a number to read a topic again."
+            ).format(**self._kw())
+        else:
+            footer = self.t.gettext(
+                "Reply {more} for the next topic, or {yes} to make your choices."
+            ).format(**self._kw())
+        return f"{topic.detail}\n\n{footer}"
+
+    def bad_topic_number(self, count: int) -> str:
+        return self.t.ngettext(
+            "There is only {count} topic. Reply 1 to read it.",
+            "Please reply with a number from 1 to {count}.",
+            count,
+        ).format(count=count)
+
+    def choices_intro(self, count: int) -> str:
+        return self.t.ngettext(
+            "There is {count} question about how your data may be used. Each one is your choice.",
+            "There are {count} questions about how your data may be used. "
+            "Each one is your own choice.",
+            count,
+        ).format(count=count)
+
+    def change_intro(self) -> str:
+        return self.t.gettext(
+            "Let us go through your choices again. A no takes effect at once. "
+            "A new yes needs time to think again before it counts."
+        )
+
+    def question(self, number: int, total: int, purpose: PurposeText, *, required: bool) -> str:
+        _ = self.t.gettext
+        head = _("Question {number} of {total}: {title}").format(
+            number=number, total=total, title=purpose.title
+        )
+        lines = [head, purpose.question]
+        if required:
+            lines.append(_("You need to say yes to this one to take part."))
+        lines.append(_("Reply {yes} or {no}. Reply {more} to hear more.").format(**self._kw()))
+        return "\n".join(lines)
+
+    def explanation(self, purpose: PurposeText) -> str:
+        footer = self.t.gettext("Reply {yes} or {no}.").format(**self._kw())
+        return f"{purpose.explanation}\n\n{footer}"
+
+    def answers_wait(self, opens_at: datetime, expires_at: datetime) -> str:
+        return self.t.gettext(
+            "Thank you. Your answers are saved, but they do not count yet: "
+            "take time to think. From {opens} you can reply {confirm} to make them count. "
+            "We will remind you. If you do not confirm by {expires}, they will not count."
+        ).format(opens=self._when(opens_at), expires=self._when(expires_at), **self._kw())
+
+    def answers_saved(self) -> str:
+        return self.t.gettext(
+            "Thank you. Your choices are saved. Reply {choices} to check them "
+            "or {change} to change them at any time."
+        ).format(**self._kw())
+
+    def declined_study(self, text: StudyText, keyword: str) -> str:
+        return self.t.gettext(
+            "Thank you. You have said no to taking part in {title}. "
+            "This does not affect your care. We will not ask again. "
+            "If you change your mind, reply {keyword}."
+        ).format(title=text.title, keyword=keyword)
+
+    def no_question(self) -> str:
+        return self.t.gettext(
+            "There is no question waiting for an answer. Reply {choices} to see your choices, "
+            "or {withdraw} to leave the study."
+        ).format(**self._kw())
+
+    def confirm_too_early(self, opens_at: datetime) -> str:
+        return self.t.gettext(
+            "Not yet: you still have time to think. You can confirm from {opens}. "
+            "Nothing has changed."
+        ).format(opens=self._when(opens_at))
+
+    def nothing_to_confirm(self) -> str:
+        return self.t.gettext(
+            "There is nothing waiting to be confirmed. Reply {choices} to see your choices."
+        ).format(**self._kw())
+
+    def confirmed(self, titles: Sequence[str], still_waiting_from: datetime | None) -> str:
+        _ = self.t.gettext
+        head = self.t.ngettext(
+            "Thank you. This choice now counts:",
+            "Thank you. These choices now count:",
+            len(titles),
+        )
+        lines = [head, *(f"- {title}" for title in titles)]
+        if still_waiting_from is not None:
+            lines.append(
+                _("Your other new answers can be confirmed from {opens}.").format(
+                    opens=self._when(still_waiting_from)
+                )
+            )
+        lines.append(
+            _(
+                "You can reply {choices} to check, {change} to change or {withdraw} "
+                "to leave the study at any time."
+            ).format(**self._kw())
+        )
+        return "\n".join(lines)
+
+    def status_line(self, title: str, status: str, pending_from: datetime | None) -> str:
+        _ = self.t.gettext
+        labels = {
+            "none": _("not answered yet"),
+            "active": _("yes"),
+            "declined": _("no"),
+            "withdrawn": _("no (you withdrew)"),
+            "expired": _("not confirmed in time, so it does not count"),
+        }
+        if status == "pending":
+            if pending_from is not None:
+                label = _("yes, but it does not count until you confirm (from {opens})").format(
+                    opens=self._when(pending_from)
+                )
+            else:
+                label = _("yes, but it does not count until you confirm")
+        else:
+            label = labels[status]
+        return f"- {title}: {label}"
+
+    def choices(self, lines: Sequence[str], *, stopped: bool) -> str:
+        _ = self.t.gettext
+        parts = [
+            _("Your choices:"),
+            *lines,
+            _("Reply {change} to change them.").format(**self._kw()),
+        ]
+        if stopped:
+            parts.append(
+                _("You have asked for no messages. Reply {start} to get them again.").format(
+                    **self._kw()
+                )
+            )
+        return "\n".join(parts)
+
+    def withdrawn(self, text: StudyText, contact: Contact, keyword: str) -> str:
+        return self.t.gettext(
+            "You have left {title}. From now on, your data will not be used for anything new. "
+            "Your care is not affected. To ask for your data to be deleted where that is still "
+            "possible, call {phone} or email {email}. To join again, reply {keyword}."
+        ).format(title=text.title, phone=contact.phone, email=contact.email, keyword=keyword)
+
+    def nothing_to_withdraw(self, keyword: str) -> str:
+        return self.t.gettext(
+            "You have not said yes to anything in this study, so there is nothing to withdraw. "
+            "We will not use your data. To read about the study, reply {keyword}."
+        ).format(keyword=keyword)
+
+    def later(self, when: datetime) -> str:
+        return self.t.gettext(
+            "No problem. We will remind you on {when}. Reply {stop} if you want no more messages."
+        ).format(when=self._when(when), **self._kw())
+
+    def help(self, text: StudyText, contact: Contact) -> str:
+        return self.t.gettext(
+            "{title}. Questions? Call {phone} or email {email}.\n"
+            "You can reply: {more} (read more), {yes}, {no}, {choices} (see your choices), "
+            "{change}, {confirm}, {withdraw} (leave the study), {later} (remind me later), "
+            "{language}, {stop} (no more messages)."
+        ).format(title=text.title, phone=contact.phone, email=contact.email, **self._kw())
+
+    def stopped(self) -> str:
+        return self.t.gettext(
+            "You will get no more messages from us. Your choices about your data have not "
+            "changed. To leave the study as well, reply {withdraw} (we will not reply). "
+            "To get messages again, reply {start}."
+        ).format(**self._kw())
+
+    def started(self) -> str:
+        return self.t.gettext("You will get messages from us again. Reply {help} for help.").format(
+            **self._kw()
+        )
+
+    def language_list(self, names: Sequence[tuple[str, str]]) -> str:
+        lines = [f"{name} ({code.upper()})" for code, name in names]
+        footer = self.t.gettext("Reply with a language to change to it.")
+        return "\n".join([*lines, footer])
+
+    def language_set(self, name: str) -> str:
+        return self.t.gettext("From now on we will write to you in {language}.").format(
+            language=name
+        )
+
+    def not_understood(self, *, asking: bool) -> str:
+        _ = self.t.gettext
+        if asking:
+            return _(
+                "Sorry, I did not understand. Please reply {yes} or {no}. "
+                "Reply {more} to hear more."
+            ).format(**self._kw())
+        return _("Sorry, I did not understand. Reply {more}, {yes}, {help} or {stop}.").format(
+            **self._kw()
+        )
+
+    def unknown_number(self) -> str:
+        return self.t.gettext(
+            "Sorry, we do not know which study this is about. "
+            "To read about a study, send the word in your invitation."
+        )
+
+    def confirm_reminder(self, text: StudyText, expires_at: datetime) -> str:
+        return self.t.gettext(
+            "Hello from {title}. Your time to think is over. To make your answers count, "
+            "reply {confirm} by {expires}. Reply {choices} to check them first, or {change} "
+            "to change them."
+        ).format(title=text.title, expires=self._when(expires_at), **self._kw())
+
+    def expired(self, text: StudyText, keyword: str) -> str:
+        return self.t.gettext(
+            "Your answers for {title} were not confirmed in time, so they do not count. "
+            "Your data will not be used for them. To start again, reply {keyword}."
+        ).format(title=text.title, keyword=keyword)
+
+    def later_reminder(self, text: StudyText) -> str:
+        return self.t.gettext(
+            "Hello again from {title}. You asked us to remind you. "
+            "Reply {more} to read about the study, or {yes} to make your choices."
+        ).format(title=text.title, **self._kw())

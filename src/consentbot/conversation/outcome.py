@@ -1,0 +1,92 @@
+"""What a turn of the conversation decides: replies, consent changes and effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from consentbot.conversation.state import ConversationState
+from consentbot.domain.status import ConsentStatus
+from consentbot.domain.transitions import ConsentAction
+from consentbot.domain.withdrawal import WithdrawalLevel
+
+
+class TimerKind(StrEnum):
+    """Work the scheduler does later. Values are stored in the database."""
+
+    CONFIRM_REMINDER = "confirm-reminder"
+    """Cooling-off is over: ask the person to CONFIRM."""
+    EXPIRY = "expiry"
+    """The window to confirm closes: pending answers expire."""
+    LATER = "later"
+    """The person asked to be reminded later."""
+
+
+MESSAGE_TIMERS = frozenset({TimerKind.CONFIRM_REMINDER, TimerKind.LATER})
+"""Timers that only send a message: a STOP or a withdrawal cancels them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send back. ``always`` marks the STOP and START confirmations,
+    the only messages that go to a number that has sent STOP."""
+
+    text: str
+    always: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """One purpose's status changing: becomes one ledger event."""
+
+    purpose: str
+    action: ConsentAction
+    from_status: ConsentStatus
+    to_status: ConsentStatus
+    withdrawal_level: WithdrawalLevel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetLanguage:
+    """Use this language from now on, on every channel."""
+
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopMessages:
+    """The number sent STOP."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartMessages:
+    """The number sent START."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTimer:
+    """Do ``kind`` at ``due_at`` (replacing any pending timer of the same kind)."""
+
+    kind: TimerKind
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimers:
+    """Cancel pending timers of these kinds."""
+
+    kinds: frozenset[TimerKind]
+
+
+Effect = SetLanguage | StopMessages | StartMessages | ScheduleTimer | CancelTimers
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one inbound message (or timer) leads to."""
+
+    state: ConversationState
+    replies: tuple[Reply, ...] = ()
+    changes: tuple[ConsentChange, ...] = ()
+    effects: tuple[Effect, ...] = field(default=())

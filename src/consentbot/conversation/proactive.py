@@ -1,0 +1,63 @@
+"""Turns that start with us, not with an inbound message: timers, and unknown numbers."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from consentbot.conversation.engine import Context, _Builder
+from consentbot.conversation.intents import parse
+from consentbot.conversation.lexicon import Lexicon
+from consentbot.conversation.messages import Say
+from consentbot.conversation.outcome import (
+    Reply,
+    ScheduleTimer,
+    StartMessages,
+    StopMessages,
+    TimerKind,
+    Turn,
+)
+from consentbot.conversation.state import ConversationState
+from consentbot.conversation.vocabulary import Command
+from consentbot.domain import cooling_off
+from consentbot.domain.transitions import ConsentAction
+
+_UTC = ZoneInfo("UTC")
+
+
+def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
+    """What a due timer does: remind, expire pending answers, or follow up a LATER."""
+    b = _Builder(ctx, state)
+    rules = ctx.study.cooling_off
+    if kind is TimerKind.CONFIRM_REMINDER:
+        pending = b.pending()
+        since = [c.pending_since for c in pending.values() if c.pending_since is not None]
+        if since:
+            b.reply(b.say.confirm_reminder(b.text, min(rules.expires_at(s) for s in since)))
+    elif kind is TimerKind.EXPIRY:
+        lapsed = cooling_off.lapsed(b.consent, rules, ctx.now)
+        for purpose in lapsed:
+            b.apply(purpose, ConsentAction.EXPIRE)
+        if lapsed:
+            b.reply(b.say.expired(b.text, ctx.study.keyword))
+        remaining = [c.pending_since for c in b.pending().values() if c.pending_since is not None]
+        if remaining:
+            b.effects.append(
+                ScheduleTimer(TimerKind.EXPIRY, min(rules.expires_at(s) for s in remaining))
+            )
+    elif kind is TimerKind.LATER:
+        b.reply(b.say.later_reminder(b.text))
+    return b.turn()
+
+
+def respond_to_stranger(lexicon: Lexicon, language: str, text: str, *, stopped: bool) -> Turn:
+    """A number with no study yet: STOP and START still work; anything else gets a pointer."""
+    translator = lexicon.translator(language)
+    vocabulary = lexicon.vocabulary(language)
+    say = Say(translator, vocabulary, zone=_UTC)
+    intent = parse(text, vocabulary, {}, {})
+    state = ConversationState()
+    if intent.command is Command.STOP:
+        return Turn(state, (Reply(say.stopped(), always=True),), effects=(StopMessages(),))
+    if intent.command is Command.START:
+        return Turn(state, (Reply(say.started(), always=True),), effects=(StartMessages(),))
+    return Turn(state, (Reply(say.unknown_number()),))

@@ -1,0 +1,72 @@
+"""Where a participant is in the conversation, stored as JSON between messages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+
+
+class Layer(StrEnum):
+    """How deep into a study's information the person has gone."""
+
+    NONE = "none"
+    INVITATION = "invitation"
+    TOPICS = "topics"
+    TOPIC = "topic"
+    DETAIL = "detail"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """One participant's place in one study's conversation."""
+
+    layer: Layer = Layer.NONE
+    topic: str | None = None
+    asking: str | None = None
+    """The purpose whose yes/no question was just asked."""
+    queue: tuple[str, ...] = ()
+    """Purposes still to ask about after ``asking``."""
+    changing: bool = False
+    """True when the questions were started by CHANGE rather than a first YES."""
+
+    def ask(self, purposes: tuple[str, ...], *, changing: bool) -> ConversationState:
+        """Start asking about ``purposes`` in order."""
+        return replace(self, asking=purposes[0], queue=purposes[1:], changing=changing)
+
+    def next_question(self) -> ConversationState:
+        """Move on to the next purpose, or finish asking."""
+        if self.queue:
+            return replace(self, asking=self.queue[0], queue=self.queue[1:])
+        return replace(self, asking=None, queue=(), changing=False)
+
+    def stop_asking(self) -> ConversationState:
+        """Abandon the remaining questions."""
+        return replace(self, asking=None, queue=(), changing=False)
+
+    def at(self, layer: Layer, topic: str | None = None) -> ConversationState:
+        """Move to a layer of the study's information."""
+        return replace(self, layer=layer, topic=topic)
+
+    def to_json(self) -> str:
+        """Serialise for storage."""
+        data = asdict(self)
+        data["queue"] = list(self.queue)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> ConversationState:
+        """Read a stored state; an empty or unreadable one starts afresh."""
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+            return cls(
+                layer=Layer(data.get("layer", Layer.NONE)),
+                topic=data.get("topic"),
+                asking=data.get("asking"),
+                queue=tuple(data.get("queue", ())),
+                changing=bool(data.get("changing", False)),
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls()

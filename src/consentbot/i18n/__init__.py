@@ -1,0 +1,1 @@
+"""Babel catalogs and locale-aware formatting for everything the bot says."""

@@ -1,0 +1,65 @@
+"""One language's gettext catalog plus Babel formatting in a time zone."""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, format_time, format_timedelta
+
+# CLDR puts narrow and ordinary no-break spaces in some formats ("6:31\u202fPM");
+# outside GSM-7 they would triple the cost of an SMS, and they read the same as a space.
+_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Translate and format for one language. Immutable; share freely between requests."""
+
+    language: str
+    catalog: gettext.NullTranslations
+    region: str = "GB"
+    """Formats dates and times as people in this region expect, where CLDR has that
+    combination (en_GB: "14:00", not "2:00 PM"); otherwise the language's own formats."""
+
+    @property
+    def locale(self) -> Locale:
+        """Babel's locale for formatting in this language."""
+        try:
+            return Locale.parse(f"{self.language}_{self.region}")
+        except (UnknownLocaleError, ValueError):
+            return Locale.parse(self.language)
+
+    def gettext(self, message: str) -> str:
+        """Translate ``message``."""
+        return self.catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """Translate with the language's plural rules."""
+        return self.catalog.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """Translate ``message`` in ``context`` (keywords use the context "keyword")."""
+        return self.catalog.pgettext(context, message)
+
+    def date_and_time(self, moment: datetime, zone: ZoneInfo) -> str:
+        """ "Tuesday 3 December at 14:00" in this language, in the study's time zone."""
+        local = moment.astimezone(zone)
+        # Translators: a CLDR date pattern for weekday, day and month, e.g. "EEEE d MMMM".
+        pattern = self.pgettext("date pattern", "EEEE d MMMM")
+        day = format_datetime(local, pattern, locale=self.locale)
+        clock = format_time(local, "short", locale=self.locale)
+        return self.gettext("{day} at {time}").format(day=day, time=clock).translate(_SPACES)
+
+    def duration(self, delta: timedelta) -> str:
+        """ "1 day", "12 hours", in this language."""
+        return format_timedelta(delta, threshold=1.0, format="long", locale=self.locale).translate(
+            _SPACES
+        )
+
+    def language_name(self, code: str) -> str:
+        """A language's own name ("Cymraeg", "polski", "اردو")."""
+        return Locale.parse(code).get_display_name(code) or code
