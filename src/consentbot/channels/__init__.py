@@ -1,0 +1,1 @@
+"""SMS gateways and other surfaces: thin adapters between a protocol and the consent service."""
