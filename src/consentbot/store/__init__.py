@@ -1,0 +1,1 @@
+"""Tables, repositories and migrations. Services receive repositories; handlers never write SQL."""

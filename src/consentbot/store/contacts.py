@@ -1,0 +1,69 @@
+"""Contacts: phone numbers, found by keyed hash, locked per number while a message is handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.store.crypto import PhoneVault
+from consentbot.store.tables import Contact
+
+
+class ContactRepository:
+    """Find, create and update contacts inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, vault: PhoneVault) -> None:
+        self.session = session
+        self.vault = vault
+
+    async def find(self, e164: str, *, lock: bool = False) -> Contact | None:
+        """The contact for this number; ``lock`` holds its row until commit (PostgreSQL).
+
+        Locking the contact serialises everything done for one number, so two
+        messages from the same phone never interleave their consent changes.
+        """
+        statement = select(Contact).where(Contact.phone_hash == self.vault.lookup_hash(e164))
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.exec(statement)).first()
+
+    async def get(self, contact_id: int, *, lock: bool = False) -> Contact | None:
+        """The contact with this id; ``lock`` as in :meth:`find`."""
+        statement = select(Contact).where(Contact.id == contact_id)
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.exec(statement)).first()
+
+    async def find_or_create(self, e164: str, now: datetime) -> Contact:
+        """The locked contact for this number, created if it is new."""
+        contact = await self.find(e164, lock=True)
+        if contact is not None:
+            return contact
+        lookup = self.vault.lookup_hash(e164)
+        contact = Contact(
+            phone_hash=lookup, phone_encrypted=self.vault.encrypt(e164), created_at=now
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(contact)
+                await self.session.flush()
+        except IntegrityError:
+            # Another request created it between our look-up and insert.
+            found = await self.find(e164, lock=True)
+            if found is None:
+                raise
+            return found
+        return contact
+
+    def phone(self, contact: Contact) -> str:
+        """Decrypt the contact's number (only to hand it to a gateway)."""
+        return self.vault.decrypt(contact.phone_encrypted, contact.phone_hash)
+
+    async def set_stopped(self, contact: Contact, stopped: bool, now: datetime) -> None:
+        """Record STOP or START for the number."""
+        contact.stopped = stopped
+        contact.stopped_at = now if stopped else None
+        self.session.add(contact)

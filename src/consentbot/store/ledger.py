@@ -1,0 +1,195 @@
+"""The consent ledger: append events, keep the projection, verify the hash chains."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.domain.ledger_hash import GENESIS, event_hash
+from consentbot.store.tables import ConsentEvent, ConsentState, Participant
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """What the consent service knows about a change before it is chained."""
+
+    purpose_id: str
+    action: str
+    from_status: str
+    to_status: str
+    withdrawal_level: str | None
+    content_version: int
+    content_digest: str
+    language: str
+    channel: str
+    actor: str
+    occurred_at: datetime
+    pending_since: datetime | None
+
+
+def hashed_fields(event: ConsentEvent) -> dict[str, object]:
+    """The fields an event's hash covers: everything but its own id and hash."""
+    return {
+        "participant_id": event.participant_id,
+        "seq": event.seq,
+        "study_id": event.study_id,
+        "purpose_id": event.purpose_id,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "withdrawal_level": event.withdrawal_level,
+        "content_version": event.content_version,
+        "content_digest": event.content_digest,
+        "language": event.language,
+        "channel": event.channel,
+        "actor": event.actor,
+        "occurred_at": event.occurred_at,
+    }
+
+
+class LedgerRepository:
+    """Append-only writes to consent_event, with consent_state updated alongside."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, participant: Participant, new: NewEvent) -> ConsentEvent:
+        """Chain ``new`` after the participant's last event and update the projection.
+
+        The caller holds the participant's contact lock and commits both together.
+        """
+        assert participant.id is not None
+        event = ConsentEvent(
+            participant_id=participant.id,
+            seq=participant.ledger_seq + 1,
+            study_id=participant.study_id,
+            purpose_id=new.purpose_id,
+            action=new.action,
+            from_status=new.from_status,
+            to_status=new.to_status,
+            withdrawal_level=new.withdrawal_level,
+            content_version=new.content_version,
+            content_digest=new.content_digest,
+            language=new.language,
+            channel=new.channel,
+            actor=new.actor,
+            occurred_at=new.occurred_at,
+            prev_hash=participant.ledger_head,
+            hash="",
+        )
+        event.hash = event_hash(event.prev_hash, hashed_fields(event))
+        participant.ledger_seq = event.seq
+        participant.ledger_head = event.hash
+        self.session.add(event)
+        self.session.add(participant)
+        state = await self.session.get(ConsentState, (participant.id, new.purpose_id))
+        if state is None:
+            state = ConsentState(
+                participant_id=participant.id,
+                purpose_id=new.purpose_id,
+                status=new.to_status,
+                since=new.occurred_at,
+                pending_since=new.pending_since,
+                content_version=new.content_version,
+                language=new.language,
+            )
+        else:
+            state.status = new.to_status
+            state.since = new.occurred_at
+            state.pending_since = new.pending_since
+            state.content_version = new.content_version
+            state.language = new.language
+        self.session.add(state)
+        return event
+
+    async def history(self, participant_id: int) -> Sequence[ConsentEvent]:
+        """A participant's events, oldest first."""
+        statement = (
+            select(ConsentEvent)
+            .where(ConsentEvent.participant_id == participant_id)
+            .order_by(col(ConsentEvent.seq))
+        )
+        return (await self.session.exec(statement)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFault:
+    """The first thing found wrong in the ledger."""
+
+    event_id: int | None
+    participant_id: int
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event {self.event_id}" if self.event_id is not None else "ledger"
+        return f"{where} (participant {self.participant_id}, seq {self.seq}): {self.problem}"
+
+
+async def verify_ledger(session: AsyncSession) -> tuple[int, LedgerFault | None]:
+    """Check every chain; return (events checked, the first fault or None).
+
+    Detects an altered event (hash mismatch), a removed or reordered one (seq gap or
+    broken prev_hash), a removed last event (participant head mismatch) and a
+    projection that disagrees with the ledger.
+    """
+    checked = 0
+    participants = (await session.exec(select(Participant).order_by(col(Participant.id)))).all()
+    for participant in participants:
+        assert participant.id is not None
+        events = (
+            await session.exec(
+                select(ConsentEvent)
+                .where(ConsentEvent.participant_id == participant.id)
+                .order_by(col(ConsentEvent.seq))
+            )
+        ).all()
+        previous = GENESIS
+        latest: dict[str, str] = {}
+        for expected_seq, event in enumerate(events, start=1):
+            checked += 1
+            fault = _check_event(event, expected_seq, previous)
+            if fault is not None:
+                return checked, fault
+            previous = event.hash
+            latest[event.purpose_id] = event.to_status
+        if participant.ledger_seq != len(events) or participant.ledger_head != previous:
+            return checked, LedgerFault(
+                None,
+                participant.id,
+                participant.ledger_seq,
+                f"the participant's last event is seq {participant.ledger_seq} with hash "
+                f"{participant.ledger_head[:12]}…, but the ledger ends at seq {len(events)}: "
+                "an event was removed",
+            )
+        states = (
+            await session.exec(
+                select(ConsentState).where(ConsentState.participant_id == participant.id)
+            )
+        ).all()
+        projected = {state.purpose_id: state.status for state in states}
+        if projected != latest:
+            return checked, LedgerFault(
+                None,
+                participant.id,
+                participant.ledger_seq,
+                f"current consent {projected} does not match the ledger {latest}",
+            )
+    return checked, None
+
+
+def _check_event(event: ConsentEvent, expected_seq: int, previous: str) -> LedgerFault | None:
+    def fault(problem: str) -> LedgerFault:
+        return LedgerFault(event.id, event.participant_id, event.seq, problem)
+
+    if event.seq != expected_seq:
+        return fault(f"expected seq {expected_seq}: an earlier event was removed")
+    if event.prev_hash != previous:
+        return fault("prev_hash does not match the event before it")
+    if event.hash != event_hash(event.prev_hash, hashed_fields(event)):
+        return fault("hash does not match the event's contents: it was altered")
+    return None

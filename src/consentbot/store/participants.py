@@ -1,0 +1,81 @@
+"""Participants: one person in one study."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.store.tables import ConsentState, Participant
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generate_reference() -> str:
+    """A reference for someone who joined by keyword: unambiguous letters, easy to read out."""
+    return "K-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+class ParticipantRepository:
+    """Participants and their current consent, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, participant_id: int) -> Participant | None:
+        """The participant with this id."""
+        return await self.session.get(Participant, participant_id)
+
+    async def by_reference(self, study_id: str, reference: str) -> Participant | None:
+        """The participant a research system knows by ``reference``."""
+        statement = select(Participant).where(
+            Participant.study_id == study_id, Participant.reference == reference
+        )
+        return (await self.session.exec(statement)).first()
+
+    async def by_contact(self, study_id: str, contact_id: int) -> Participant | None:
+        """The participant for this number in this study."""
+        statement = select(Participant).where(
+            Participant.study_id == study_id, Participant.contact_id == contact_id
+        )
+        return (await self.session.exec(statement)).first()
+
+    async def create(
+        self,
+        *,
+        study_id: str,
+        reference: str,
+        contact_id: int,
+        language: str,
+        content_version: int,
+        now: datetime,
+    ) -> Participant:
+        """Add a participant with no consent yet."""
+        participant = Participant(
+            study_id=study_id,
+            reference=reference,
+            contact_id=contact_id,
+            language=language,
+            content_version=content_version,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(participant)
+        await self.session.flush()
+        return participant
+
+    async def save(self, participant: Participant, now: datetime) -> None:
+        """Write back changes to the conversation, language or ledger head."""
+        participant.updated_at = now
+        self.session.add(participant)
+
+    async def consent(self, participant_id: int) -> list[ConsentState]:
+        """Current consent rows (purposes never answered have none)."""
+        statement = (
+            select(ConsentState)
+            .where(ConsentState.participant_id == participant_id)
+            .order_by(col(ConsentState.purpose_id))
+        )
+        return list((await self.session.exec(statement)).all())

@@ -1,0 +1,160 @@
+"""The database tables. The ledger (consent_event) is append-only; consent_state is its projection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from consentbot.domain.ledger_hash import GENESIS
+from consentbot.store.types import UTCDateTime
+
+
+def _at(nullable: bool = False, index: bool = False) -> datetime:
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
+    default = None if nullable else ...
+    value: datetime = Field(default=default, sa_column=column)
+    return value
+
+
+class Contact(SQLModel, table=True):
+    """A phone number: stored encrypted, found by a keyed hash. STOP is per number."""
+
+    __tablename__ = "contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone_hash: str = Field(max_length=64, unique=True)
+    phone_encrypted: str
+    stopped: bool = False
+    stopped_at: datetime | None = _at(nullable=True)
+    current_participant_id: int | None = None
+    """The participant (study) the number last talked about; messages without a study keyword go there."""
+    created_at: datetime = _at()
+
+
+class Participant(SQLModel, table=True):
+    """One person in one study, with their conversation and the head of their ledger."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        UniqueConstraint("study_id", "reference"),
+        UniqueConstraint("study_id", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    reference: str = Field(max_length=100)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    language: str = Field(max_length=16)
+    conversation: str = "{}"
+    content_version: int
+    ledger_seq: int = 0
+    ledger_head: str = Field(default=GENESIS, max_length=64)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One consent change. Append-only; hash-chained per participant."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (UniqueConstraint("participant_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    seq: int
+    study_id: str = Field(max_length=100)
+    purpose_id: str = Field(max_length=100)
+    action: str = Field(max_length=32)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    withdrawal_level: str | None = Field(default=None, max_length=32)
+    content_version: int
+    content_digest: str = Field(max_length=64)
+    language: str = Field(max_length=16)
+    channel: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    occurred_at: datetime = _at()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class ConsentState(SQLModel, table=True):
+    """Current status per participant and purpose, kept in the transaction that writes the ledger."""
+
+    __tablename__ = "consent_state"
+
+    participant_id: int = Field(foreign_key="participant.id", primary_key=True)
+    purpose_id: str = Field(max_length=100, primary_key=True)
+    status: str = Field(max_length=16)
+    since: datetime = _at()
+    pending_since: datetime | None = _at(nullable=True)
+    content_version: int
+    language: str = Field(max_length=16)
+
+
+class Timer(SQLModel, table=True):
+    """Work due later: a reminder to confirm, an expiry, a "remind me later"."""
+
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    kind: str = Field(max_length=32)
+    due_at: datetime = _at()
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = _at()
+    done_at: datetime | None = _at(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "send_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    kind: str = Field(max_length=32)
+    body: str
+    ucs2: bool = False
+    segments: int = 1
+    always: bool = False
+    """Send even to a number that sent STOP (only the STOP and START confirmations)."""
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    send_after: datetime = _at()
+    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    delivery_status: str | None = Field(default=None, max_length=32)
+    error_code: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _at()
+    sent_at: datetime | None = _at(nullable=True)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Gateway message ids already handled: inbound handling is idempotent on them."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("gateway", "gateway_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gateway: str = Field(max_length=32)
+    gateway_message_id: str = Field(max_length=128)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    received_at: datetime = _at()
+
+
+class ApiToken(SQLModel, table=True):
+    """A research system's bearer token, stored as its SHA-256, scoped to one study."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = _at()
+    revoked_at: datetime | None = _at(nullable=True)

@@ -1,0 +1,84 @@
+"""Timers: reminders and expiries that live in the database and survive restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.store.tables import Timer
+
+
+class TimerRepository:
+    """Schedule, cancel and claim timers inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def schedule(
+        self, participant_id: int, kind: str, due_at: datetime, now: datetime
+    ) -> None:
+        """Set the participant's timer of ``kind`` to ``due_at``, replacing a pending one."""
+        await self.cancel(participant_id, [kind], now)
+        self.session.add(
+            Timer(participant_id=participant_id, kind=kind, due_at=due_at, created_at=now)
+        )
+
+    async def cancel(self, participant_id: int, kinds: Iterable[str], now: datetime) -> None:
+        """Cancel the participant's pending timers of these kinds."""
+        kinds = list(kinds)
+        if not kinds:
+            return
+        await self.session.exec(
+            update(Timer)
+            .where(
+                col(Timer.participant_id) == participant_id,
+                col(Timer.status) == "pending",
+                col(Timer.kind).in_(kinds),
+            )
+            .values(status="cancelled", done_at=now)
+        )
+
+    async def due_ids(self, now: datetime, limit: int) -> Sequence[int]:
+        """Ids of pending timers due by ``now``, oldest first (not locked: see claim)."""
+        statement = (
+            select(Timer.id)
+            .where(Timer.status == "pending", Timer.due_at <= now)
+            .order_by(col(Timer.due_at))
+            .limit(limit)
+        )
+        return [timer_id for timer_id in (await self.session.exec(statement)).all() if timer_id]
+
+    async def get(self, timer_id: int) -> Timer | None:
+        """The timer with this id."""
+        return await self.session.get(Timer, timer_id)
+
+    async def claim(self, timer_id: int) -> Timer | None:
+        """Lock a still-pending timer; None if another worker has it or it is done.
+
+        SKIP LOCKED lets several service instances share the work on PostgreSQL;
+        SQLite ignores it (its writers are serialised already).
+        """
+        statement = (
+            select(Timer)
+            .where(Timer.id == timer_id, Timer.status == "pending")
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.exec(statement)).first()
+
+    def finish(self, timer: Timer, status: str, now: datetime) -> None:
+        """Mark a claimed timer done or cancelled."""
+        timer.status = status
+        timer.done_at = now
+        self.session.add(timer)
+
+    async def pending(self, participant_id: int) -> Sequence[Timer]:
+        """The participant's pending timers (for tests and the staff console)."""
+        statement = (
+            select(Timer)
+            .where(Timer.participant_id == participant_id, Timer.status == "pending")
+            .order_by(col(Timer.due_at))
+        )
+        return (await self.session.exec(statement)).all()
