@@ -1,0 +1,1 @@
+"""The research-system API (JSON over HTTP, bearer tokens scoped to a study)."""

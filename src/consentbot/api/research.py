@@ -1,0 +1,184 @@
+"""``/api/v1``: invite participants, read what they permit today, read their ledger.
+
+Documented in docs/research-api.md. Errors are JSON ``{"error": ..., "field": ...}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from consentbot import keys
+from consentbot.services.errors import (
+    Conflict,
+    InvalidInput,
+    ServiceError,
+    UnknownParticipant,
+    UnknownStudy,
+)
+from consentbot.services.turns import Provenance
+from consentbot.store.tables import ConsentEvent
+
+
+def _error(
+    status: type[web.HTTPException], message: str, field: str | None = None
+) -> web.HTTPException:
+    body = {"error": message} | ({"field": field} if field else {})
+    headers = (
+        {"WWW-Authenticate": 'Bearer realm="consentbot"'}
+        if status is web.HTTPUnauthorized
+        else None
+    )
+    return status(text=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+async def _authorise(request: web.Request) -> str:
+    """The study id in the path, once the bearer token is shown to be for it."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _error(web.HTTPUnauthorized, "a bearer token is required")
+    token_study = await request.app[keys.TOKENS].study_of(token.strip())
+    if token_study is None:
+        raise _error(web.HTTPUnauthorized, "the bearer token is not valid")
+    study = request.match_info["study"]
+    if not hmac.compare_digest(token_study.encode(), study.encode()):
+        raise _error(web.HTTPForbidden, "this token is for another study")
+    return study
+
+
+def _raise_for(error: ServiceError) -> web.HTTPException:
+    if isinstance(error, UnknownStudy | UnknownParticipant):
+        return _error(web.HTTPNotFound, error.message, error.field)
+    if isinstance(error, Conflict):
+        return _error(web.HTTPConflict, error.message, error.field)
+    if isinstance(error, InvalidInput):
+        return _error(
+            web.HTTPUnprocessableEntity,
+            f"{error.field}: {error.message}" if error.field else error.message,
+            error.field,
+        )
+    return _error(web.HTTPBadRequest, error.message, error.field)
+
+
+def _invitation_body(raw: Any) -> tuple[str, str, str | None]:
+    if not isinstance(raw, dict):
+        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+    unknown = sorted(set(raw) - {"phone", "reference", "language"})
+    if unknown:
+        raise _error(web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0])
+    values: dict[str, str | None] = {}
+    for name, required in (("phone", True), ("reference", True), ("language", False)):
+        value = raw.get(name)
+        if value is None and not required:
+            values[name] = None
+        elif not isinstance(value, str) or not value.strip():
+            raise _error(
+                web.HTTPUnprocessableEntity,
+                f"{name}: is required and must be a non-empty string",
+                name,
+            )
+        else:
+            values[name] = value.strip()
+    return str(values["phone"]), str(values["reference"]), values["language"]
+
+
+async def create_invitation(request: web.Request) -> web.Response:
+    """``POST /api/v1/studies/{study}/invitations``."""
+    study = await _authorise(request)
+    try:
+        raw = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+    phone, reference, language = _invitation_body(raw)
+    try:
+        invitation = await request.app[keys.INVITATIONS].invite(
+            study,
+            phone=phone,
+            reference=reference,
+            language=language,
+            provenance=Provenance(channel="api", actor="research-system"),
+        )
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    body = {
+        "study": invitation.study,
+        "participant": invitation.reference,
+        "language": invitation.language,
+        "created": invitation.created,
+        "messages_stopped": invitation.messages_stopped,
+    }
+    return web.json_response(body, status=201 if invitation.created else 200)
+
+
+async def get_consent(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}/participants/{reference}/consent``."""
+    study = await _authorise(request)
+    try:
+        view = await request.app[keys.QUERIES].consent(study, request.match_info["reference"])
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    return web.json_response(
+        {
+            "study": view.study,
+            "participant": view.participant,
+            "purposes": {
+                purpose: {
+                    "status": item.status,
+                    "since": _iso(item.since),
+                    "content_version": item.content_version,
+                }
+                for purpose, item in view.purposes.items()
+            },
+        }
+    )
+
+
+def _event_json(event: ConsentEvent) -> dict[str, object]:
+    return {
+        "seq": event.seq,
+        "purpose": event.purpose_id,
+        "action": event.action,
+        "from": event.from_status,
+        "to": event.to_status,
+        "withdrawal_level": event.withdrawal_level,
+        "content_version": event.content_version,
+        "content_digest": event.content_digest,
+        "language": event.language,
+        "channel": event.channel,
+        "actor": event.actor,
+        "at": _iso(event.occurred_at),
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+async def get_history(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}/participants/{reference}/history``."""
+    study = await _authorise(request)
+    reference = request.match_info["reference"]
+    try:
+        events = await request.app[keys.QUERIES].history(study, reference)
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    return web.json_response(
+        {"study": study, "participant": reference, "events": [_event_json(e) for e in events]}
+    )
+
+
+def research_routes() -> list[web.RouteDef]:
+    """The API's routes."""
+    base = "/api/v1/studies/{study}"
+    return [
+        web.post(f"{base}/invitations", create_invitation),
+        web.get(f"{base}/participants/{{reference}}/consent", get_consent),
+        web.get(f"{base}/participants/{{reference}}/history", get_history),
+    ]

@@ -1,0 +1,138 @@
+"""The one application factory: ``create_app(settings)``.
+
+Resources (database, HTTP client, gateway, background loops) are opened and closed
+in ``cleanup_ctx``, so tests and ``consentbot serve`` build the same app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from consentbot import keys
+from consentbot.api.research import research_routes
+from consentbot.channels.console import ConsoleGateway, console_routes
+from consentbot.channels.gateway import InboundSms, SmsGateway
+from consentbot.channels.kannel import kannel_routes
+from consentbot.channels.twilio import twilio_routes
+from consentbot.runtime import load_content, open_runtime
+from consentbot.services.clock import Clock, system_clock
+from consentbot.services.scheduler import run_scheduler
+from consentbot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@web.middleware
+async def request_id_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Bind a request id to every log line of the request, and echo it back."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:
+            error.headers["X-Request-Id"] = request_id
+            raise
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    gateway: SmsGateway | None = None,
+    run_background: bool = True,
+) -> web.Application:
+    """Build the service.
+
+    ``gateway`` overrides the configured one (tests); ``run_background=False`` leaves
+    the scheduler and outbox loops to the caller (tests drive them step by step).
+    """
+    settings.check()
+    content = load_content(settings)
+    app = web.Application(middlewares=[request_id_middleware])
+    app[keys.SETTINGS] = settings
+    app[keys.STUDIES] = content.studies
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        async with open_runtime(settings, content, clock=clock, gateway=gateway) as runtime:
+            app[keys.DATABASE] = runtime.db
+            app[keys.HTTP_CLIENT] = runtime.client
+            app[keys.GATEWAY] = runtime.gateway
+            if isinstance(runtime.gateway, ConsoleGateway):
+                app[keys.CONSOLE] = runtime.gateway
+            app[keys.DISPATCHER] = runtime.dispatcher
+            app[keys.INBOUND] = runtime.inbound
+            app[keys.INVITATIONS] = runtime.invitations
+            app[keys.QUERIES] = runtime.queries
+            app[keys.TIMERS] = runtime.timers
+            app[keys.TOKENS] = runtime.tokens
+            tasks: list[asyncio.Task[None]] = []
+            if run_background:
+                interval = settings.scheduler_interval
+                tasks.append(asyncio.create_task(runtime.dispatcher.run(interval), name="outbox"))
+                tasks.append(
+                    asyncio.create_task(run_scheduler(runtime.timers, interval), name="scheduler")
+                )
+            log.info(
+                "service.started",
+                gateway=runtime.gateway.name,
+                studies=sorted(content.studies.studies),
+            )
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    app.cleanup_ctx.append(resources)
+    _add_routes(app, settings, clock)
+    return app
+
+
+def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
+    # Channel routes exist before the services do; they look them up per request.
+    async def on_inbound(message: InboundSms) -> None:
+        await app[keys.INBOUND].handle(message)
+
+    async def on_status(provider_id: str, status: str, error_code: str | None) -> None:
+        await app[keys.DISPATCHER].record_delivery(provider_id, status, error_code)
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app.router.add_get("/healthz", health)
+    app.router.add_routes(research_routes())
+    if settings.sms_gateway == "twilio":
+        app.router.add_routes(
+            twilio_routes(
+                on_inbound=on_inbound,
+                on_status=on_status,
+                auth_token=settings.twilio_auth_token,
+                public_url=settings.public_url,
+                now=clock,
+            )
+        )
+    elif settings.sms_gateway == "kannel":
+        app.router.add_routes(
+            kannel_routes(on_inbound=on_inbound, token=settings.kannel_inbound_token, now=clock)
+        )
+    else:
+        app.router.add_routes(
+            console_routes(lambda: app.get(keys.CONSOLE), on_inbound=on_inbound, now=clock)
+        )

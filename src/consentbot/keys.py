@@ -1,0 +1,30 @@
+"""Typed application keys: the one place where what lives on the app is declared."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, web
+
+from consentbot.channels.console import ConsoleGateway
+from consentbot.channels.gateway import SmsGateway
+from consentbot.content.model import StudyCatalogue
+from consentbot.services.dispatcher import OutboxDispatcher
+from consentbot.services.inbound import InboundService
+from consentbot.services.invitations import InvitationService
+from consentbot.services.queries import ConsentQueries
+from consentbot.services.timers import TimerService
+from consentbot.services.tokens import TokenService
+from consentbot.settings import Settings
+from consentbot.store.database import Database
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+STUDIES = web.AppKey("studies", StudyCatalogue)
+HTTP_CLIENT = web.AppKey("http_client", ClientSession)
+GATEWAY = web.AppKey("gateway", SmsGateway)
+CONSOLE = web.AppKey("console_gateway", ConsoleGateway)
+DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
+INBOUND = web.AppKey("inbound_service", InboundService)
+INVITATIONS = web.AppKey("invitation_service", InvitationService)
+QUERIES = web.AppKey("consent_queries", ConsentQueries)
+TIMERS = web.AppKey("timer_service", TimerService)
+TOKENS = web.AppKey("token_service", TokenService)

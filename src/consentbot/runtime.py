@@ -1,0 +1,167 @@
+"""Open everything the services need, and close it again: shared by the app and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import structlog
+from aiohttp import ClientSession, ClientTimeout
+
+from consentbot.channels.console import ConsoleGateway
+from consentbot.channels.gateway import SmsGateway
+from consentbot.channels.kannel import KannelGateway
+from consentbot.channels.twilio import TwilioGateway
+from consentbot.content.loader import load_catalogue
+from consentbot.content.model import StudyCatalogue
+from consentbot.conversation.lexicon import Lexicon
+from consentbot.domain.cooling_off import CoolingOff
+from consentbot.i18n.catalogs import Catalogs
+from consentbot.services.clock import Clock
+from consentbot.services.deps import ServiceDeps
+from consentbot.services.dispatcher import OutboxDispatcher
+from consentbot.services.inbound import InboundService
+from consentbot.services.invitations import InvitationService
+from consentbot.services.queries import ConsentQueries
+from consentbot.services.timers import TimerService
+from consentbot.services.tokens import TokenService
+from consentbot.settings import Settings
+from consentbot.store import migrate
+from consentbot.store.crypto import PhoneVault, load_or_create_secret
+from consentbot.store.database import Database
+
+log = structlog.get_logger(__name__)
+
+DEMO_COOLING_OFF = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Studies and the words to talk about them, loaded once at start."""
+
+    studies: StudyCatalogue
+    lexicon: Lexicon
+
+
+def load_content(settings: Settings) -> Content:
+    """Load and check study content and catalogs; raise ContentError on any problem."""
+    studies = load_catalogue(settings.content_dir)
+    for study in studies.studies.values():
+        for warning in study.warnings:
+            log.warning("content.warning", detail=warning)
+    if settings.demo:
+        studies = demo_catalogue(studies)
+        log.warning("demo_mode", cooling_off="PT1M", note="never use demo mode with real people")
+    languages = {code for study in studies.studies.values() for code in study.languages}
+    return Content(
+        studies,
+        Lexicon(Catalogs.load(settings.locales_dir, languages, settings.default_region), studies),
+    )
+
+
+def demo_catalogue(studies: StudyCatalogue) -> StudyCatalogue:
+    """Every study with a one-minute cooling-off: for trying the journey, never for real use."""
+    return StudyCatalogue(
+        {
+            study_id: replace(
+                study, cooling_off=CoolingOff(DEMO_COOLING_OFF, study.cooling_off.confirm_within)
+            )
+            for study_id, study in studies.studies.items()
+        }
+    )
+
+
+def secret_key(settings: Settings) -> str:
+    """CONSENTBOT_SECRET_KEY, or on the embedded default a key generated into the data folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    if not settings.is_embedded:
+        raise RuntimeError("CONSENTBOT_SECRET_KEY must be set when using PostgreSQL")
+    return load_or_create_secret(settings.data_dir / "secret.key")
+
+
+def build_gateway(settings: Settings, client: ClientSession) -> SmsGateway:
+    """The configured outbound gateway."""
+    if settings.sms_gateway == "twilio":
+        assert settings.twilio_account_sid
+        assert settings.twilio_auth_token
+        assert settings.twilio_from
+        callback = f"{settings.public_url}/sms/twilio/status" if settings.public_url else None
+        return TwilioGateway(
+            client,
+            api_base=settings.twilio_api_base,
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            sender=settings.twilio_from,
+            status_callback_url=callback,
+        )
+    if settings.sms_gateway == "kannel":
+        assert settings.kannel_username
+        assert settings.kannel_password
+        return KannelGateway(
+            client,
+            sendsms_url=settings.kannel_sendsms_url,
+            username=settings.kannel_username,
+            password=settings.kannel_password,
+            sender=settings.kannel_from,
+        )
+    return ConsoleGateway()
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Open resources and the services built on them."""
+
+    db: Database
+    client: ClientSession
+    gateway: SmsGateway
+    dispatcher: OutboxDispatcher
+    inbound: InboundService
+    invitations: InvitationService
+    queries: ConsentQueries
+    timers: TimerService
+    tokens: TokenService
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, content: Content, *, clock: Clock, gateway: SmsGateway | None = None
+) -> AsyncIterator[Runtime]:
+    """Open the database, HTTP client and gateway; close them on exit."""
+    url = settings.effective_database_url
+    if settings.is_embedded:
+        # Zero set-up: the embedded default migrates itself on start.
+        await asyncio.to_thread(migrate.upgrade, url)
+    vault = PhoneVault(secret_key(settings))
+    db = Database(url)
+    client = ClientSession(timeout=ClientTimeout(total=30))
+    try:
+        chosen = gateway or build_gateway(settings, client)
+        dispatcher = OutboxDispatcher(db, chosen, vault, clock)
+        deps = ServiceDeps(
+            db=db,
+            vault=vault,
+            studies=content.studies,
+            lexicon=content.lexicon,
+            clock=clock,
+            default_region=settings.default_region,
+            max_segments=settings.max_segments,
+            on_outbox=dispatcher.wake,
+        )
+        yield Runtime(
+            db=db,
+            client=client,
+            gateway=chosen,
+            dispatcher=dispatcher,
+            inbound=InboundService(deps),
+            invitations=InvitationService(deps),
+            queries=ConsentQueries(deps),
+            timers=TimerService(deps),
+            tokens=TokenService(deps),
+        )
+    finally:
+        await client.close()
+        await db.dispose()

@@ -1,0 +1,28 @@
+"""Domain exceptions that handlers turn into clear HTTP answers."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base for errors a caller can fix. ``field`` names the input at fault, if one is."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class UnknownStudy(ServiceError):
+    """No study with that id."""
+
+
+class UnknownParticipant(ServiceError):
+    """No participant with that reference in that study."""
+
+
+class InvalidInput(ServiceError):
+    """A value is malformed (a phone number, a language code)."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts what is stored (a reference used for another number)."""

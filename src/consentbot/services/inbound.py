@@ -1,0 +1,141 @@
+"""Handle one inbound SMS: route it to a study, run the engine, apply the turn."""
+
+from __future__ import annotations
+
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.channels.gateway import InboundSms
+from consentbot.content.model import Study
+from consentbot.conversation.engine import respond
+from consentbot.conversation.normalise import normalise
+from consentbot.conversation.outcome import StartMessages, StopMessages
+from consentbot.conversation.proactive import respond_to_stranger
+from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.turns import Provenance, apply_turn, joined_replies
+from consentbot.store.contacts import ContactRepository
+from consentbot.store.inbound import InboundRepository
+from consentbot.store.outbox import OutboxRepository
+from consentbot.store.participants import ParticipantRepository, generate_reference
+from consentbot.store.phones import PhoneNumberError, to_e164
+from consentbot.store.tables import Contact, Participant
+
+log = structlog.get_logger(__name__)
+
+
+class InboundService:
+    """The consent service's entry point for messages people send."""
+
+    def __init__(self, deps: ServiceDeps) -> None:
+        self.deps = deps
+
+    async def handle(self, message: InboundSms) -> None:
+        """Process ``message`` once; a repeated gateway message id changes nothing."""
+        deps = self.deps
+        try:
+            e164 = to_e164(message.sender, deps.default_region)
+        except PhoneNumberError:
+            log.warning("inbound.unreadable_sender", gateway=message.gateway)
+            return
+        now = deps.clock()
+        queued = False
+        async with deps.db.transaction() as session:
+            contacts = ContactRepository(session, deps.vault)
+            contact = await contacts.find_or_create(e164, now)
+            assert contact.id is not None
+            if not await InboundRepository(session).first_time(
+                message.gateway, message.gateway_message_id, contact.id, now
+            ):
+                log.info("inbound.duplicate", gateway=message.gateway, contact=contact.id)
+                return
+            routed = await self._route(session, contact, message.text)
+            provenance = Provenance(channel=f"sms:{message.gateway}", actor="participant")
+            if routed is None:
+                await self._stranger(session, contacts, contact, message.text)
+            else:
+                study, participant = routed
+                states = await ParticipantRepository(session).consent(participant.id or 0)
+                ctx, state = engine_context(deps, study, participant, contact, states, now)
+                turn = respond(ctx, state, message.text)
+                await apply_turn(
+                    session,
+                    contacts,
+                    study=study,
+                    contact=contact,
+                    participant=participant,
+                    turn=turn,
+                    provenance=provenance,
+                    message_kind="reply",
+                    send_after=now,
+                    now=now,
+                    max_segments=deps.max_segments,
+                )
+                log.info(
+                    "inbound.handled",
+                    gateway=message.gateway,
+                    study=study.id,
+                    participant=participant.id,
+                    changes=len(turn.changes),
+                    replies=len(turn.replies),
+                )
+            queued = True
+        if queued:
+            deps.on_outbox()
+
+    async def _route(
+        self, session: AsyncSession, contact: Contact, text: str
+    ) -> tuple[Study, Participant] | None:
+        """The study a message is about: its keyword, else the number's current study."""
+        participants = ParticipantRepository(session)
+        deps = self.deps
+        keyword = deps.lexicon.study_keywords.get(normalise(text))
+        study = deps.studies.by_keyword(keyword) if keyword else None
+        assert contact.id is not None
+        if study is not None:
+            participant = await participants.by_contact(study.id, contact.id)
+            if participant is None:
+                participant = await participants.create(
+                    study_id=study.id,
+                    reference=generate_reference(),
+                    contact_id=contact.id,
+                    language=study.default_language,
+                    content_version=study.version,
+                    now=deps.clock(),
+                )
+                log.info(
+                    "participant.joined_by_keyword", study=study.id, participant=participant.id
+                )
+        elif contact.current_participant_id is not None:
+            participant = await participants.get(contact.current_participant_id)
+            study = deps.studies.get(participant.study_id) if participant else None
+            if participant is None or study is None:
+                return None
+        else:
+            return None
+        contact.current_participant_id = participant.id
+        session.add(contact)
+        return study, participant
+
+    async def _stranger(
+        self, session: AsyncSession, contacts: ContactRepository, contact: Contact, text: str
+    ) -> None:
+        deps = self.deps
+        now = deps.clock()
+        turn = respond_to_stranger(deps.lexicon, "en", text, stopped=contact.stopped)
+        for effect in turn.effects:
+            if isinstance(effect, StopMessages | StartMessages):
+                await contacts.set_stopped(contact, isinstance(effect, StopMessages), now)
+        assert contact.id is not None
+        outbox = OutboxRepository(session)
+        for always, body in joined_replies(turn):
+            outbox.add(
+                contact_id=contact.id,
+                participant_id=None,
+                kind="reply",
+                body=body,
+                always=always,
+                send_after=now,
+                now=now,
+                max_segments=deps.max_segments,
+            )
+        log.info("inbound.stranger", contact=contact.id)

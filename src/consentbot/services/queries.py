@@ -1,0 +1,70 @@
+"""What research systems read: a participant's consent today, and its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from consentbot.services.deps import ServiceDeps
+from consentbot.services.errors import UnknownParticipant, UnknownStudy
+from consentbot.store.ledger import LedgerRepository
+from consentbot.store.participants import ParticipantRepository
+from consentbot.store.tables import ConsentEvent
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeView:
+    """One purpose's consent as the API shows it."""
+
+    status: str
+    since: datetime | None
+    content_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """Every purpose of a study for one participant (unanswered ones as ``none``)."""
+
+    study: str
+    participant: str
+    purposes: dict[str, PurposeView]
+
+
+class ConsentQueries:
+    """Read-only views for the research API."""
+
+    def __init__(self, deps: ServiceDeps) -> None:
+        self.deps = deps
+
+    async def consent(self, study_id: str, reference: str) -> ConsentView:
+        """Current consent of ``reference`` in ``study_id``."""
+        study = self.deps.studies.get(study_id)
+        if study is None:
+            raise UnknownStudy(f"there is no study {study_id!r}")
+        async with self.deps.db.transaction() as session:
+            participants = ParticipantRepository(session)
+            participant = await participants.by_reference(study_id, reference)
+            if participant is None or participant.id is None:
+                raise UnknownParticipant(f"no participant {reference!r} in study {study_id!r}")
+            states = {
+                state.purpose_id: state for state in await participants.consent(participant.id)
+            }
+        purposes = {}
+        for purpose_id in (purpose.id for purpose in study.purposes):
+            state = states.get(purpose_id)
+            purposes[purpose_id] = (
+                PurposeView(state.status, state.since, state.content_version)
+                if state
+                else PurposeView("none", None, None)
+            )
+        return ConsentView(study_id, reference, purposes)
+
+    async def history(self, study_id: str, reference: str) -> list[ConsentEvent]:
+        """The participant's ledger events, oldest first."""
+        if self.deps.studies.get(study_id) is None:
+            raise UnknownStudy(f"there is no study {study_id!r}")
+        async with self.deps.db.transaction() as session:
+            participant = await ParticipantRepository(session).by_reference(study_id, reference)
+            if participant is None or participant.id is None:
+                raise UnknownParticipant(f"no participant {reference!r} in study {study_id!r}")
+            return list(await LedgerRepository(session).history(participant.id))

@@ -1,0 +1,86 @@
+"""Run due timers: reminders to confirm, expiries, and LATER follow-ups."""
+
+from __future__ import annotations
+
+import structlog
+
+from consentbot.conversation.outcome import MESSAGE_TIMERS, TimerKind
+from consentbot.conversation.proactive import on_timer
+from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.turns import Provenance, apply_turn
+from consentbot.store.contacts import ContactRepository
+from consentbot.store.participants import ParticipantRepository
+from consentbot.store.timers import TimerRepository
+
+log = structlog.get_logger(__name__)
+
+SYSTEM = Provenance(channel="scheduler", actor="system")
+
+
+class TimerService:
+    """Finds due timers and runs each in its own transaction."""
+
+    def __init__(self, deps: ServiceDeps, batch: int = 100) -> None:
+        self.deps = deps
+        self.batch = batch
+
+    async def run_due(self) -> int:
+        """Run every timer due now; return how many ran."""
+        async with self.deps.db.transaction() as session:
+            due = await TimerRepository(session).due_ids(self.deps.clock(), self.batch)
+        ran = 0
+        for timer_id in due:
+            ran += await self.run_one(timer_id)
+        if ran:
+            self.deps.on_outbox()
+        return ran
+
+    async def run_one(self, timer_id: int) -> int:
+        """Run one timer if it is still pending; 1 if it ran, else 0.
+
+        Locks in the same order as inbound handling (contact, then timer) so the two
+        never deadlock on PostgreSQL.
+        """
+        deps = self.deps
+        async with deps.db.transaction() as session:
+            timers = TimerRepository(session)
+            participants = ParticipantRepository(session)
+            contacts = ContactRepository(session, deps.vault)
+            peek = await timers.get(timer_id)
+            if peek is None or peek.status != "pending":
+                return 0
+            participant = await participants.get(peek.participant_id)
+            assert participant is not None
+            contact = await contacts.get(participant.contact_id, lock=True)
+            assert contact is not None
+            timer = await timers.claim(timer_id)
+            if timer is None:
+                return 0
+            now = deps.clock()
+            kind = TimerKind(timer.kind)
+            study = deps.studies.get(participant.study_id)
+            if study is None or (kind in MESSAGE_TIMERS and contact.stopped):
+                timers.finish(timer, "cancelled", now)
+                log.info("timer.cancelled", kind=kind.value, participant=participant.id)
+                return 1
+            states = await participants.consent(participant.id or 0)
+            ctx, state = engine_context(deps, study, participant, contact, states, now)
+            turn = on_timer(ctx, state, kind)
+            timers.finish(timer, "done", now)
+            await apply_turn(
+                session,
+                contacts,
+                study=study,
+                contact=contact,
+                participant=participant,
+                turn=turn,
+                provenance=SYSTEM,
+                message_kind=kind.value,
+                send_after=deps.proactive_send_time(study, now),
+                now=now,
+                max_segments=deps.max_segments,
+            )
+            log.info(
+                "timer.ran", kind=kind.value, participant=participant.id, changes=len(turn.changes)
+            )
+        return 1

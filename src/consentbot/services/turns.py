@@ -1,0 +1,118 @@
+"""Apply one :class:`Turn` inside the caller's transaction: ledger, state, timers, outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.content.model import Study
+from consentbot.conversation.outcome import (
+    CancelTimers,
+    ScheduleTimer,
+    SetLanguage,
+    StartMessages,
+    StopMessages,
+    Turn,
+)
+from consentbot.domain.status import ConsentStatus
+from consentbot.store.contacts import ContactRepository
+from consentbot.store.ledger import LedgerRepository, NewEvent
+from consentbot.store.outbox import OutboxRepository
+from consentbot.store.participants import ParticipantRepository
+from consentbot.store.tables import Contact, Participant
+from consentbot.store.timers import TimerRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who acted, on which channel: recorded on every ledger event."""
+
+    channel: str
+    actor: str
+
+
+async def apply_turn(
+    session: AsyncSession,
+    contacts: ContactRepository,
+    *,
+    study: Study,
+    contact: Contact,
+    participant: Participant,
+    turn: Turn,
+    provenance: Provenance,
+    message_kind: str,
+    send_after: datetime,
+    now: datetime,
+    max_segments: int,
+) -> None:
+    """Write everything ``turn`` decided, in the caller's transaction.
+
+    Consent changes are chained into the ledger with the content version and the
+    language the person was reading, before any language switch in the same turn.
+    """
+    assert participant.id is not None
+    assert contact.id is not None
+    ledger = LedgerRepository(session)
+    text = study.text(participant.language)
+    for change in turn.changes:
+        await ledger.append(
+            participant,
+            NewEvent(
+                purpose_id=change.purpose,
+                action=change.action.value,
+                from_status=change.from_status.value,
+                to_status=change.to_status.value,
+                withdrawal_level=change.withdrawal_level.value if change.withdrawal_level else None,
+                content_version=study.version,
+                content_digest=text.digest,
+                language=text.language,
+                channel=provenance.channel,
+                actor=provenance.actor,
+                occurred_at=now,
+                pending_since=now if change.to_status is ConsentStatus.PENDING else None,
+            ),
+        )
+    timers = TimerRepository(session)
+    for effect in turn.effects:
+        if isinstance(effect, SetLanguage):
+            participant.language = effect.language
+        elif isinstance(effect, StopMessages):
+            await contacts.set_stopped(contact, True, now)
+        elif isinstance(effect, StartMessages):
+            await contacts.set_stopped(contact, False, now)
+        elif isinstance(effect, ScheduleTimer):
+            await timers.schedule(participant.id, effect.kind.value, effect.due_at, now)
+        elif isinstance(effect, CancelTimers):
+            await timers.cancel(participant.id, [kind.value for kind in effect.kinds], now)
+    participant.conversation = turn.state.to_json()
+    participant.content_version = study.version
+    await ParticipantRepository(session).save(participant, now)
+    outbox = OutboxRepository(session)
+    for always, body in joined_replies(turn):
+        outbox.add(
+            contact_id=contact.id,
+            participant_id=participant.id,
+            kind=message_kind,
+            body=body,
+            always=always,
+            send_after=now if always else send_after,
+            now=now,
+            max_segments=max_segments,
+        )
+
+
+def joined_replies(turn: Turn) -> list[tuple[bool, str]]:
+    """A turn's replies as few messages as possible: one text per run of the same ``always``.
+
+    The outbox splits a long text again at paragraph breaks, so joining costs nothing
+    and spares people two alerts for one answer.
+    """
+    joined: list[tuple[bool, str]] = []
+    for reply in turn.replies:
+        if joined and joined[-1][0] == reply.always:
+            joined[-1] = (reply.always, f"{joined[-1][1]}\n\n{reply.text}")
+        else:
+            joined.append((reply.always, reply.text))
+    return joined
