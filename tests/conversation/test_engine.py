@@ -1,0 +1,150 @@
+"""Conversation rules, one behaviour per test."""
+
+from __future__ import annotations
+
+from consentbot.conversation.outcome import CancelTimers, ScheduleTimer, SetLanguage, TimerKind
+from consentbot.conversation.state import Layer
+from tests.conversation.conftest import Conversation
+
+
+def test_invitation_is_layer_one(conversation: Conversation) -> None:
+    text = conversation.invite()
+    assert conversation.study.text("en").summary in text
+    assert "MORE" in text and "YES" in text and "STOP" in text
+    assert conversation.state.layer is Layer.INVITATION
+
+
+def test_more_goes_one_layer_deeper_each_time(conversation: Conversation) -> None:
+    en = conversation.study.text("en")
+    conversation.invite()
+    topics = conversation.send("MORE")
+    assert "1. " + en.topics[0].title in topics and f"{len(en.topics)}. " in topics
+    assert en.topics[2].summary in conversation.send("3")
+    assert en.topics[2].detail in conversation.send("more")
+    assert en.topics[3].summary in conversation.send("MORE")
+
+
+def test_last_topic_detail_then_back_to_the_list(conversation: Conversation) -> None:
+    en = conversation.study.text("en")
+    conversation.send(str(len(en.topics)))
+    assert "last topic" in conversation.send("MORE")
+    assert "1. " in conversation.send("MORE")
+
+
+def test_topic_numbers_out_of_range_and_other_digits(conversation: Conversation) -> None:
+    assert "1 to 6" in conversation.send("9")
+    en = conversation.study.text("en")
+    assert en.topics[1].summary in conversation.send("۲")  # Urdu digit two
+
+
+def test_matching_ignores_case_accents_and_punctuation(conversation: Conversation) -> None:
+    conversation.invite()
+    assert "Question 1 of 5" in conversation.send("  yés!! ")
+
+
+def test_whole_message_must_match_so_no_idea_is_not_no(conversation: Conversation) -> None:
+    conversation.send("YES")
+    reply = conversation.send("no idea what this means")
+    assert "did not understand" in reply
+    assert conversation.last is not None and conversation.last.changes == ()
+
+
+def test_yes_starts_questions_required_first(conversation: Conversation) -> None:
+    reply = conversation.send("YES")
+    assert conversation.study.text("en").purposes["records-research"].question in reply
+    assert "need to say yes to this one" in reply
+    assert conversation.state.asking == "records-research"
+
+
+def test_more_during_a_question_explains_it(conversation: Conversation) -> None:
+    conversation.send("YES")
+    explanation = conversation.study.text("en").purposes["records-research"].explanation
+    assert explanation in conversation.send("MORE")
+    assert conversation.state.asking == "records-research"
+
+
+def test_answers_become_pending_and_schedule_reminder_and_expiry(conversation: Conversation) -> None:
+    conversation.send("YES")
+    for answer in ["YES", "NO", "YES", "NO"]:
+        conversation.send(answer)
+    reply = conversation.send("YES")
+    assert "do not count yet" in reply and "CONFIRM" in reply
+    assert conversation.statuses() == {
+        "records-research": "pending", "social-care-linkage": "declined",
+        "commercial-partner": "pending", "recontact": "declined", "updates": "pending",
+    }
+    assert conversation.last is not None
+    kinds = {e.kind for e in conversation.last.effects if isinstance(e, ScheduleTimer)}
+    assert kinds == {TimerKind.CONFIRM_REMINDER, TimerKind.EXPIRY}
+
+
+def test_no_to_the_invitation_declines_the_study(conversation: Conversation) -> None:
+    conversation.invite()
+    assert "said no to taking part" in conversation.send("NO")
+    assert conversation.statuses()["records-research"] == "declined"
+
+
+def test_no_out_of_context_after_answers_changes_nothing(conversation: Conversation) -> None:
+    for answer in ["YES", "YES", "NO", "NO", "NO", "NO"]:
+        conversation.send(answer)
+    before = dict(conversation.statuses())
+    assert "no question waiting" in conversation.send("NO")
+    assert conversation.statuses() == before
+
+
+def test_withdraw_is_immediate_and_cancels_reminders(conversation: Conversation) -> None:
+    for answer in ["YES", "YES", "YES", "NO", "NO", "NO"]:
+        conversation.send(answer)
+    reply = conversation.send("WITHDRAW")
+    assert "JOINTS" in reply and conversation.study.contact.phone in reply
+    assert conversation.statuses()["records-research"] == "withdrawn"
+    assert conversation.statuses()["social-care-linkage"] == "withdrawn"
+    assert conversation.last is not None
+    assert any(isinstance(e, CancelTimers) and TimerKind.CONFIRM_REMINDER in e.kinds for e in conversation.last.effects)
+
+
+def test_withdraw_with_nothing_agreed(conversation: Conversation) -> None:
+    assert "nothing to withdraw" in conversation.send("WITHDRAW")
+    assert conversation.last is not None and conversation.last.changes == ()
+
+
+def test_stop_by_first_word_and_start(conversation: Conversation) -> None:
+    reply = conversation.send("Stop texting me")
+    assert conversation.stopped and "have not changed" in reply
+    assert conversation.last is not None and conversation.last.replies[0].always
+    conversation.send("JOINTS")
+    assert conversation.stopped
+    conversation.send("unstop")
+    assert not conversation.stopped
+
+
+def test_language_by_own_name_english_name_or_code(conversation: Conversation) -> None:
+    for word, code in [("polski", "pl"), ("Welsh", "cy"), ("UR", "ur"), ("Cymraeg", "cy"), ("English", "en")]:
+        conversation.send(word)
+        assert conversation.language == code
+        assert conversation.last is not None
+        assert SetLanguage(code) in conversation.last.effects
+
+
+def test_language_list_names_each_language_in_itself(conversation: Conversation) -> None:
+    reply = conversation.send("LANGUAGE")
+    assert "Cymraeg" in reply and "polski" in reply and "اردو" in reply
+
+
+def test_later_schedules_a_reminder(conversation: Conversation) -> None:
+    conversation.send("LATER")
+    assert conversation.last is not None
+    (timer,) = [e for e in conversation.last.effects if isinstance(e, ScheduleTimer)]
+    assert timer.kind is TimerKind.LATER and timer.due_at == conversation.now + conversation.study.remind_later
+
+
+def test_help_gives_contact_and_keywords(conversation: Conversation) -> None:
+    reply = conversation.send("info")
+    assert conversation.study.contact.email in reply and "WITHDRAW" in reply
+
+
+def test_keyword_resumes_a_question(conversation: Conversation) -> None:
+    conversation.send("YES")
+    conversation.send("YES")
+    reply = conversation.send("joints")
+    assert "Welcome back" in reply and "Question 2 of 5" in reply

@@ -1,0 +1,57 @@
+"""The consent state machine, rule by rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from consentbot.domain.status import ConsentStatus as S
+from consentbot.domain.status import counts_as_permission
+from consentbot.domain.transitions import TRANSITIONS, ConsentAction, next_status
+
+A = ConsentAction
+
+
+def test_only_active_is_permission() -> None:
+    assert [s for s in S if counts_as_permission(s)] == [S.ACTIVE]
+
+
+def test_confirm_is_the_only_way_to_active() -> None:
+    into_active = {key for key, target in TRANSITIONS.items() if target is S.ACTIVE}
+    assert into_active == {(S.PENDING, A.CONFIRM)}
+
+
+@pytest.mark.parametrize("start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED])
+def test_yes_starts_cooling_off_never_permission(start: S) -> None:
+    assert next_status(start, A.ANSWER_YES) is S.PENDING
+
+
+def test_yes_when_already_active_keeps_it() -> None:
+    assert next_status(S.ACTIVE, A.ANSWER_YES) is S.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [(S.NONE, S.DECLINED), (S.EXPIRED, S.DECLINED), (S.PENDING, S.WITHDRAWN), (S.ACTIVE, S.WITHDRAWN)],
+)
+def test_no_takes_effect_at_once(start: S, expected: S) -> None:
+    assert next_status(start, A.ANSWER_NO) is expected
+
+
+@pytest.mark.parametrize("start", [S.PENDING, S.ACTIVE])
+def test_withdraw_from_a_yes(start: S) -> None:
+    assert next_status(start, A.WITHDRAW) is S.WITHDRAWN
+
+
+@pytest.mark.parametrize("start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED])
+def test_withdraw_without_a_yes_changes_nothing(start: S) -> None:
+    assert next_status(start, A.WITHDRAW) is start
+
+
+def test_only_pending_expires() -> None:
+    assert next_status(S.PENDING, A.EXPIRE) is S.EXPIRED
+    assert all(next_status(s, A.EXPIRE) is s for s in S if s is not S.PENDING)
+
+
+@pytest.mark.parametrize("start", [s for s in S if s is not S.PENDING])
+def test_confirm_without_pending_changes_nothing(start: S) -> None:
+    assert next_status(start, A.CONFIRM) is start

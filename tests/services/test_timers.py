@@ -1,0 +1,155 @@
+"""Timers live in the database: reminders, quiet hours, expiry, LATER, restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from consentbot import keys
+from consentbot.app import create_app
+from consentbot.services.clock import ManualClock
+from consentbot.settings import Settings
+from consentbot.store.tables import OutboxMessage, Timer
+from tests.conftest import AppClient, settle
+from tests.support.journey import ResearchSystem
+from tests.support.twilio_fake import FakeTwilio, TwilioPhone
+
+Loops = Callable[[], Awaitable[None]]
+ANSWERS = ["YES", "YES", "NO", "NO", "NO", "YES"]
+
+
+async def answer_all(phone: TwilioPhone, research: ResearchSystem, reference: str) -> None:
+    await research.invite(phone.number, reference)
+    for answer in ANSWERS:
+        await phone.send(answer)
+
+
+async def timers(client: AppClient) -> list[Timer]:
+    async with client.app[keys.DATABASE].transaction() as session:
+        return list((await session.exec(select(Timer).order_by(Timer.id))).all())  # type: ignore[arg-type]
+
+
+async def test_reminder_at_end_of_cooling_off_sent_once(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900201")
+    await answer_all(phone, research, "T-1")
+    await run_loops()
+    phone.new_messages()
+    clock.advance(timedelta(hours=23, minutes=59))
+    await run_loops()
+    assert phone.new_messages() == []
+    clock.advance(timedelta(minutes=1))
+    await run_loops()
+    (reminder,) = phone.new_messages()
+    assert "reply CONFIRM by" in reminder
+    clock.advance(timedelta(hours=1))
+    await run_loops()
+    await run_loops()
+    assert phone.new_messages() == []
+
+
+async def test_reminder_in_quiet_hours_waits_until_morning(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 22:30 in London
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900202")
+    await answer_all(phone, research, "T-2")
+    await run_loops()
+    # The invitation itself is proactive: held until 08:00; the replies are answers and go at once.
+    assert not any("Northern Pennines" in m and "Reply MORE" in m for m in phone.new_messages())
+    clock.now = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    await run_loops()
+    (held,) = phone.new_messages()
+    assert "Reply MORE" in held  # the invitation, released when quiet hours end
+    clock.now = datetime(2026, 12, 2, 22, 30, tzinfo=UTC)  # cooling-off ends inside quiet hours
+    await run_loops()
+    assert phone.new_messages() == []
+    clock.now = datetime(2026, 12, 3, 7, 59, tzinfo=UTC)
+    await run_loops()
+    assert phone.new_messages() == []
+    clock.now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    await run_loops()
+    reminders = [m for m in phone.new_messages() if "reply CONFIRM by" in m]
+    assert len(reminders) == 1
+
+
+async def test_unconfirmed_answers_expire_and_are_told(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900203")
+    await answer_all(phone, research, "T-3")
+    clock.advance(timedelta(days=15, minutes=1))
+    await run_loops()
+    consent = await research.consent("T-3")
+    assert consent["records-research"] == "expired" and consent["updates"] == "expired"
+    assert consent["social-care-linkage"] == "declined"
+    assert any("not confirmed in time" in m for m in phone.new_messages())
+    await phone.send("CONFIRM")
+    assert (await research.consent("T-3"))["records-research"] == "expired"
+    history = await research.history("T-3")
+    assert history[-1]["actor"] == "system" and history[-1]["action"] == "expire"
+
+
+async def test_later_reminds_after_the_studys_delay(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900204")
+    await research.invite(phone.number, "T-4")
+    await phone.send("LATER")
+    await run_loops()
+    assert "remind you on" in phone.new_messages()[-1]
+    clock.advance(timedelta(days=2))
+    await run_loops()
+    assert "You asked us to remind you" in phone.text()
+
+
+async def test_stop_cancels_reminders_but_not_expiry(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900205")
+    await answer_all(phone, research, "T-5")
+    await phone.send("STOP")
+    pending = {(t.kind, t.status) for t in await timers(client)}
+    assert ("confirm-reminder", "cancelled") in pending and ("expiry", "pending") in pending
+    clock.advance(timedelta(days=16))
+    await run_loops()
+    assert (await research.consent("T-5"))["records-research"] == "expired"
+    async with client.app[keys.DATABASE].transaction() as session:
+        statuses = {m.kind: m.status for m in (await session.exec(select(OutboxMessage))).all()}
+    assert statuses["expiry"] == "suppressed"
+
+
+async def test_timers_survive_a_restart(
+    settings: Settings,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    twilio_server: TestServer,
+    aiohttp_client: Callable[..., Awaitable[AppClient]],
+) -> None:
+    api_base = str(twilio_server.make_url("")).rstrip("/")
+    configured = settings.with_(twilio_api_base=api_base)
+    first = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
+    research = await ResearchSystem.register(first)
+    phone = TwilioPhone(first, fake_twilio, "+447700900206")
+    await answer_all(phone, research, "T-6")
+    await settle(first.app)
+    phone.new_messages()
+    await first.close()
+
+    clock.advance(timedelta(days=1, minutes=5))
+    second: TestClient[web.Request, web.Application] = await aiohttp_client(
+        create_app(configured, clock=clock, run_background=False)
+    )
+    await settle(second.app)
+    (reminder,) = phone.new_messages()
+    assert "CONFIRM" in reminder

@@ -1,0 +1,35 @@
+"""Run the real ``consentbot`` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from consentbot.settings import Settings
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTBOT_")}
+    env.update({
+        "CONSENTBOT_DATABASE_URL": settings.effective_database_url,
+        "CONSENTBOT_DATA_DIR": str(settings.data_dir),
+        "CONSENTBOT_SECRET_KEY": settings.secret_key or "",
+        "CONSENTBOT_CONTENT_DIR": str(settings.content_dir),
+        "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
+        "CONSENTBOT_LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+def consentbot(settings: Settings, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "consentbot", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
