@@ -102,41 +102,49 @@ def content_check(settings: Settings) -> int:
 
 
 async def chat(url: str, phone: str, region: str) -> int:
-    """Text a running console-gateway server from the terminal."""
+    """Text a running console-gateway server from the terminal; show replies as they arrive."""
     try:
         e164 = to_e164(phone, region)
     except PhoneNumberError as error:
         print(f"consentbot: --phone {error}", file=sys.stderr)
         return 2
-    print(f"Texting {url} as {e164}. Type a message and press Enter; Ctrl-D to leave.")
-    seen = 0
     async with ClientSession() as session:
         try:
-            async with session.get(
-                f"{url}/sms/console/messages", params={"phone": e164}
-            ) as response:
-                seen = (await response.json())["next"]
+            seen = await _console_messages(session, url, e164, after=None)
         except ClientError as error:
             print(f"consentbot: cannot reach {url}: {error}", file=sys.stderr)
             return 1
-        while True:
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:
-                return 0
-            if not line.strip():
-                continue
-            async with session.post(
-                f"{url}/sms/console/inbound", data={"From": e164, "Body": line.strip()}
-            ) as response:
-                response.raise_for_status()
-            for _ in range(20):
-                await asyncio.sleep(0.1)
-                async with session.get(
-                    f"{url}/sms/console/messages", params={"phone": e164, "after": seen}
-                ) as response:
-                    data = await response.json()
-                if data["messages"]:
-                    break
-            for text in data["messages"]:
-                print(f"\n{text}\n")
-            seen = data["next"]
+        print(f"Texting {url} as {e164}. Type a message and press Enter; Ctrl-D to leave.")
+        print("Try the study keyword JOINTS.")
+        poller = asyncio.create_task(_show_arrivals(session, url, e164, seen))
+        try:
+            while line := await asyncio.to_thread(sys.stdin.readline):
+                if line.strip():
+                    form = {"From": e164, "Body": line.strip()}
+                    async with session.post(f"{url}/sms/console/inbound", data=form) as response:
+                        response.raise_for_status()
+        finally:
+            poller.cancel()
+    return 0
+
+
+async def _console_messages(session: ClientSession, url: str, phone: str, after: int | None) -> int:
+    """Print messages after ``after`` (None: print nothing) and return the next index."""
+    params = {"phone": phone, "after": str(after or 0)}
+    async with session.get(f"{url}/sms/console/messages", params=params) as response:
+        response.raise_for_status()
+        data = await response.json()
+    if after is not None:
+        for text in data["messages"]:
+            print(f"\n{text}\n", flush=True)
+    next_index: int = data["next"]
+    return next_index
+
+
+async def _show_arrivals(session: ClientSession, url: str, phone: str, seen: int) -> None:
+    while True:
+        await asyncio.sleep(0.3)
+        try:
+            seen = await _console_messages(session, url, phone, seen)
+        except ClientError:
+            continue

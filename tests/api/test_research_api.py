@@ -85,11 +85,15 @@ async def test_invitation_is_idempotent_and_conflicts_are_409(client: AppClient)
     body = {"phone": "07700 900001", "reference": "P-1", "language": "pl"}
     assert (await post(client, body, token))[0] == 201
     status, data = await post(client, body | {"phone": "+447700900001"}, token)
-    assert status == 200 and data["created"] is False and data["language"] == "pl"
+    assert status == 200
+    assert data["created"] is False
+    assert data["language"] == "pl"
     status, data = await post(client, body | {"phone": "+447700900002"}, token)
-    assert status == 409 and data["field"] == "reference"
+    assert status == 409
+    assert data["field"] == "reference"
     status, data = await post(client, body | {"reference": "P-2"}, token)
-    assert status == 409 and data["field"] == "phone"
+    assert status == 409
+    assert data["field"] == "phone"
 
 
 async def test_consent_shape(client: AppClient) -> None:
@@ -111,6 +115,15 @@ async def test_keyword_joiners_get_a_generated_reference(client: AppClient, fake
     await phone.send("YES")
     async with client.app[keys.DATABASE].transaction() as session:
         (participant,) = (await session.exec(select(Participant))).all()
-    assert participant.reference.startswith("K-") and len(participant.reference) == 10
+    assert participant.reference.startswith("K-")
+    assert len(participant.reference) == 10
     research = await ResearchSystem.register(client)
     assert (await research.consent(participant.reference))["records-research"] == "pending"
+    await research.invite("+447700900010", "P-10")
+    response = await client.get(f"{BASE}/participants", headers=research.headers)
+    listed = (await response.json())["participants"]
+    assert [(p["participant"], p["joined"]) for p in listed] == [
+        (participant.reference, "keyword"), ("P-10", "invitation")
+    ]
+    assert all(p["created"].endswith("Z") for p in listed)
+    assert "7700" not in await response.text()

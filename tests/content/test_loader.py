@@ -39,7 +39,8 @@ def problems(folder: Path) -> list[str]:
 def test_sample_study_loads_in_four_languages() -> None:
     study = load_study(SAMPLE)
     assert study.languages == ("en", "cy", "pl", "ur")
-    assert study.purpose_ids[0] == "records-research" and study.is_required("records-research")
+    assert study.purpose_ids[0] == "records-research"
+    assert study.is_required("records-research")
     assert {study.texts[code].status for code in ("cy", "pl", "ur")} == {"draft"}
     assert study.texts["en"].status == "reviewed"
     assert len({text.digest for text in study.texts.values()}) == 4
@@ -54,7 +55,8 @@ def test_catalogue_finds_studies_by_keyword() -> None:
 def test_malformed_yaml_names_file_and_line(study_dir: Path) -> None:
     (study_dir / "pl.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     (found,) = problems(study_dir)
-    assert found.startswith(f"{study_dir / 'pl.yaml'}: line 2") and "not valid YAML" in found
+    assert found.startswith(f"{study_dir / 'pl.yaml'}: line 2")
+    assert "not valid YAML" in found
 
 
 def test_bad_study_fields_are_all_reported(study_dir: Path) -> None:

@@ -10,7 +10,9 @@ from tests.conversation.conftest import Conversation
 def test_invitation_is_layer_one(conversation: Conversation) -> None:
     text = conversation.invite()
     assert conversation.study.text("en").summary in text
-    assert "MORE" in text and "YES" in text and "STOP" in text
+    assert "MORE" in text
+    assert "YES" in text
+    assert "STOP" in text
     assert conversation.state.layer is Layer.INVITATION
 
 
@@ -18,7 +20,8 @@ def test_more_goes_one_layer_deeper_each_time(conversation: Conversation) -> Non
     en = conversation.study.text("en")
     conversation.invite()
     topics = conversation.send("MORE")
-    assert "1. " + en.topics[0].title in topics and f"{len(en.topics)}. " in topics
+    assert "1. " + en.topics[0].title in topics
+    assert f"{len(en.topics)}. " in topics
     assert en.topics[2].summary in conversation.send("3")
     assert en.topics[2].detail in conversation.send("more")
     assert en.topics[3].summary in conversation.send("MORE")
@@ -46,7 +49,8 @@ def test_whole_message_must_match_so_no_idea_is_not_no(conversation: Conversatio
     conversation.send("YES")
     reply = conversation.send("no idea what this means")
     assert "did not understand" in reply
-    assert conversation.last is not None and conversation.last.changes == ()
+    assert conversation.last is not None
+    assert conversation.last.changes == ()
 
 
 def test_yes_starts_questions_required_first(conversation: Conversation) -> None:
@@ -68,7 +72,8 @@ def test_answers_become_pending_and_schedule_reminder_and_expiry(conversation: C
     for answer in ["YES", "NO", "YES", "NO"]:
         conversation.send(answer)
     reply = conversation.send("YES")
-    assert "do not count yet" in reply and "CONFIRM" in reply
+    assert "do not count yet" in reply
+    assert "CONFIRM" in reply
     assert conversation.statuses() == {
         "records-research": "pending", "social-care-linkage": "declined",
         "commercial-partner": "pending", "recontact": "declined", "updates": "pending",
@@ -96,7 +101,8 @@ def test_withdraw_is_immediate_and_cancels_reminders(conversation: Conversation)
     for answer in ["YES", "YES", "YES", "NO", "NO", "NO"]:
         conversation.send(answer)
     reply = conversation.send("WITHDRAW")
-    assert "JOINTS" in reply and conversation.study.contact.phone in reply
+    assert "JOINTS" in reply
+    assert conversation.study.contact.phone in reply
     assert conversation.statuses()["records-research"] == "withdrawn"
     assert conversation.statuses()["social-care-linkage"] == "withdrawn"
     assert conversation.last is not None
@@ -105,13 +111,16 @@ def test_withdraw_is_immediate_and_cancels_reminders(conversation: Conversation)
 
 def test_withdraw_with_nothing_agreed(conversation: Conversation) -> None:
     assert "nothing to withdraw" in conversation.send("WITHDRAW")
-    assert conversation.last is not None and conversation.last.changes == ()
+    assert conversation.last is not None
+    assert conversation.last.changes == ()
 
 
 def test_stop_by_first_word_and_start(conversation: Conversation) -> None:
     reply = conversation.send("Stop texting me")
-    assert conversation.stopped and "have not changed" in reply
-    assert conversation.last is not None and conversation.last.replies[0].always
+    assert conversation.stopped
+    assert "have not changed" in reply
+    assert conversation.last is not None
+    assert conversation.last.replies[0].always
     conversation.send("JOINTS")
     assert conversation.stopped
     conversation.send("unstop")
@@ -128,23 +137,28 @@ def test_language_by_own_name_english_name_or_code(conversation: Conversation) -
 
 def test_language_list_names_each_language_in_itself(conversation: Conversation) -> None:
     reply = conversation.send("LANGUAGE")
-    assert "Cymraeg" in reply and "polski" in reply and "اردو" in reply
+    assert "Cymraeg" in reply
+    assert "polski" in reply
+    assert "اردو" in reply
 
 
 def test_later_schedules_a_reminder(conversation: Conversation) -> None:
     conversation.send("LATER")
     assert conversation.last is not None
     (timer,) = [e for e in conversation.last.effects if isinstance(e, ScheduleTimer)]
-    assert timer.kind is TimerKind.LATER and timer.due_at == conversation.now + conversation.study.remind_later
+    assert timer.kind is TimerKind.LATER
+    assert timer.due_at == conversation.now + conversation.study.remind_later
 
 
 def test_help_gives_contact_and_keywords(conversation: Conversation) -> None:
     reply = conversation.send("info")
-    assert conversation.study.contact.email in reply and "WITHDRAW" in reply
+    assert conversation.study.contact.email in reply
+    assert "WITHDRAW" in reply
 
 
 def test_keyword_resumes_a_question(conversation: Conversation) -> None:
     conversation.send("YES")
     conversation.send("YES")
     reply = conversation.send("joints")
-    assert "Welcome back" in reply and "Question 2 of 5" in reply
+    assert "Welcome back" in reply
+    assert "Question 2 of 5" in reply

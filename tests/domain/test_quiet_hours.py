@@ -14,7 +14,7 @@ NIGHT = QuietHours.parse("21:00-08:00")
 
 
 def test_parse() -> None:
-    assert NIGHT == QuietHours(time(21), time(8))
+    assert QuietHours(time(21), time(8)) == NIGHT
     assert QuietHours.parse(" 13:30 - 14:00 ") == QuietHours(time(13, 30), time(14))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -42,7 +43,8 @@ async def test_invitation_to_confirm_to_withdraw(
     }
     await run_loops()
     invitation = phone.text()
-    assert text.title in invitation and text.summary in invitation
+    assert text.title in invitation
+    assert text.summary in invitation
     assert w.word(Command.MORE) in invitation
     assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
 
@@ -105,7 +107,8 @@ async def test_invitation_to_confirm_to_withdraw(
     await phone.send(w.word(Command.WITHDRAW))
     await run_loops()
     withdrawn = phone.text()
-    assert study.keyword in withdrawn and study.contact.email in withdrawn
+    assert study.keyword in withdrawn
+    assert study.contact.email in withdrawn
     final = {p: ("withdrawn" if yes else "declined") for p, yes in answers.items()}
     assert await research.consent("P-0001") == final
 
@@ -118,10 +121,11 @@ async def test_invitation_to_confirm_to_withdraw(
     assert {e["content_digest"] for e in history} == {text.digest}
     assert all(e["channel"] == "sms:twilio" for e in history)
     assert history[0]["prev_hash"] == "0" * 64
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(history, history[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(history))
     async with client.app[keys.DATABASE].transaction() as session:
         checked, fault = await verify_ledger(session)
-    assert fault is None and checked == len(history)
+    assert fault is None
+    assert checked == len(history)
 
 
 async def test_replayed_webhook_changes_nothing_and_sends_nothing(
@@ -205,7 +209,8 @@ async def test_stop_silences_everything_but_changes_no_consent(
     await phone.send("Stop please")
     await run_loops()
     stopped = phone.text()
-    assert "have not changed" in stopped and "START" in stopped
+    assert "have not changed" in stopped
+    assert "START" in stopped
     assert (await research.consent("P-0005"))["records-research"] == "pending"
     # No reminder to a stopped number; nothing but START lifts the STOP.
     clock.advance(study.cooling_off.period + timedelta(minutes=1))

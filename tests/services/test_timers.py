@@ -89,13 +89,15 @@ async def test_unconfirmed_answers_expire_and_are_told(
     clock.advance(timedelta(days=15, minutes=1))
     await run_loops()
     consent = await research.consent("T-3")
-    assert consent["records-research"] == "expired" and consent["updates"] == "expired"
+    assert consent["records-research"] == "expired"
+    assert consent["updates"] == "expired"
     assert consent["social-care-linkage"] == "declined"
     assert any("not confirmed in time" in m for m in phone.new_messages())
     await phone.send("CONFIRM")
     assert (await research.consent("T-3"))["records-research"] == "expired"
     history = await research.history("T-3")
-    assert history[-1]["actor"] == "system" and history[-1]["action"] == "expire"
+    assert history[-1]["actor"] == "system"
+    assert history[-1]["action"] == "expire"
 
 
 async def test_later_reminds_after_the_studys_delay(
@@ -120,7 +122,8 @@ async def test_stop_cancels_reminders_but_not_expiry(
     await answer_all(phone, research, "T-5")
     await phone.send("STOP")
     pending = {(t.kind, t.status) for t in await timers(client)}
-    assert ("confirm-reminder", "cancelled") in pending and ("expiry", "pending") in pending
+    assert ("confirm-reminder", "cancelled") in pending
+    assert ("expiry", "pending") in pending
     clock.advance(timedelta(days=16))
     await run_loops()
     assert (await research.consent("T-5"))["records-research"] == "expired"

@@ -174,11 +174,30 @@ async def get_history(request: web.Request) -> web.Response:
     )
 
 
+async def list_participants(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}/participants``."""
+    study = await _authorise(request)
+    try:
+        found = await request.app[keys.QUERIES].participants(study)
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    return web.json_response(
+        {
+            "study": study,
+            "participants": [
+                {"participant": p.reference, "joined": p.joined_by, "created": _iso(p.created)}
+                for p in found
+            ],
+        }
+    )
+
+
 def research_routes() -> list[web.RouteDef]:
     """The API's routes."""
     base = "/api/v1/studies/{study}"
     return [
         web.post(f"{base}/invitations", create_invitation),
+        web.get(f"{base}/participants", list_participants),
         web.get(f"{base}/participants/{{reference}}/consent", get_consent),
         web.get(f"{base}/participants/{{reference}}/history", get_history),
     ]

@@ -101,6 +101,7 @@ class InboundService:
                     language=study.default_language,
                     content_version=study.version,
                     now=deps.clock(),
+                    joined_by="keyword",
                 )
                 log.info(
                     "participant.joined_by_keyword", study=study.id, participant=participant.id

@@ -30,6 +30,15 @@ class ConsentView:
     purposes: dict[str, PurposeView]
 
 
+@dataclass(frozen=True, slots=True)
+class ParticipantSummary:
+    """One participant in a study's list: never a phone number."""
+
+    reference: str
+    joined_by: str
+    created: datetime
+
+
 class ConsentQueries:
     """Read-only views for the research API."""
 
@@ -68,3 +77,11 @@ class ConsentQueries:
             if participant is None or participant.id is None:
                 raise UnknownParticipant(f"no participant {reference!r} in study {study_id!r}")
             return list(await LedgerRepository(session).history(participant.id))
+
+    async def participants(self, study_id: str) -> list[ParticipantSummary]:
+        """Every participant of ``study_id``, oldest first."""
+        if self.deps.studies.get(study_id) is None:
+            raise UnknownStudy(f"there is no study {study_id!r}")
+        async with self.deps.db.transaction() as session:
+            found = await ParticipantRepository(session).in_study(study_id)
+        return [ParticipantSummary(p.reference, p.joined_by, p.created_at) for p in found]

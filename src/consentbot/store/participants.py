@@ -51,6 +51,7 @@ class ParticipantRepository:
         language: str,
         content_version: int,
         now: datetime,
+        joined_by: str = "invitation",
     ) -> Participant:
         """Add a participant with no consent yet."""
         participant = Participant(
@@ -58,6 +59,7 @@ class ParticipantRepository:
             reference=reference,
             contact_id=contact_id,
             language=language,
+            joined_by=joined_by,
             content_version=content_version,
             created_at=now,
             updated_at=now,
@@ -65,6 +67,15 @@ class ParticipantRepository:
         self.session.add(participant)
         await self.session.flush()
         return participant
+
+    async def in_study(self, study_id: str) -> list[Participant]:
+        """Every participant of a study, oldest first."""
+        statement = (
+            select(Participant)
+            .where(Participant.study_id == study_id)
+            .order_by(col(Participant.id))
+        )
+        return list((await self.session.exec(statement)).all())
 
     async def save(self, participant: Participant, now: datetime) -> None:
         """Write back changes to the conversation, language or ledger head."""

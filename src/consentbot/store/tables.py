@@ -47,6 +47,8 @@ class Participant(SQLModel, table=True):
     reference: str = Field(max_length=100)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     language: str = Field(max_length=16)
+    joined_by: str = Field(default="invitation", max_length=16)
+    """"invitation" (a research system or staff invited them) or "keyword" (they texted it)."""
     conversation: str = "{}"
     content_version: int
     ledger_seq: int = 0

@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("joined_by", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("conversation", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("content_version", sa.Integer(), nullable=False),
         sa.Column("ledger_seq", sa.Integer(), nullable=False),
