@@ -19,6 +19,7 @@ from consentbot.content.loader import load_catalogue
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.domain.cooling_off import CoolingOff
+from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
 from consentbot.services.clock import Clock
 from consentbot.services.deps import ServiceDeps
@@ -34,8 +35,6 @@ from consentbot.store.crypto import PhoneVault, load_or_create_secret
 from consentbot.store.database import Database
 
 log = structlog.get_logger(__name__)
-
-DEMO_COOLING_OFF = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,12 @@ def load_content(settings: Settings) -> Content:
         for warning in study.warnings:
             log.warning("content.warning", detail=warning)
     if settings.demo:
-        studies = demo_catalogue(studies)
-        log.warning("demo_mode", cooling_off="PT1M", note="never use demo mode with real people")
+        studies = demo_catalogue(studies, settings.demo_cooling_off)
+        log.warning(
+            "demo_mode",
+            cooling_off=format_duration(settings.demo_cooling_off),
+            note="never use demo mode with real people",
+        )
     languages = {code for study in studies.studies.values() for code in study.languages}
     return Content(
         studies,
@@ -62,12 +65,12 @@ def load_content(settings: Settings) -> Content:
     )
 
 
-def demo_catalogue(studies: StudyCatalogue) -> StudyCatalogue:
-    """Every study with a one-minute cooling-off: for trying the journey, never for real use."""
+def demo_catalogue(studies: StudyCatalogue, cooling_off: timedelta) -> StudyCatalogue:
+    """Every study with a short cooling-off: for trying the journey, never for real use."""
     return StudyCatalogue(
         {
             study_id: replace(
-                study, cooling_off=CoolingOff(DEMO_COOLING_OFF, study.cooling_off.confirm_within)
+                study, cooling_off=CoolingOff(cooling_off, study.cooling_off.confirm_within)
             )
             for study_id, study in studies.studies.items()
         }

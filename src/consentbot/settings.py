@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+
+from consentbot.domain.durations import DurationError, parse_duration
 
 
 class SettingsError(ValueError):
@@ -34,7 +37,8 @@ class Settings:
     log_format: str = "console"
     log_level: str = "INFO"
     demo: bool = False
-    """Console gateway only: shorten cooling-off to one minute so a newcomer can finish the journey."""
+    """Console gateway only: shorten cooling-off so a newcomer can finish the journey."""
+    demo_cooling_off: timedelta = timedelta(minutes=1)
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
@@ -113,7 +117,14 @@ class Settings:
             except ValueError as error:
                 raise SettingsError(f"CONSENTBOT_{name} must be a number, not {raw!r}") from error
 
+        demo_cooling_off = defaults.demo_cooling_off
+        if raw_demo := text("DEMO_COOLING_OFF", None):
+            try:
+                demo_cooling_off = parse_duration(raw_demo)
+            except DurationError as error:
+                raise SettingsError(f"CONSENTBOT_DEMO_COOLING_OFF: {error}") from error
         return cls(
+            demo_cooling_off=demo_cooling_off,
             data_dir=Path(text("DATA_DIR", str(defaults.data_dir)) or "var"),
             database_url=text("DATABASE_URL", "") or "",
             secret_key=text("SECRET_KEY", None),

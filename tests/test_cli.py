@@ -1,0 +1,146 @@
+"""The ``consentbot`` command, run as a real process."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from consentbot import keys
+from consentbot.settings import Settings
+from tests.conftest import AppClient
+from tests.support.cli import consentbot, env_for
+from tests.support.journey import ROOT, STUDY
+
+
+async def test_token_create_prints_a_working_token_on_its_last_line(client: AppClient, settings: Settings) -> None:
+    result = consentbot(settings, "token", "create", "--study", STUDY, "--label", "cohort system")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("cbt_")
+    assert "not shown again" in result.stderr
+    assert await client.app[keys.TOKENS].study_of(token) == STUDY
+    response = await client.get(
+        f"/api/v1/studies/{STUDY}/participants", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 200
+
+
+def test_token_for_an_unknown_study_fails_clearly(settings: Settings) -> None:
+    result = consentbot(settings, "token", "create", "--study", "no-such-study")
+    assert result.returncode == 1
+    assert "there is no study 'no-such-study'" in result.stderr
+
+
+def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings) -> None:
+    console = settings.with_(sms_gateway="console")
+    args = ("invite", "--study", STUDY, "--phone", "07700 900501", "--reference", "C-1", "--language", "pl")
+    env = env_for(console) | {"CONSENTBOT_SMS_GATEWAY": "console"}
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--- SMS to +447700900501 ---" in result.stdout  # the console gateway's print
+    assert "C-1 invited to joint-health-records in pl" in result.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "C-1 was already invited" in again.stdout
+    assert "--- SMS" not in again.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "consentbot", "invite", "--study", STUDY, "--phone", "12", "--reference", "C-2"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert bad.returncode == 1
+    assert "phone: is not" in bad.stderr
+
+
+def test_content_check(settings: Settings, tmp_path: Path) -> None:
+    good = consentbot(settings, "content", "check")
+    assert good.returncode == 0
+    assert "joint-health-records v1: en, cy, pl, ur (draft: cy, pl, ur)" in good.stdout
+    broken = tmp_path / "content"
+    shutil.copytree(ROOT / "content", broken)
+    (broken / "studies" / STUDY / "ur.yaml").write_text("language: ur\n", encoding="utf-8")
+    result = consentbot(settings.with_(content_dir=broken), "content", "check")
+    assert result.returncode == 1
+    assert f"{broken / 'studies' / STUDY / 'ur.yaml'}: status: must be one of draft, reviewed" in result.stderr
+
+
+def test_bad_settings_are_named(settings: Settings) -> None:
+    env = env_for(settings) | {"CONSENTBOT_SMS_GATEWAY": "twilio"}
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "CONSENTBOT_TWILIO_ACCOUNT_SID is required with the twilio gateway" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def read_until(stream: object, needle: str, deadline: float) -> str:
+    seen = ""
+    while needle not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{needle!r} never appeared in:\n{seen}")
+        line = stream.readline()  # type: ignore[attr-defined]
+        if not line:
+            raise AssertionError(f"stream closed before {needle!r}:\n{seen}")
+        seen += line
+    return seen
+
+
+def test_newcomer_completes_the_journey_with_serve_demo_and_chat(tmp_path: Path) -> None:
+    """The README's first command, then `consentbot chat`, all the way to WITHDRAW."""
+    port = free_port()
+    env = env_for(Settings(data_dir=tmp_path / "var", content_dir=ROOT / "content", locales_dir=ROOT / "locales"))
+    env.pop("CONSENTBOT_DATABASE_URL")
+    env.pop("CONSENTBOT_SECRET_KEY")
+    env |= {"CONSENTBOT_PORT": str(port), "CONSENTBOT_DEMO_COOLING_OFF": "PT3S", "CONSENTBOT_LOG_LEVEL": "INFO"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "consentbot", "serve", "--demo"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as server:
+        try:
+            read_until(server.stdout, "service.started", time.monotonic() + 60)
+            assert (tmp_path / "var" / "secret.key").exists()
+            with subprocess.Popen(
+                [sys.executable, "-m", "consentbot", "chat", "--url", f"http://127.0.0.1:{port}"],
+                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            ) as chat:
+                try:
+                    walk_the_journey(chat)
+                finally:
+                    chat.kill()
+        finally:
+            server.terminate()
+
+
+def walk_the_journey(chat: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 90
+
+    def say(text: str, expect: str) -> str:
+        assert chat.stdin is not None
+        chat.stdin.write(text + "\n")
+        chat.stdin.flush()
+        return read_until(chat.stdout, expect, deadline)
+
+    read_until(chat.stdout, "Type a message", deadline)
+    say("JOINTS", "Reply MORE to read more")
+    say("MORE", "1. What data we use")
+    say("YES", "Question 1 of 5")
+    for answer, expect in [("YES", "Question 2"), ("NO", "Question 3"), ("YES", "Question 4"),
+                           ("NO", "Question 5"), ("YES", "do not count yet")]:
+        say(answer, expect)
+    say("CONFIRM", "Not yet")
+    read_until(chat.stdout, "Your time to think is over", deadline)  # the reminder arrives by itself
+    say("CONFIRM", "These choices now count")
+    say("WITHDRAW", "You have left")
