@@ -15,7 +15,13 @@ from consentbot.app import create_app
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from tests.support.databases import PostgresDatabase, SqliteTemplate, postgres_admin_url
-from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER, FakeTwilio
+from tests.support.twilio_fake import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_URL,
+    SERVICE_NUMBER,
+    FakeTwilio,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

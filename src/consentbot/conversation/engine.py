@@ -50,7 +50,7 @@ class Context:
     stopped: bool
 
 
-class _Builder:
+class TurnBuilder:
     """Accumulates one turn: a working copy of consent, replies, changes and effects."""
 
     def __init__(self, ctx: Context, state: ConversationState, language: str | None = None) -> None:
@@ -112,12 +112,12 @@ def respond(ctx: Context, state: ConversationState, text: str) -> Turn:
         lexicon.study_keywords,
         lexicon.language_names(ctx.study),
     )
-    b = _Builder(ctx, state)
+    b = TurnBuilder(ctx, state)
     _dispatch(b, intent)
     return b.turn()
 
 
-def _dispatch(b: _Builder, intent: Intent) -> None:
+def _dispatch(b: TurnBuilder, intent: Intent) -> None:
     if intent.command is not None:
         _COMMANDS[intent.command](b)
     elif intent.number is not None:
@@ -132,13 +132,13 @@ def _dispatch(b: _Builder, intent: Intent) -> None:
 
 def invite(ctx: Context, state: ConversationState) -> Turn:
     """The first message of a study: its title and summary (layer 1)."""
-    b = _Builder(ctx, state)
+    b = TurnBuilder(ctx, state)
     b.state = replace(b.state.stop_asking(), layer=Layer.INVITATION, topic=None)
     b.reply(b.say.invitation(b.text))
     return b.turn()
 
 
-def _start_study(b: _Builder) -> None:
+def _start_study(b: TurnBuilder) -> None:
     if b.state.layer is Layer.NONE and all(
         c.status is ConsentStatus.NONE for c in b.consent.values()
     ):
@@ -153,7 +153,7 @@ def _start_study(b: _Builder) -> None:
     b.reply(b.say.invitation(b.text))
 
 
-def _more(b: _Builder) -> None:
+def _more(b: TurnBuilder) -> None:
     if b.state.asking is not None:
         b.reply(b.say.explanation(b.text.purposes[b.state.asking]))
         return
@@ -174,12 +174,12 @@ def _more(b: _Builder) -> None:
         b.reply(b.say.topic_list(b.text))
 
 
-def _topic_index(b: _Builder) -> int | None:
+def _topic_index(b: TurnBuilder) -> int | None:
     ids = [topic.id for topic in b.text.topics]
     return ids.index(b.state.topic) if b.state.topic in ids else None
 
 
-def _open_topic(b: _Builder, number: int) -> None:
+def _open_topic(b: TurnBuilder, number: int) -> None:
     topics = b.text.topics
     if not 1 <= number <= len(topics):
         b.reply(b.say.bad_topic_number(len(topics)))
@@ -191,7 +191,7 @@ def _open_topic(b: _Builder, number: int) -> None:
         _ask_current(b)
 
 
-def _ask_current(b: _Builder) -> None:
+def _ask_current(b: TurnBuilder) -> None:
     purpose = b.state.asking
     assert purpose is not None
     order = b.study.purpose_ids
@@ -205,14 +205,14 @@ def _ask_current(b: _Builder) -> None:
     )
 
 
-def _start_choices(b: _Builder, *, changing: bool) -> None:
+def _start_choices(b: TurnBuilder, *, changing: bool) -> None:
     order = b.study.purpose_ids
     b.state = b.state.ask(order, changing=changing)
     b.reply(b.say.change_intro() if changing else b.say.choices_intro(len(order)))
     _ask_current(b)
 
 
-def _yes(b: _Builder) -> None:
+def _yes(b: TurnBuilder) -> None:
     if b.state.asking is None:
         _start_choices(b, changing=False)
         return
@@ -220,7 +220,7 @@ def _yes(b: _Builder) -> None:
     _next_question(b)
 
 
-def _no(b: _Builder) -> None:
+def _no(b: TurnBuilder) -> None:
     purpose = b.state.asking
     if purpose is None:
         if all(c.status is ConsentStatus.NONE for c in b.consent.values()):
@@ -236,7 +236,7 @@ def _no(b: _Builder) -> None:
     _next_question(b)
 
 
-def _decline_study(b: _Builder) -> None:
+def _decline_study(b: TurnBuilder) -> None:
     """No to a required purpose: no to the study. Nothing else may stay agreed."""
     for purpose in b.study.purpose_ids:
         if b.study.is_required(purpose):
@@ -248,7 +248,7 @@ def _decline_study(b: _Builder) -> None:
     b.reply(b.say.declined_study(b.text, b.study.keyword))
 
 
-def _next_question(b: _Builder) -> None:
+def _next_question(b: TurnBuilder) -> None:
     b.state = b.state.next_question()
     if b.state.asking is not None:
         _ask_current(b)
@@ -256,7 +256,7 @@ def _next_question(b: _Builder) -> None:
     _finish_answers(b)
 
 
-def _finish_answers(b: _Builder) -> None:
+def _finish_answers(b: TurnBuilder) -> None:
     pending = b.pending()
     if not pending:
         b.effects.append(CancelTimers(frozenset(TimerKind)))
@@ -272,7 +272,7 @@ def _finish_answers(b: _Builder) -> None:
     b.reply(b.say.answers_wait(opens, rules.expires_at(max(since))))
 
 
-def _confirm(b: _Builder) -> None:
+def _confirm(b: TurnBuilder) -> None:
     rules = b.study.cooling_off
     now = b.ctx.now
     ready = cooling_off.confirmable(b.consent, rules, now)
@@ -294,7 +294,7 @@ def _confirm(b: _Builder) -> None:
     b.reply(b.say.confirmed(titles, first_open))
 
 
-def _choices(b: _Builder) -> None:
+def _choices(b: TurnBuilder) -> None:
     rules = b.study.cooling_off
     lines = []
     for purpose in b.study.purpose_ids:
@@ -304,11 +304,11 @@ def _choices(b: _Builder) -> None:
     b.reply(b.say.choices(lines, stopped=b.ctx.stopped))
 
 
-def _change(b: _Builder) -> None:
+def _change(b: TurnBuilder) -> None:
     _start_choices(b, changing=True)
 
 
-def _withdraw(b: _Builder) -> None:
+def _withdraw(b: TurnBuilder) -> None:
     changed = [
         b.apply(purpose, ConsentAction.WITHDRAW, WithdrawalLevel.NO_FURTHER_USE)
         for purpose in b.study.purpose_ids
@@ -321,34 +321,34 @@ def _withdraw(b: _Builder) -> None:
         b.reply(b.say.nothing_to_withdraw(b.study.keyword))
 
 
-def _later(b: _Builder) -> None:
+def _later(b: TurnBuilder) -> None:
     when = b.ctx.now + b.study.remind_later
     b.effects.append(ScheduleTimer(TimerKind.LATER, when))
     b.reply(b.say.later(when))
 
 
-def _help(b: _Builder) -> None:
+def _help(b: TurnBuilder) -> None:
     b.reply(b.say.help(b.text, b.study.contact))
 
 
-def _stop(b: _Builder) -> None:
+def _stop(b: TurnBuilder) -> None:
     b.effects.append(StopMessages())
     b.effects.append(CancelTimers(MESSAGE_TIMERS))
     b.reply(b.say.stopped(), always=True)
 
 
-def _start(b: _Builder) -> None:
+def _start(b: TurnBuilder) -> None:
     b.effects.append(StartMessages())
     b.reply(b.say.started(), always=True)
 
 
-def _language(b: _Builder) -> None:
+def _language(b: TurnBuilder) -> None:
     translator = b.ctx.lexicon.translator(b.language)
     names = [(code, translator.language_name(code)) for code in b.study.languages]
     b.reply(b.say.language_list(names))
 
 
-def _choose_language(b: _Builder, language: str) -> None:
+def _choose_language(b: TurnBuilder, language: str) -> None:
     b.switch_language(language)
     b.reply(b.say.language_set(b.ctx.lexicon.translator(language).language_name(language)))
     if b.state.asking is not None:

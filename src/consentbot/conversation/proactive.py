@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from consentbot.conversation.engine import Context, _Builder
+from consentbot.conversation.engine import Context, TurnBuilder
 from consentbot.conversation.intents import parse
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.messages import Say
@@ -26,7 +26,7 @@ _UTC = ZoneInfo("UTC")
 
 def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
     """What a due timer does: remind, expire pending answers, or follow up a LATER."""
-    b = _Builder(ctx, state)
+    b = TurnBuilder(ctx, state)
     rules = ctx.study.cooling_off
     if kind is TimerKind.CONFIRM_REMINDER:
         pending = b.pending()
