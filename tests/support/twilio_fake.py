@@ -31,6 +31,9 @@ class FakeTwilio:
     arrivals: defaultdict[str, asyncio.Queue[str]] = field(default_factory=lambda: defaultdict(asyncio.Queue))
     status_callbacks: list[str] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)
+    """HTTP statuses to answer with before accepting messages again (a busy Twilio)."""
+    reject_next: list[int] = field(default_factory=list)
+    """Twilio error codes to answer 400 with (21610: the person sent STOP at the carrier)."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -42,6 +45,9 @@ class FakeTwilio:
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
         if request.headers.get("Authorization") != expected or request.match_info["sid"] != ACCOUNT_SID:
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
+        if self.reject_next:
+            code = self.reject_next.pop(0)
+            return web.json_response({"code": code, "message": "rejected", "status": 400}, status=400)
         if self.fail_next:
             return web.json_response({"code": 20500, "message": "busy"}, status=self.fail_next.pop(0))
         form = await request.post()

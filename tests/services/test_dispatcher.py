@@ -1,0 +1,116 @@
+"""The outbox: split by segment arithmetic, sent at most once, retried only when retryable."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from consentbot import keys
+from consentbot.channels.segments import segment_count
+from consentbot.channels.twilio_signature import compute_signature
+from consentbot.services.clock import ManualClock
+from consentbot.store.tables import Contact, OutboxMessage
+from tests.conftest import AppClient
+from tests.support.journey import ResearchSystem
+from tests.support.twilio_fake import AUTH_TOKEN, PUBLIC_URL, FakeTwilio, TwilioPhone
+
+Loops = Callable[[], Awaitable[None]]
+
+
+async def outbox(client: AppClient) -> list[OutboxMessage]:
+    async with client.app[keys.DATABASE].transaction() as session:
+        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+
+
+async def test_urdu_goes_as_ucs2_within_the_segment_limit(
+    client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900601")
+    await research.invite(phone.number, "D-1", "ur")
+    await phone.send("مزید")
+    await phone.send("3")
+    await phone.send("مزید")  # the long detail of a topic
+    await run_loops()
+    rows = await outbox(client)
+    limit = client.app[keys.SETTINGS].max_segments
+    assert all(row.ucs2 for row in rows)
+    assert all(row.segments == segment_count(row.body) <= limit for row in rows)
+    assert len(rows) > 4, "the Urdu detail should need more than one message"
+    assert [row.body for row in rows] == fake_twilio.inbox[phone.number]
+
+
+async def test_retryable_failures_are_retried_with_a_delay(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    fake_twilio.fail_next.extend([500] * 8)  # the gateway's own retries, then the outbox's
+    await research.invite("+447700900602", "D-2")
+    await run_loops()
+    (row,) = await outbox(client)
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert row.send_after > clock.now
+    fake_twilio.fail_next.clear()
+    clock.advance(timedelta(minutes=1))
+    await run_loops()
+    (row,) = await outbox(client)
+    assert row.status == "sent"
+    assert row.provider_id is not None
+    assert fake_twilio.inbox["+447700900602"] == [row.body]
+
+
+async def test_carrier_stop_from_a_status_callback_stops_the_number(
+    client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    await research.invite("+447700900603", "D-3")
+    await run_loops()
+    (row,) = await outbox(client)
+    assert fake_twilio.status_callbacks == [f"{PUBLIC_URL}/sms/twilio/status"]
+    params = {"MessageSid": row.provider_id or "", "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    signature = compute_signature(AUTH_TOKEN, f"{PUBLIC_URL}/sms/twilio/status", params)
+    response = await client.post("/sms/twilio/status", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status in (200, 204)
+    async with client.app[keys.DATABASE].transaction() as session:
+        (contact,) = (await session.exec(select(Contact))).all()
+        stored = await session.get(OutboxMessage, row.id)
+    assert contact.stopped
+    assert stored is not None
+    assert stored.delivery_status == "undelivered"
+    assert stored.error_code == "21610"
+
+
+async def test_unsigned_status_callback_is_refused(client: AppClient) -> None:
+    response = await client.post("/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "delivered"})
+    assert response.status == 403
+
+
+async def test_unsigned_inbound_is_refused_and_changes_nothing(client: AppClient) -> None:
+    response = await client.post(
+        "/sms/twilio/inbound", data={"MessageSid": "SM1", "From": "+447700900604", "Body": "JOINTS"},
+        headers={"X-Twilio-Signature": "forged"},
+    )
+    assert response.status == 403
+    async with client.app[keys.DATABASE].transaction() as session:
+        assert (await session.exec(select(Contact))).all() == []
+
+
+async def test_carrier_stop_on_send_stops_the_number_and_is_not_retried(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    fake_twilio.reject_next.append(21610)
+    await research.invite("+447700900605", "D-5")
+    await run_loops()
+    clock.advance(timedelta(hours=1))
+    await run_loops()
+    (row,) = await outbox(client)
+    assert row.status == "opted-out"
+    assert row.attempts == 1
+    async with client.app[keys.DATABASE].transaction() as session:
+        (contact,) = (await session.exec(select(Contact))).all()
+    assert contact.stopped
+    assert fake_twilio.inbox["+447700900605"] == []
