@@ -6,7 +6,7 @@ ended, and only until ``confirm_within`` after that; then the yes expires.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,41 +46,36 @@ class PurposeConsent:
     pending_since: datetime | None = None
 
 
-def confirmable(
-    consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
+def _pending_where(
+    consents: Mapping[str, PurposeConsent], keep: Callable[[datetime], bool]
 ) -> list[str]:
-    """Purposes whose pending yes may be confirmed now, in the given order."""
+    """Pending purposes, in the given order, whose yes-time satisfies ``keep``."""
     return [
         purpose
         for purpose, consent in consents.items()
         if consent.status is ConsentStatus.PENDING
         and consent.pending_since is not None
-        and rules.can_confirm(consent.pending_since, now)
+        and keep(consent.pending_since)
     ]
+
+
+def confirmable(
+    consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
+) -> list[str]:
+    """Purposes whose pending yes may be confirmed now."""
+    return _pending_where(consents, lambda since: rules.can_confirm(since, now))
 
 
 def still_cooling(
     consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
 ) -> list[str]:
     """Pending purposes whose cooling-off has not ended yet."""
-    return [
-        purpose
-        for purpose, consent in consents.items()
-        if consent.status is ConsentStatus.PENDING
-        and consent.pending_since is not None
-        and now < rules.opens_at(consent.pending_since)
-    ]
+    return _pending_where(consents, lambda since: now < rules.opens_at(since))
 
 
 def lapsed(consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime) -> list[str]:
     """Pending purposes whose window to confirm has closed."""
-    return [
-        purpose
-        for purpose, consent in consents.items()
-        if consent.status is ConsentStatus.PENDING
-        and consent.pending_since is not None
-        and rules.has_expired(consent.pending_since, now)
-    ]
+    return _pending_where(consents, lambda since: rules.has_expired(since, now))
 
 
 def latest_opening(pending_since: Iterable[datetime], rules: CoolingOff) -> datetime | None:
