@@ -12,10 +12,9 @@ from consentbot.conversation.normalise import normalise
 from consentbot.conversation.outcome import StartMessages, StopMessages
 from consentbot.conversation.proactive import respond_to_stranger
 from consentbot.services.deps import ServiceDeps, engine_context
-from consentbot.services.turns import Provenance, apply_turn, joined_replies
+from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
-from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.tables import Contact, Participant
@@ -65,7 +64,14 @@ class InboundService:
                     participant=participant,
                     turn=turn,
                     provenance=provenance,
-                    message_kind="reply",
+                    now=now,
+                )
+                queue_sms_replies(
+                    session,
+                    turn,
+                    contact_id=contact.id,
+                    participant_id=participant.id,
+                    kind="reply",
                     send_after=now,
                     now=now,
                     max_segments=deps.max_segments,
@@ -127,16 +133,14 @@ class InboundService:
             if isinstance(effect, StopMessages | StartMessages):
                 await contacts.set_stopped(contact, isinstance(effect, StopMessages), now)
         assert contact.id is not None
-        outbox = OutboxRepository(session)
-        for always, body in joined_replies(turn):
-            outbox.add(
-                contact_id=contact.id,
-                participant_id=None,
-                kind="reply",
-                body=body,
-                always=always,
-                send_after=now,
-                now=now,
-                max_segments=deps.max_segments,
-            )
+        queue_sms_replies(
+            session,
+            turn,
+            contact_id=contact.id,
+            participant_id=None,
+            kind="reply",
+            send_after=now,
+            now=now,
+            max_segments=deps.max_segments,
+        )
         log.info("inbound.stranger", contact=contact.id)

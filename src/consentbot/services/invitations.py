@@ -9,7 +9,7 @@ import structlog
 from consentbot.conversation.engine import invite
 from consentbot.services.deps import ServiceDeps, engine_context
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
-from consentbot.services.turns import Provenance, apply_turn
+from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.phones import PhoneNumberError, to_e164
@@ -94,15 +94,23 @@ class InvitationService:
             contact.current_participant_id = participant.id
             session.add(contact)
             ctx, state = engine_context(deps, study, participant, contact, [], now)
+            turn = invite(ctx, state)
             await apply_turn(
                 session,
                 contacts,
                 study=study,
                 contact=contact,
                 participant=participant,
-                turn=invite(ctx, state),
+                turn=turn,
                 provenance=provenance,
-                message_kind="invitation",
+                now=now,
+            )
+            queue_sms_replies(
+                session,
+                turn,
+                contact_id=contact.id,
+                participant_id=participant.id,
+                kind="invitation",
                 send_after=deps.proactive_send_time(study, now),
                 now=now,
                 max_segments=deps.max_segments,

@@ -7,7 +7,7 @@ import structlog
 from consentbot.conversation.outcome import MESSAGE_TIMERS, TimerKind
 from consentbot.conversation.proactive import on_timer
 from consentbot.services.deps import ServiceDeps, engine_context
-from consentbot.services.turns import Provenance, apply_turn
+from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.timers import TimerRepository
@@ -53,6 +53,7 @@ class TimerService:
             assert participant is not None
             contact = await contacts.get(participant.contact_id, lock=True)
             assert contact is not None
+            assert contact.id is not None
             timer = await timers.claim(timer_id)
             if timer is None:
                 return 0
@@ -75,7 +76,14 @@ class TimerService:
                 participant=participant,
                 turn=turn,
                 provenance=SYSTEM,
-                message_kind=kind.value,
+                now=now,
+            )
+            queue_sms_replies(
+                session,
+                turn,
+                contact_id=contact.id,
+                participant_id=participant.id,
+                kind=kind.value,
                 send_after=deps.proactive_send_time(study, now),
                 now=now,
                 max_segments=deps.max_segments,

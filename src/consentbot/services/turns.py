@@ -42,15 +42,13 @@ async def apply_turn(
     participant: Participant,
     turn: Turn,
     provenance: Provenance,
-    message_kind: str,
-    send_after: datetime,
     now: datetime,
-    max_segments: int,
 ) -> None:
-    """Write everything ``turn`` decided, in the caller's transaction.
+    """Write what ``turn`` decided about consent and state, in the caller's transaction.
 
     Consent changes are chained into the ledger with the content version and the
     language the person was reading, before any language switch in the same turn.
+    Where the replies go is the channel's business: see :func:`queue_sms_replies`.
     """
     assert participant.id is not None
     assert contact.id is not None
@@ -89,12 +87,26 @@ async def apply_turn(
     participant.conversation = turn.state.to_json()
     participant.content_version = study.version
     await ParticipantRepository(session).save(participant, now)
+
+
+def queue_sms_replies(
+    session: AsyncSession,
+    turn: Turn,
+    *,
+    contact_id: int,
+    participant_id: int | None,
+    kind: str,
+    send_after: datetime,
+    now: datetime,
+    max_segments: int,
+) -> None:
+    """Put a turn's replies in the SMS outbox (STOP/START confirmations are never held)."""
     outbox = OutboxRepository(session)
     for always, body in joined_replies(turn):
         outbox.add(
-            contact_id=contact.id,
-            participant_id=participant.id,
-            kind=message_kind,
+            contact_id=contact_id,
+            participant_id=participant_id,
+            kind=kind,
             body=body,
             always=always,
             send_after=now if always else send_after,

@@ -160,3 +160,64 @@ class ApiToken(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     created_at: datetime = _at()
     revoked_at: datetime | None = _at(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's conversation with one study; anonymous until a phone number is verified."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    """SHA-256 of the session cookie; the cookie itself is never stored."""
+    study_id: str = Field(max_length=100)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    language: str = Field(max_length=16)
+    conversation: str = "{}"
+    """The conversation while anonymous; once linked, the participant's is used."""
+    csrf_token: str = Field(max_length=64)
+    waiting_text: str | None = None
+    """An answer given before the number was verified, replayed once it is."""
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+
+
+class WebMessage(SQLModel, table=True):
+    """The transcript a browser shows: what the person wrote and what the bot answered."""
+
+    __tablename__ = "web_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    web_session_id: int = Field(foreign_key="web_session.id", index=True)
+    direction: str = Field(max_length=8)
+    """"in" (the person) or "out" (the bot)."""
+    body: str
+    created_at: datetime = _at()
+
+
+class InvitationLink(SQLModel, table=True):
+    """A personal link (/i/{token}) that opens one participant's conversation until it expires."""
+
+    __tablename__ = "invitation_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+
+
+class PhoneVerification(SQLModel, table=True):
+    """A one-time code texted to a number to link a web session to it."""
+
+    __tablename__ = "phone_verification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    web_session_id: int = Field(foreign_key="web_session.id", index=True)
+    phone_hash: str = Field(max_length=64, index=True)
+    phone_encrypted: str
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+    verified_at: datetime | None = _at(nullable=True)

@@ -1,0 +1,91 @@
+"""One-time codes that prove a web visitor holds a phone number."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.store.tables import PhoneVerification
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+
+
+def new_code() -> str:
+    """Six random digits."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _code_hash(verification_salt: str, code: str) -> str:
+    return hashlib.sha256(f"{verification_salt}:{code}".encode()).hexdigest()
+
+
+class VerificationRepository:
+    """Issue, count and check codes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def issue(
+        self, web_session_id: int, phone_hash: str, phone_encrypted: str, code: str, now: datetime
+    ) -> PhoneVerification:
+        """Store a code (hashed with the phone's lookup hash as salt)."""
+        verification = PhoneVerification(
+            web_session_id=web_session_id,
+            phone_hash=phone_hash,
+            phone_encrypted=phone_encrypted,
+            code_hash=_code_hash(phone_hash, code),
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+        self.session.add(verification)
+        await self.session.flush()
+        return verification
+
+    async def sent_since(
+        self, since: datetime, *, web_session_id: int | None = None, phone_hash: str | None = None
+    ) -> int:
+        """How many codes went to this session or this number since ``since`` (rate limits)."""
+        statement = (
+            select(func.count())
+            .select_from(PhoneVerification)
+            .where(PhoneVerification.created_at >= since)
+        )
+        if web_session_id is not None:
+            statement = statement.where(PhoneVerification.web_session_id == web_session_id)
+        if phone_hash is not None:
+            statement = statement.where(PhoneVerification.phone_hash == phone_hash)
+        count: int = (await self.session.exec(statement)).one()
+        return count
+
+    async def latest(self, web_session_id: int, now: datetime) -> PhoneVerification | None:
+        """The session's newest unexpired, unused code."""
+        statement = (
+            select(PhoneVerification)
+            .where(
+                PhoneVerification.web_session_id == web_session_id,
+                PhoneVerification.expires_at > now,
+                PhoneVerification.verified_at == None,  # noqa: E711
+            )
+            .order_by(col(PhoneVerification.id).desc())
+            .with_for_update()
+        )
+        return (await self.session.exec(statement)).first()
+
+    def check(self, verification: PhoneVerification, code: str, now: datetime) -> bool:
+        """Compare in constant time, counting the attempt; a code is spent after MAX_ATTEMPTS."""
+        verification.attempts += 1
+        self.session.add(verification)
+        if verification.attempts > MAX_ATTEMPTS:
+            return False
+        expected = verification.code_hash
+        given = _code_hash(verification.phone_hash, code.strip())
+        if hmac.compare_digest(expected, given):
+            verification.verified_at = now
+            return True
+        return False
