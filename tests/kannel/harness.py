@@ -32,8 +32,30 @@ connects to it for the whole test and plays every phone:
   Latin text has NUL bytes, of Urdu 0x06 bytes) is UCS-2. Only UCS-2 text made
   entirely of code units whose two bytes are printable ASCII (e.g. some CJK) could
   be mistaken, which the tests never send. ``MtMessage.coding`` reports the guess.
-  A newline inside a single-part GSM MT splits the fake protocol's line (a limit
-  of fakesmsc, not of Kannel); such fragments are kept in :attr:`unparsed`.
+* **Line breaks in GSM text.** The fake protocol is line based and Kannel writes
+  a single-part GSM MT raw (``text Line one\nLine two``), so fakesmsc reads the
+  one MT as several lines and logs each as its own ``Got message N`` line, with its
+  own timestamp: the split happens in fakesmsc's socket reader, not in its log, so
+  "a log line without a timestamp is a continuation" cannot work. The harness
+  rejoins them exactly with the message's length from bearerbox's access log.
+  After writing a message to the fake SMSC (all its parts, when concatenated)
+  bearerbox logs it once, in that order, as ``Sent SMS ... [to:PHONE]
+  [flags:-1:CODING:...] [msg:BYTES:SHOWN] [udh:0:]``, where SHOWN is the whole
+  original text with every byte that is not printable ASCII shown as ``.``. The
+  harness keeps these lines for GSM (coding 0) messages and hands them out in
+  order: a concatenated GSM message, once all its parts are in, claims the first
+  line with its exact length and SHOWN; a single-part one (type ``text``) claims
+  the first line whose SHOWN starts like its first line, then takes the following
+  fakesmsc lines (joined by ``\n``) until it has exactly BYTES bytes. So a
+  continuation line is recognised by the byte count, never by its content: a reply
+  line that itself looks like ``12345 +44... text ...`` or like a log line is still
+  joined correctly, and so are empty lines and a trailing line break; SHOWN is a
+  cross-check (a mismatch is noted in :attr:`unparsed`). One loss cannot be
+  undone: fakesmsc's line reader drops a CR right before an LF; the harness then
+  comes up short, stops at the next line that does not fit (or after
+  :data:`CONTINUATION_WAIT`), delivers what it has and notes it in
+  :attr:`unparsed`. UCS-2 MTs (``ucs-2``) and parts (``udh``) are URL-encoded,
+  always one line.
 
 All ports are free ports on 127.0.0.1 chosen at run time; config, logs and
 access logs live in the given work directory (a pytest tmp dir). Startup is
@@ -46,6 +68,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -74,8 +97,19 @@ FAKESMSC_MAX_LINE = 255
 
 Coding = Literal["gsm", "ucs2", "8bit"]
 
-_GOT = re.compile(rb"Got message \d+: <(.*)>\s*$")
-_SENT = re.compile(rb"fakesmsc: sent message (\d+)")
+# fakesmsc log lines, "2026-01-01 10:00:00 [pid] [0] DEBUG: <message>". The prefix has
+# no "<", so text inside an MT can never be taken for the log line's own message.
+_GOT = re.compile(rb"^[^<]*\bGot message \d+: <(.*)>$")
+_SENT = re.compile(rb"^[^<]*\bfakesmsc: sent message (\d+)$")
+# bearerbox's access-log line for each MT written to the fake SMSC.
+_ACCESS_SENT = re.compile(
+    rb"\bSent SMS \[SMSC:[^\]]*\].*? \[to:([^\]]*)\] \[flags:-?\d+:(-?\d+):[-\d:]*\]"
+    rb" \[msg:(\d+):(.*)\] \[udh:(\d+):[0-9A-Fa-f]*\]$"
+)
+ACCESS_LOG_WAIT = 10.0
+"""How long a GSM MT waits for bearerbox's access-log line that gives its length."""
+CONTINUATION_WAIT = 5.0
+"""How long a GSM MT short of its length waits for its next line (normally instant)."""
 
 
 class KannelHarnessError(RuntimeError):
@@ -147,6 +181,38 @@ def _concat_info(udh: bytes) -> tuple[int, int, int] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _SentGsm:
+    """bearerbox's access-log line for one GSM MT: its length in bytes and how it shows it."""
+
+    receiver: str
+    length: int
+    shown: bytes
+
+
+def _shown(data: bytes) -> bytes:
+    """``data`` as Kannel's access log shows GSM text: bytes other than printable ASCII as "."."""
+    return bytes(b if 0x20 <= b < 0x7F else 0x2E for b in data)
+
+
+def _starts_like(first_line: bytes, sent: _SentGsm) -> bool:
+    """Whether ``sent`` can be the message whose first line is ``first_line``."""
+    n = len(first_line)
+    if sent.length < n or not sent.shown.startswith(_shown(first_line)):
+        return False
+    return sent.length == n or sent.shown[n : n + 1] == b"."  # "." shows the line break
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    """What ``path`` holds from ``offset`` on (nothing if it does not exist yet)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
 def _tail(path: Path, lines: int) -> str:
     try:
         with path.open("rb") as f:
@@ -192,7 +258,7 @@ class KannelHarness:
         self.status_url = f"http://127.0.0.1:{self.admin_port}/status.txt"
         self.config_path = workdir / "kannel.conf"
         self.unparsed: list[str] = []
-        """fakesmsc MT lines the harness could not parse."""
+        """fakesmsc MT lines the harness could not parse, and anything odd it noticed."""
 
         self._bearerbox: asyncio.subprocess.Process | None = None
         self._smsbox: asyncio.subprocess.Process | None = None
@@ -202,6 +268,11 @@ class KannelHarness:
         self._session: aiohttp.ClientSession | None = None
         self._queues: dict[str, asyncio.Queue[MtMessage]] = collections.defaultdict(asyncio.Queue)
         self._parts: dict[tuple[str, str, int, int], dict[int, bytes]] = {}
+        self._mt_lines: asyncio.Queue[bytes] = asyncio.Queue()
+        """The payload of every ``Got message N: <...>`` line of fakesmsc, in order."""
+        self._gsm_sent: list[_SentGsm] = []
+        """bearerbox's access-log lines for GSM MTs not yet matched to fakesmsc's lines."""
+        self._gsm_sent_changed = asyncio.Event()
         self._sent = 0
         self._sent_changed = asyncio.Event()
         self._send_lock = asyncio.Lock()
@@ -250,10 +321,17 @@ class KannelHarness:
         require_kannel()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.render_config(), encoding="utf-8")
+        access_log = self.workdir / "bearerbox-access.log"
+        # bearerbox appends: a reused work directory keeps the lines of earlier runs.
+        access_log_start = access_log.stat().st_size if access_log.exists() else 0
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
         try:
             async with asyncio.timeout(self.startup_timeout):
                 self._bearerbox = await self._spawn_box(BEARERBOX, "bearerbox")
+                self._tasks.append(
+                    asyncio.create_task(self._tail_access_log(access_log, access_log_start))
+                )
+                self._tasks.append(asyncio.create_task(self._assemble_mts()))
                 await self._wait_for(self._status_has_core, "bearerbox admin port")
                 self._fakesmsc = await asyncio.create_subprocess_exec(
                     str(FAKESMSC),
@@ -382,53 +460,142 @@ class KannelHarness:
         while line := await proc.stdout.readline():
             log.write(line)
             log.flush()
-            if m := _SENT.search(line):
+            line = line.removesuffix(b"\n")
+            if m := _GOT.match(line):
+                self._mt_lines.put_nowait(m.group(1))
+            elif m := _SENT.match(line):
                 self._sent = max(self._sent, int(m.group(1)))
                 self._sent_changed.set()
-            elif m := _GOT.search(line):
-                self._on_mt(m.group(1))
 
-    def _on_mt(self, line: bytes) -> None:
+    async def _tail_access_log(self, path: Path, offset: int) -> None:
+        """Keep bearerbox's access-log line of every GSM MT (see "Line breaks in GSM text")."""
+        pending = b""
+        while True:
+            data = _read_from(path, offset)
+            offset += len(data)
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                m = _ACCESS_SENT.search(line)
+                if m is None:
+                    continue
+                to, coding, length, shown, udh = m.groups()
+                if int(udh) == 0 and int(coding) in (-1, 0):
+                    receiver = to.decode("utf-8", errors="replace")
+                    self._gsm_sent.append(_SentGsm(receiver, int(length), shown))
+                    self._gsm_sent_changed.set()
+            await asyncio.sleep(0.02)
+
+    async def _claim_gsm_sent(
+        self, receiver: str, fits: Callable[[_SentGsm], bool]
+    ) -> _SentGsm | None:
+        """The oldest access-log line for a GSM MT to ``receiver`` that ``fits``; None if
+        none comes within :data:`ACCESS_LOG_WAIT`."""
+        try:
+            async with asyncio.timeout(ACCESS_LOG_WAIT):
+                while True:
+                    for index, sent in enumerate(self._gsm_sent):
+                        if sent.receiver == receiver and fits(sent):
+                            del self._gsm_sent[index]
+                            return sent
+                    self._gsm_sent_changed.clear()
+                    await self._gsm_sent_changed.wait()
+        except TimeoutError:
+            return None
+
+    async def _assemble_mts(self) -> None:
+        """Turn fakesmsc's MT lines into messages (see "Line breaks in GSM text")."""
+        ahead: bytes | None = None
+        while True:
+            line = ahead if ahead is not None else await self._mt_lines.get()
+            ahead = None
+            fields = line.split(b" ", 3)
+            if len(fields) < 4 or fields[2] != b"text":
+                message = self._on_mt(line)
+                if message is not None and message.parts > 1 and message.coding == "gsm":
+                    await self._claim_for_concatenated(message)
+                if message is not None:
+                    self._deliver(message)
+                continue
+            sender, receiver = (f.decode("utf-8", errors="replace") for f in fields[:2])
+            body = fields[3]
+            sent = await self._claim_gsm_sent(receiver, functools.partial(_starts_like, body))
+            if sent is None:
+                self.unparsed.append(
+                    f"no 'Sent SMS' line in bearerbox-access.log for a GSM MT to {receiver} "
+                    f"starting {body!r}; its first line is taken as the whole text"
+                )
+            while sent is not None and len(body) < sent.length:
+                try:
+                    following = await asyncio.wait_for(self._mt_lines.get(), CONTINUATION_WAIT)
+                except TimeoutError:
+                    following = None
+                if following is None or len(body) + 1 + len(following) > sent.length:
+                    self.unparsed.append(
+                        f"GSM MT to {receiver} is {sent.length - len(body)} bytes short of the "
+                        f"{sent.length} bearerbox sent (a CR before a line break?): {body!r}"
+                    )
+                    ahead = following
+                    break
+                body += b"\n" + following
+            if sent is not None and len(body) == sent.length and _shown(body) != sent.shown:
+                self.unparsed.append(
+                    f"GSM MT to {receiver} does not match bearerbox's access log: "
+                    f"{body!r} vs {sent.shown!r}"
+                )
+            self._deliver(MtMessage(sender, receiver, body.decode("utf-8", "replace"), "gsm", 1))
+
+    async def _claim_for_concatenated(self, message: MtMessage) -> None:
+        """Consume the access-log line of a concatenated GSM message, so it is not
+        taken for a later single-part one."""
+        data = message.text.encode("utf-8")
+        sent = await self._claim_gsm_sent(
+            message.receiver, lambda s: s.length == len(data) and s.shown == _shown(data)
+        )
+        if sent is None:
+            self.unparsed.append(
+                f"no 'Sent SMS' line in bearerbox-access.log for the {message.parts}-part "
+                f"GSM MT to {message.receiver}: {message.text!r}"
+            )
+
+    def _on_mt(self, line: bytes) -> MtMessage | None:
+        """The message of a one-line MT (or the last part of one); None otherwise."""
         fields = line.split(b" ", 3)
         if len(fields) < 4:
             self.unparsed.append(line.decode("utf-8", errors="replace"))
-            return
+            return None
         sender, receiver = (f.decode("utf-8", errors="replace") for f in fields[:2])
         kind, rest = fields[2], fields[3]
-        if kind == b"text":
-            self._deliver(MtMessage(sender, receiver, rest.decode("utf-8", "replace"), "gsm", 1))
-        elif kind in (b"ucs-2", b"ucs2"):
+        if kind in (b"ucs-2", b"ucs2"):
             text = unquote_to_bytes(rest.replace(b"+", b" ")).decode("utf-16-be", "replace")
-            self._deliver(MtMessage(sender, receiver, text, "ucs2", 1))
-        elif kind == b"data":
+            return MtMessage(sender, receiver, text, "ucs2", 1)
+        if kind == b"data":
             text = unquote_to_bytes(rest.replace(b"+", b" ")).decode("latin-1")
-            self._deliver(MtMessage(sender, receiver, text, "8bit", 1))
-        elif kind == b"udh":
+            return MtMessage(sender, receiver, text, "8bit", 1)
+        if kind == b"udh":
             udh_field, _, payload = rest.partition(b" ")
             if payload.startswith(b"data "):
                 payload = payload[len(b"data ") :]
             udh = unquote_to_bytes(udh_field.replace(b"+", b" "))
             data = unquote_to_bytes(payload.replace(b"+", b" "))
-            self._on_part(sender, receiver, udh, data)
-        else:
-            self.unparsed.append(line.decode("utf-8", errors="replace"))
+            return self._on_part(sender, receiver, udh, data)
+        self.unparsed.append(line.decode("utf-8", errors="replace"))
+        return None
 
-    def _on_part(self, sender: str, receiver: str, udh: bytes, data: bytes) -> None:
+    def _on_part(self, sender: str, receiver: str, udh: bytes, data: bytes) -> MtMessage | None:
         info = _concat_info(udh)
         if info is None:
             text, coding = _guess_decode(data)
-            self._deliver(MtMessage(sender, receiver, text, coding, 1))
-            return
+            return MtMessage(sender, receiver, text, coding, 1)
         ref, total, seq = info
         key = (sender, receiver, ref, total)
         parts = self._parts.setdefault(key, {})
         parts[seq] = data
         if len(parts) < total:
-            return
+            return None
         del self._parts[key]
         joined = b"".join(parts[i] for i in sorted(parts))
         text, coding = _guess_decode(joined)
-        self._deliver(MtMessage(sender, receiver, text, coding, total))
+        return MtMessage(sender, receiver, text, coding, total)
 
     def _deliver(self, message: MtMessage) -> None:
         self._queues[message.receiver].put_nowait(message)

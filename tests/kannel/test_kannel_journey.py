@@ -1,0 +1,411 @@
+"""The whole consent journey through a real Kannel (bearerbox, smsbox, fakesmsc), on both databases.
+
+The service is the real app from ``create_app`` configured for Kannel
+(``sms_gateway="kannel"``), served on a real TCP port on 127.0.0.1 so smsbox can
+call its ``/sms/kannel/inbound`` get-url; it sends through smsbox's sendsms. A
+phone (fakesmsc, see harness.py) goes from the research system's invitation to
+CONFIRM and WITHDRAW, in English and Polish, and the consent API is checked at
+every step.
+
+Waiting and settling
+--------------------
+The app runs with ``run_background=False`` and the test drives its loops with
+``settle(app)`` (due timers, then the outbox), exactly as the Twilio journey does.
+Nothing in the test waits for a fixed time; it waits for events:
+
+1. **The MO has been handled.** ``KannelPhone.send`` writes the MO to fakesmsc and
+   then waits for the service's *answer to Kannel's get-url* for that sender: an
+   ``on_response_prepare`` hook (added before the server starts) counts the
+   answers on the inbound path per ``from``. The handler answers only after
+   ``InboundService.handle`` committed the turn, and the commit holds the ledger
+   change, the state and the queued reply together, so when the answer exists
+   the reply is in the outbox. The answer must be 200. (Kannel retries nothing:
+   ``http-request-retry = 0``.)
+2. **Settle.** ``settle(app)`` runs due timers and dispatches every due outbox
+   message; ``KannelGateway.send`` returns once smsbox accepted each message (202).
+   The ManualClock only moves when the test moves it, and the scheduler and
+   dispatcher only run inside ``settle``, so reminders come exactly when the test
+   advances the clock past cooling-off and settles.
+3. **What reached the phone.** ``KannelPhone.receive`` reads the outbox rows the
+   service marked "sent" to this number since the last read, and takes exactly
+   that many MTs from fakesmsc (``next_mt``: event-driven, 10 s cap only as a
+   failure bound). Each MT must equal its outbox body *exactly* (line breaks, UCS-2,
+   concatenated parts joined), in the coding and number of parts the service
+   planned. An extra, unexpected MT would show up as a mismatch at the next read,
+   and at the end the phone must have nothing left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer, get_port_socket
+
+from consentbot import keys
+from consentbot.app import create_app
+from consentbot.channels.gateway import InboundSms, OutboundSms
+from consentbot.channels.kannel import INBOUND_PATH, KannelGateway, kannel_routes
+from consentbot.channels.segments import is_gsm7
+from consentbot.content.model import Study
+from consentbot.conversation.vocabulary import Command
+from consentbot.services.clock import ManualClock
+from consentbot.settings import Settings
+from consentbot.store.contacts import ContactRepository
+from consentbot.store.ledger import verify_ledger
+from consentbot.store.outbox import OutboxRepository
+from consentbot.store.tables import OutboxMessage
+from tests.conftest import AppClient, settle
+from tests.support.journey import PURPOSES, STUDY, ResearchSystem, translator, words
+
+from .harness import KannelHarness, MtMessage, require_kannel
+
+pytestmark = pytest.mark.kannel
+
+INBOUND_TOKEN = "journey-inbound-token"
+HANDLED_WAIT = 10.0
+"""Upper bound for an MO to reach the service through fakesmsc, bearerbox and smsbox."""
+
+
+class InboundAnswers:
+    """The service's answers to Kannel's get-url, per sender, in order."""
+
+    def __init__(self) -> None:
+        self.statuses: defaultdict[str, list[int]] = defaultdict(list)
+        self._changed = asyncio.Event()
+
+    async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
+        if request.path == INBOUND_PATH:
+            self.statuses[request.query.get("from", "")].append(response.status)
+            self._changed.set()
+
+    async def wait(self, sender: str, count: int, timeout: float) -> list[int]:  # noqa: ASYNC109
+        """The statuses of the first ``count`` answers for ``sender``, once there are that many."""
+        async with asyncio.timeout(timeout):
+            while len(self.statuses[sender]) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.statuses[sender]
+
+
+@dataclass
+class KannelService:
+    """consentbot configured for Kannel, on a real port, and the Kannel in front of it."""
+
+    client: AppClient
+    kannel: KannelHarness
+    answers: InboundAnswers
+
+    @property
+    def app(self) -> web.Application:
+        return self.client.app
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, clock: ManualClock, tmp_path: Path
+) -> AsyncIterator[KannelService]:
+    require_kannel()
+    # Bind the service's socket first: Kannel's config needs its port, and the app
+    # needs Kannel's sendsms URL. Handing the bound socket to the server leaves no
+    # window in which another process could take the port.
+    sock = get_port_socket("127.0.0.1", 0, socket.AF_INET)
+    port: int = sock.getsockname()[1]
+    kannel = KannelHarness(
+        service_host="127.0.0.1",
+        service_port=port,
+        workdir=tmp_path / "kannel",
+        token=INBOUND_TOKEN,
+    )
+    app = create_app(
+        settings.with_(
+            sms_gateway="kannel",
+            kannel_sendsms_url=kannel.sendsms_url,
+            kannel_username=kannel.username,
+            kannel_password=kannel.password,
+            kannel_from=kannel.shortcode,
+            kannel_inbound_token=INBOUND_TOKEN,
+        ),
+        clock=clock,
+        run_background=False,
+    )
+    answers = InboundAnswers()
+    app.on_response_prepare.append(answers.on_response_prepare)
+    server = TestServer(app, host="127.0.0.1", port=port, socket_factory=lambda *_: sock)
+    client: AppClient = TestClient(server)
+    try:
+        await client.start_server()
+        async with kannel:
+            yield KannelService(client, kannel, answers)
+            assert kannel.unparsed == [], kannel.log_tails()
+    finally:
+        await client.close()
+        sock.close()
+
+
+async def sent_to(app: web.Application, number: str) -> list[OutboxMessage]:
+    """The outbox rows the service has sent to ``number``, oldest first."""
+    async with app[keys.DATABASE].transaction() as session:
+        contact = await ContactRepository(session, app[keys.DISPATCHER].vault).find(number)
+        if contact is None or contact.id is None:
+            return []
+        messages = await OutboxRepository(session).for_contact(contact.id)
+    assert [m.status for m in messages if m.status not in ("sent", "pending")] == []
+    return [m for m in messages if m.status == "sent"]
+
+
+class KannelPhone:
+    """One patient's phone, played by fakesmsc."""
+
+    def __init__(self, service: KannelService, number: str) -> None:
+        self.service = service
+        self.number = number
+        self.read = 0
+        self.received: list[MtMessage] = []
+        self.reordered = 0
+        """Reads in which the phone got the messages in another order than queued."""
+
+    async def send(self, text: str) -> None:
+        """Text ``text`` (GSM if it can go as GSM, else UCS-2); return once the service
+        has handled it (its reply, if any, is then in the outbox)."""
+        answers, kannel = self.service.answers, self.service.kannel
+        before = len(answers.statuses[self.number])
+        await kannel.send_from_phone(self.number, text, ucs2=not is_gsm7(text))
+        try:
+            statuses = await answers.wait(self.number, before + 1, HANDLED_WAIT)
+        except TimeoutError:
+            pytest.fail(
+                f"the service did not answer Kannel's get-url for {text!r} from {self.number} "
+                f"within {HANDLED_WAIT} s\n{kannel.log_tails()}"
+            )
+        assert statuses[before:] == [200], kannel.log_tails()
+
+    async def receive(self) -> list[str]:
+        """The messages sent since the last read, in the order the service queued them.
+
+        Each must have reached the phone exactly (parts joined), in the coding and
+        number of parts the service planned. The arrival order of one turn's
+        messages is not compared: the dispatcher hands a batch to the gateway
+        concurrently (``asyncio.gather``), so nothing promises it.
+        """
+        kannel = self.service.kannel
+        sent = (await sent_to(self.service.app, self.number))[self.read :]
+        self.read += len(sent)
+        got = [await kannel.next_mt(self.number) for _ in sent]
+        self.received.extend(got)
+        self.reordered += [mt.text for mt in got] != [m.body for m in sent]
+        assert sorted(mt.text for mt in got) == sorted(m.body for m in sent)
+        by_text = {mt.text: mt for mt in got}
+        for message in sent:
+            mt = by_text[message.body]
+            assert (mt.coding, mt.parts) == ("ucs2" if message.ucs2 else "gsm", message.segments)
+            assert (mt.sender, mt.receiver) == (kannel.shortcode, self.number)
+        return [by_text[m.body].text for m in sent]
+
+    async def text(self) -> str:
+        """Everything received since the last read, as one text (long replies come in parts)."""
+        return "\n".join(await self.receive())
+
+    async def assert_nothing_more(self) -> None:
+        try:
+            mt = await self.service.kannel.next_mt(self.number, timeout=0.5)
+        except TimeoutError:
+            return
+        pytest.fail(f"unexpected MT: {mt!r}")
+
+
+def study_of(app: web.Application) -> Study:
+    study = app[keys.STUDIES].get(STUDY)
+    assert study is not None
+    return study
+
+
+@pytest.mark.parametrize(
+    ("language", "number", "as_invited"),
+    [("en", "+447700900201", "07700 900201"), ("pl", "+48600111301", "+48 600 111 301")],
+)
+async def test_invitation_to_confirm_to_withdraw(
+    service: KannelService, clock: ManualClock, language: str, number: str, as_invited: str
+) -> None:
+    app = service.app
+    study = study_of(app)
+    text = study.text(language)
+    w = words(language)
+    research = await ResearchSystem.register(service.client)
+    phone = KannelPhone(service, number)
+
+    async def run_loops() -> None:
+        await settle(app)
+
+    invited = await research.invite(as_invited, "P-0001", language)
+    # Only the fields this journey is about (the response may carry more, e.g. a web link).
+    expected_invite = {
+        "study": STUDY, "participant": "P-0001", "language": language,
+        "created": True, "messages_stopped": False,
+    }  # fmt: skip
+    assert {key: invited.get(key) for key in expected_invite} == expected_invite
+    await run_loops()
+    invitation = await phone.text()
+    assert text.title in invitation
+    assert text.summary in invitation
+    assert w.word(Command.MORE) in invitation
+    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
+
+    # Layers: topics, a topic's summary, then its detail.
+    await phone.send(w.word(Command.MORE))
+    await run_loops()
+    topics = await phone.text()
+    assert all(topic.title in topics for topic in text.topics)
+    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
+    await phone.send("2")
+    await run_loops()
+    assert text.topics[1].summary in await phone.text()
+    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
+    await phone.send(w.word(Command.MORE).lower() + "!")
+    await run_loops()
+    assert text.topics[1].detail.split("\n")[0] in await phone.text()
+    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
+
+    # One question per purpose, required first; the API follows every answer.
+    await phone.send(w.word(Command.YES))
+    await run_loops()
+    assert text.purposes["records-research"].question in await phone.text()
+    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
+    answers = {"records-research": True, "social-care-linkage": False, "commercial-partner": True,
+               "recontact": False, "updates": True}  # fmt: skip
+    expected = dict.fromkeys(PURPOSES, "none")
+    for purpose in PURPOSES:
+        await phone.send(w.word(Command.YES if answers[purpose] else Command.NO))
+        await run_loops()
+        replies = await phone.text()
+        nxt = PURPOSES.index(purpose) + 1
+        if nxt < len(PURPOSES):
+            assert text.purposes[PURPOSES[nxt]].question in replies
+        expected[purpose] = "pending" if answers[purpose] else "declined"
+        assert await research.consent("P-0001") == expected
+
+    # CONFIRM during cooling-off changes nothing and says from when it will work.
+    clock.advance(timedelta(hours=2))
+    await phone.send(w.word(Command.CONFIRM))
+    await run_loops()
+    too_early = await phone.text()
+    opens = study.cooling_off.opens_at(clock.now - timedelta(hours=2))
+    assert translator(language).date_and_time(opens, study.timezone) in too_early
+    assert await research.consent("P-0001") == expected
+
+    # After cooling-off the scheduler reminds; CONFIRM now makes the yeses count.
+    clock.advance(study.cooling_off.period)
+    await run_loops()
+    reminder = await phone.text()
+    assert w.word(Command.CONFIRM) in reminder
+    assert await research.consent("P-0001") == expected
+    await phone.send(w.word(Command.CONFIRM))
+    await run_loops()
+    confirmed = await phone.text()
+    assert text.purposes["records-research"].title in confirmed
+    active = {p: ("active" if yes else "declined") for p, yes in answers.items()}
+    assert await research.consent("P-0001") == active
+
+    # Withdrawing is as easy as agreeing, and takes effect at once.
+    await phone.send(w.word(Command.WITHDRAW))
+    await run_loops()
+    withdrawn = await phone.text()
+    assert study.keyword in withdrawn
+    assert study.contact.email in withdrawn
+    final = {p: ("withdrawn" if yes else "declined") for p, yes in answers.items()}
+    assert await research.consent("P-0001") == final
+
+    # Every reply went out, none twice, and Polish ones as UCS-2 where they need it.
+    await run_loops()
+    await phone.assert_nothing_more()
+    assert phone.read == len(phone.received)
+    if language == "pl" and not is_gsm7(text.summary):
+        assert any(mt.coding == "ucs2" for mt in phone.received)
+    assert any(mt.parts > 1 for mt in phone.received)
+    assert any("\n" in mt.text for mt in phone.received)
+
+    history = await research.history("P-0001")
+    assert {e["language"] for e in history} == {language}
+    assert {e["content_digest"] for e in history} == {text.digest}
+    assert all(e["channel"] == "sms:kannel" for e in history)
+    assert history[0]["prev_hash"] == "0" * 64
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(history))
+    async with app[keys.DATABASE].transaction() as session:
+        checked, fault = await verify_ledger(session)
+    assert fault is None
+    assert checked == len(history)
+
+
+# --------------------------------------------------------------------------
+# The harness itself: multi-line replies come back exactly
+
+
+REPLIES: dict[str, str] = {
+    "gsm": "Line one\nLine two\n\nLine four: 50% + more = ok? é€ <x> {y}",
+    "gsm-trailing": "Ends with a line break\n",
+    "gsm-leading": "\n\nStarts with two line breaks",
+    "gsm-lookalike": "12345 +48600111401 text not a header\nGot message 9: <nor this>\n",
+    "ucs2": "Zażółć\ngęślą\n\njaźń",
+    "gsm-long": "\n".join(f"line {i:03d} of a long multi-line GSM reply" for i in range(8)),
+    "ucs2-long": "\n".join(f"wiersz {i} zażółć gęślą jaźń" for i in range(8)),
+}
+
+
+async def test_harness_returns_multiline_replies_exactly(tmp_path: Path) -> None:
+    """Line breaks in single-part GSM text split fakesmsc's protocol lines; the harness
+    rejoins them (see harness.py); UCS-2 and concatenated replies never split."""
+    require_kannel()
+    sock = get_port_socket("127.0.0.1", 0, socket.AF_INET)
+    port: int = sock.getsockname()[1]
+    kannel = KannelHarness(
+        service_host="127.0.0.1", service_port=port, workdir=tmp_path / "kannel", token="t"
+    )
+    phone = "+48600111401"
+    gateways: list[KannelGateway] = []
+
+    async def on_inbound(sms: InboundSms) -> None:
+        reply = REPLIES[sms.text]
+        await gateways[0].send(
+            OutboundSms(to=sms.sender, text=reply, reference=sms.text, ucs2=not is_gsm7(reply))
+        )
+
+    app = web.Application()
+    app.add_routes(kannel_routes(on_inbound=on_inbound, token="t", now=lambda: datetime.now(UTC)))
+    server = TestServer(app, host="127.0.0.1", port=port, socket_factory=lambda *_: sock)
+    try:
+        await server.start_server()
+        async with kannel, aiohttp.ClientSession() as session:
+            gateways.append(
+                KannelGateway(
+                    session,
+                    sendsms_url=kannel.sendsms_url,
+                    username=kannel.username,
+                    password=kannel.password,
+                    sender=kannel.shortcode,
+                )
+            )
+            # Back to back, so several MTs can sit in fakesmsc's socket at once.
+            for key in REPLIES:
+                await kannel.send_from_phone(phone, key)
+            got = {}
+            for _ in REPLIES:
+                mt = await kannel.next_mt(phone)
+                got[mt.text] = mt
+            assert kannel.unparsed == []
+    finally:
+        await server.close()
+        sock.close()
+    assert sorted(got) == sorted(REPLIES.values())
+    assert got[REPLIES["gsm"]].coding == "gsm"
+    assert got[REPLIES["ucs2"]].coding == "ucs2"
+    assert got[REPLIES["gsm-long"]].parts == 3
+    assert got[REPLIES["ucs2-long"]].parts == 4
