@@ -11,7 +11,10 @@ import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
+import aiohttp_jinja2
+import jinja2
 import structlog
 from aiohttp import web
 
@@ -25,9 +28,12 @@ from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
+from consentbot.web.security import security_headers
+from consentbot.web.views import web_routes
 
 log = structlog.get_logger(__name__)
 
+STATIC = Path(__file__).parent / "web" / "static"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -62,9 +68,16 @@ def create_app(
     """
     settings.check()
     content = load_content(settings)
-    app = web.Application(middlewares=[request_id_middleware])
+    app = web.Application(middlewares=[request_id_middleware, security_headers])
     app[keys.SETTINGS] = settings
     app[keys.STUDIES] = content.studies
+    app[keys.LEXICON] = content.lexicon
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("consentbot.web", "templates"),
+        autoescape=jinja2.select_autoescape(("html",), default=True),
+        undefined=jinja2.StrictUndefined,
+    )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with open_runtime(settings, content, clock=clock, gateway=gateway) as runtime:
@@ -79,6 +92,7 @@ def create_app(
             app[keys.QUERIES] = runtime.queries
             app[keys.TIMERS] = runtime.timers
             app[keys.TOKENS] = runtime.tokens
+            app[keys.WEB_CHAT] = runtime.web_chat
             tasks: list[asyncio.Task[None]] = []
             if run_background:
                 interval = settings.scheduler_interval
@@ -118,6 +132,8 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
 
     app.router.add_get("/healthz", health)
     app.router.add_routes(research_routes())
+    app.router.add_routes(web_routes())
+    app.router.add_static("/static", STATIC, append_version=False)
     if settings.sms_gateway == "twilio":
         app.router.add_routes(
             twilio_routes(

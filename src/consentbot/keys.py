@@ -7,12 +7,14 @@ from aiohttp import ClientSession, web
 from consentbot.channels.console import ConsoleGateway
 from consentbot.channels.gateway import SmsGateway
 from consentbot.content.model import StudyCatalogue
+from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
+from consentbot.services.web_chat import WebChatService
 from consentbot.settings import Settings
 from consentbot.store.database import Database
 
@@ -28,3 +30,5 @@ INVITATIONS = web.AppKey("invitation_service", InvitationService)
 QUERIES = web.AppKey("consent_queries", ConsentQueries)
 TIMERS = web.AppKey("timer_service", TimerService)
 TOKENS = web.AppKey("token_service", TokenService)
+LEXICON = web.AppKey("lexicon", Lexicon)
+WEB_CHAT = web.AppKey("web_chat_service", WebChatService)

@@ -29,6 +29,7 @@ from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
+from consentbot.services.web_chat import WebChatService
 from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault, load_or_create_secret
@@ -127,6 +128,7 @@ class Runtime:
     queries: ConsentQueries
     timers: TimerService
     tokens: TokenService
+    web_chat: WebChatService
 
 
 @asynccontextmanager
@@ -152,6 +154,7 @@ async def open_runtime(
             clock=clock,
             default_region=settings.default_region,
             max_segments=settings.max_segments,
+            public_url=settings.public_url,
             on_outbox=dispatcher.wake,
         )
         yield Runtime(
@@ -164,6 +167,7 @@ async def open_runtime(
             queries=ConsentQueries(deps),
             timers=TimerService(deps),
             tokens=TokenService(deps),
+            web_chat=WebChatService(deps),
         )
     finally:
         await client.close()

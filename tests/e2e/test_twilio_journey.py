@@ -37,6 +37,9 @@ async def test_invitation_to_confirm_to_withdraw(
     phone = TwilioPhone(client, fake_twilio, "+447700900101")
 
     invited = await research.invite("07700 900101", "P-0001", language)
+    link = invited.pop("link")
+    assert link.startswith("https://consent.example.org/i/")
+    assert len(link.rsplit("/", 1)[1]) >= 32
     assert invited == {
         "study": STUDY, "participant": "P-0001", "language": language,
         "created": True, "messages_stopped": False,
@@ -46,6 +49,7 @@ async def test_invitation_to_confirm_to_withdraw(
     assert text.title in invitation
     assert text.summary in invitation
     assert w.word(Command.MORE) in invitation
+    assert link in invitation
     assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
 
     # Layers: topics, a topic's summary, then its detail.

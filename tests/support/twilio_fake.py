@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from consentbot import keys
 from consentbot.channels.twilio_signature import compute_signature
 
 ACCOUNT_SID = "AC00000000000000000000000000000000"
@@ -74,7 +75,8 @@ class TwilioPhone:
         """Text ``body``; returns the MessageSid used (to replay it)."""
         sid = sid or f"SM{next(self._sids):032x}"
         params = {"MessageSid": sid, "From": self.number, "To": SERVICE_NUMBER, "Body": body, "NumMedia": "0"}
-        signature = compute_signature(AUTH_TOKEN, PUBLIC_URL + "/sms/twilio/inbound", params)
+        base = self.client.app[keys.SETTINGS].public_url or PUBLIC_URL
+        signature = compute_signature(AUTH_TOKEN, base + "/sms/twilio/inbound", params)
         response = await self.client.post(
             "/sms/twilio/inbound", data=params, headers={"X-Twilio-Signature": signature}
         )

@@ -116,6 +116,8 @@ async def create_invitation(request: web.Request) -> web.Response:
         "created": invitation.created,
         "messages_stopped": invitation.messages_stopped,
     }
+    if invitation.link:
+        body["link"] = invitation.link
     return web.json_response(body, status=201 if invitation.created else 200)
 
 

@@ -130,11 +130,11 @@ def _dispatch(b: TurnBuilder, intent: Intent) -> None:
         b.reply(b.say.not_understood(asking=b.state.asking is not None))
 
 
-def invite(ctx: Context, state: ConversationState) -> Turn:
-    """The first message of a study: its title and summary (layer 1)."""
+def invite(ctx: Context, state: ConversationState, link: str | None = None) -> Turn:
+    """The first message of a study: its title and summary (layer 1), and a personal link."""
     b = TurnBuilder(ctx, state)
     b.state = replace(b.state.stop_asking(), layer=Layer.INVITATION, topic=None)
-    b.reply(b.say.invitation(b.text))
+    b.reply(b.say.invitation(b.text, link))
     return b.turn()
 
 

@@ -30,18 +30,19 @@ class Say:
     def _when(self, moment: datetime) -> str:
         return self.t.date_and_time(moment, self.zone)
 
-    def invitation(self, text: StudyText) -> str:
+    def invitation(self, text: StudyText, link: str | None = None) -> str:
         _ = self.t.gettext
-        return "\n\n".join(
-            (
-                f"{text.title}\n{text.summary}",
-                _(
-                    "Reply {more} to read more, or {yes} to make your choices. "
-                    "Nothing counts until you confirm, after time to think. "
-                    "Reply {stop} for no more messages."
-                ).format(**self._kw()),
-            )
-        )
+        parts = [
+            f"{text.title}\n{text.summary}",
+            _(
+                "Reply {more} to read more, or {yes} to make your choices. "
+                "Nothing counts until you confirm, after time to think. "
+                "Reply {stop} for no more messages."
+            ).format(**self._kw()),
+        ]
+        if link:
+            parts.append(_("Or read and answer on the web: {link}").format(link=link))
+        return "\n\n".join(parts)
 
     def welcome_back(self, text: StudyText) -> str:
         return self.t.gettext("Welcome back to {title}.").format(title=text.title)
@@ -262,6 +263,24 @@ class Say:
             ).format(**self._kw())
         return _("Sorry, I did not understand. Reply {more}, {yes}, {help} or {stop}.").format(
             **self._kw()
+        )
+
+    def verify_first(self) -> str:
+        return self.t.gettext(
+            "Before your answers can count, we need to check your mobile number. "
+            "This lets you check, change or withdraw later by text as well. "
+            "We will text you a code."
+        )
+
+    def verification_code(self, code: str) -> str:
+        return self.t.gettext(
+            "Your code is {code}. Type it on the web page to link it to your number. "
+            "It works for 10 minutes. If you did not ask for it, ignore this message."
+        ).format(code=code)
+
+    def number_verified(self) -> str:
+        return self.t.gettext(
+            "Thank you. Your number is checked. You can now answer here or by text."
         )
 
     def unknown_number(self) -> str:

@@ -29,6 +29,8 @@ class ServiceDeps:
     clock: Clock
     default_region: str
     max_segments: int
+    public_url: str | None
+    """Where people reach the web pages; personal links are built on it."""
     on_outbox: Callable[[], None]
     """Called after a commit that queued messages: wakes the dispatcher."""
 

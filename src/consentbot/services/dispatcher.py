@@ -68,8 +68,19 @@ class OutboxDispatcher:
             claimed = await OutboxRepository(session).claim_due(self.clock(), self.batch)
             contacts = ContactRepository(session, self.vault)
             outgoing = [(item, contacts.phone(item.contact)) for item in claimed]
-        await asyncio.gather(*(self._send(item, phone) for item, phone in outgoing))
+        # One number's messages go in order (a long reply's parts must not overtake
+        # each other); different numbers are sent concurrently.
+        by_number: dict[str, list[ClaimedMessage]] = {}
+        for item, phone in outgoing:
+            by_number.setdefault(phone, []).append(item)
+        await asyncio.gather(
+            *(self._send_in_order(phone, items) for phone, items in by_number.items())
+        )
         return len(claimed)
+
+    async def _send_in_order(self, phone: str, items: list[ClaimedMessage]) -> None:
+        for item in items:
+            await self._send(item, phone)
 
     async def _send(self, item: ClaimedMessage, phone: str) -> None:
         message = item.message

@@ -26,3 +26,19 @@ class InvalidInput(ServiceError):
 
 class Conflict(ServiceError):
     """The request contradicts what is stored (a reference used for another number)."""
+
+
+class RateLimited(ServiceError):
+    """Too many attempts in a period; try again later."""
+
+
+class CodeRejected(ServiceError):
+    """A one-time code is wrong, used up or expired."""
+
+
+class NumberStopped(ServiceError):
+    """The number has sent STOP, so no code can be texted to it."""
+
+
+class SessionExpired(ServiceError):
+    """The web session is unknown or has expired."""

@@ -11,6 +11,7 @@ from consentbot.services.deps import ServiceDeps, engine_context
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
 from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
+from consentbot.store.links import LinkRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.phones import PhoneNumberError, to_e164
 
@@ -28,6 +29,8 @@ class Invitation:
     """False when this exact invitation existed already (nothing was sent again)."""
     messages_stopped: bool
     """True when the number has sent STOP: the invitation is recorded but not sent."""
+    link: str | None = None
+    """The personal web link (only when created now, and only with a public URL set)."""
 
 
 class InvitationService:
@@ -94,7 +97,11 @@ class InvitationService:
             contact.current_participant_id = participant.id
             session.add(contact)
             ctx, state = engine_context(deps, study, participant, contact, [], now)
-            turn = invite(ctx, state)
+            link = None
+            if deps.public_url:
+                token = await LinkRepository(session).create(participant.id or 0, now)
+                link = f"{deps.public_url}/i/{token}"
+            turn = invite(ctx, state, link)
             await apply_turn(
                 session,
                 contacts,
@@ -116,6 +123,8 @@ class InvitationService:
                 max_segments=deps.max_segments,
             )
             log.info("participant.invited", study=study.id, participant=participant.id)
-            result = Invitation(study.id, reference, participant.language, True, contact.stopped)
+            result = Invitation(
+                study.id, reference, participant.language, True, contact.stopped, link
+            )
         deps.on_outbox()
         return result

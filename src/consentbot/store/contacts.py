@@ -25,7 +25,11 @@ class ContactRepository:
         Locking the contact serialises everything done for one number, so two
         messages from the same phone never interleave their consent changes.
         """
-        statement = select(Contact).where(Contact.phone_hash == self.vault.lookup_hash(e164))
+        return await self.find_by_hash(self.vault.lookup_hash(e164), lock=lock)
+
+    async def find_by_hash(self, lookup_hash: str, *, lock: bool = False) -> Contact | None:
+        """The contact whose number has this keyed hash; ``lock`` as in :meth:`find`."""
+        statement = select(Contact).where(Contact.phone_hash == lookup_hash)
         if lock:
             statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()

@@ -1,0 +1,1 @@
+"""The web chat: server-rendered pages, enhanced by a small script when JavaScript is on."""

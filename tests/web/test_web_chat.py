@@ -1,0 +1,243 @@
+"""The web chat through HTTP: anonymous reading, verification, personal links, security."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlmodel import select
+from structlog.testing import capture_logs
+
+from consentbot import keys
+from consentbot.services.clock import ManualClock
+from consentbot.store.tables import Participant
+from tests.conftest import AppClient
+from tests.support.journey import STUDY, ResearchSystem
+from tests.support.twilio_fake import FakeTwilio, TwilioPhone
+from tests.web.conftest import Browser
+
+Loops = Callable[[], Awaitable[None]]
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+async def participants(client: AppClient) -> list[Participant]:
+    async with client.app[keys.DATABASE].transaction() as session:
+        return list((await session.exec(select(Participant))).all())
+
+
+async def verify(browser: Browser, fake_twilio: FakeTwilio, run_loops: Loops, number: str) -> None:
+    await browser.post("verify", phone=number)
+    assert 'id="code"' in browser.page  # the page now asks for the code
+    await run_loops()
+    code = CODE.search(fake_twilio.inbox[number][-1])
+    assert code is not None
+    await browser.post("verify/code", code=code.group(1))
+
+
+async def test_reading_anonymously_in_the_browsers_language(web_client: AppClient) -> None:
+    browser = Browser(web_client, language="pl-PL,pl;q=0.9,en;q=0.5")
+    page = await browser.open()
+    study = web_client.app[keys.STUDIES].get(STUDY)
+    assert study is not None
+    assert '<html lang="pl" dir="ltr">' in page
+    assert study.text("pl").title in page
+    assert all(topic.detail.split("\n")[0][:40] in page for topic in study.text("pl").topics)
+    assert browser.headers["Set-Cookie"].startswith("consentbot_session=")
+    reply = await browser.say("WIĘCEJ")
+    assert study.text("pl").topics[0].title in reply
+    assert await participants(web_client) == []
+
+
+async def test_urdu_is_right_to_left(web_client: AppClient) -> None:
+    page = await Browser(web_client, language="ur").open()
+    assert '<html lang="ur" dir="rtl">' in page
+
+
+async def test_unoffered_language_falls_back_to_the_default(web_client: AppClient) -> None:
+    assert '<html lang="en" dir="ltr">' in await Browser(web_client, language="fr,de;q=0.8").open()
+
+
+async def test_answers_wait_for_a_verified_number_then_count(
+    web_client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    browser = Browser(web_client)
+    await browser.open()
+    reply = await browser.say("YES")
+    assert "need to check your mobile number" in reply
+    assert 'id="phone"' in browser.page
+    assert await participants(web_client) == []
+    await browser.post("verify", phone="07700 900701")
+    await run_loops()
+    await browser.post("verify/code", code="000000" if "000000" not in fake_twilio.inbox["+447700900701"][-1] else "111111")
+    assert "That code is not right" in browser.page
+    await browser.post("verify", phone="07700 900701")
+    await run_loops()
+    code = CODE.search(fake_twilio.inbox["+447700900701"][-1])
+    assert code is not None
+    await browser.post("verify/code", code=code.group(1))
+    messages = browser.messages()
+    assert "Your number is checked" in messages[-2]
+    assert "Question 1 of 5" in messages[-1]  # the waiting YES was replayed
+    assert 'id="phone"' not in browser.page
+    (participant,) = await participants(web_client)
+    assert participant.joined_by == "web"
+    await browser.say("YES")
+    research = await ResearchSystem.register(web_client)
+    assert (await research.consent(participant.reference))["records-research"] == "pending"
+    assert (await research.history(participant.reference))[0]["channel"] == "web"
+
+
+async def test_codes_are_rate_limited_and_attempts_counted(
+    web_client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    browser = Browser(web_client)
+    await browser.open()
+    await browser.say("YES")
+    for _ in range(3):
+        await browser.post("verify", phone="+447700900702")
+        assert "We have texted you a code" in browser.page
+    await browser.post("verify", phone="+447700900702")
+    assert "We have sent too many codes" in browser.page
+    await run_loops()
+    code = CODE.search(fake_twilio.inbox["+447700900702"][-1])
+    assert code is not None
+    wrong = f"{(int(code.group(1)) + 1) % 10**6:06d}"
+    for _ in range(5):
+        await browser.post("verify/code", code=wrong)
+    await browser.post("verify/code", code=code.group(1))
+    assert "That code is not right" in browser.page
+    assert await participants(web_client) == []
+
+
+async def test_forms_need_the_csrf_token_and_a_session(web_client: AppClient) -> None:
+    browser = Browser(web_client)
+    await browser.open()
+    response = await web_client.post(f"/s/{STUDY}/messages", data={"csrf": "forged", "text": "MORE"})
+    assert response.status == 403
+    await browser.open()
+    assert browser.messages() == []
+    web_client.session.cookie_jar.clear()
+    response = await web_client.post(f"/s/{STUDY}/messages", data={"csrf": browser.csrf, "text": "MORE"}, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == f"/s/{STUDY}?notice=new-session"
+
+
+async def test_security_headers_and_cookie_flags(client: AppClient) -> None:
+    browser = Browser(client)  # the default test app: public URL https://consent.example.org
+    await browser.open()
+    csp = browser.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert browser.headers["Referrer-Policy"] == "no-referrer"
+    cookie = browser.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie  # served under an https public URL
+    assert "<script>" not in browser.page.replace('<script src="/static/app.js" defer></script>', "")
+
+
+async def test_patient_text_is_escaped(web_client: AppClient) -> None:
+    browser = Browser(web_client)
+    await browser.open()
+    await browser.say('<script>alert("x")</script><b>hi</b>')
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;hi&lt;/b&gt;" in browser.page
+    assert "<b>hi</b>" not in browser.page
+
+
+async def test_personal_link_opens_the_participants_conversation(
+    web_client: AppClient, clock: ManualClock
+) -> None:
+    research = await ResearchSystem.register(web_client)
+    invited = await research.invite("+447700900703", "W-1", "cy")
+    assert invited["link"].startswith(web_client.app[keys.SETTINGS].public_url + "/i/")
+    path = "/i/" + invited["link"].rsplit("/", 1)[1]
+    response = await web_client.get(path, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == f"/s/{STUDY}"
+    browser = Browser(web_client)
+    page = await browser.open()
+    assert '<html lang="cy" dir="ltr">' in page
+    reply = await browser.say("IE")
+    assert "need to check" not in reply  # a personal link is already linked
+    assert (await research.consent("W-1"))["records-research"] == "none"
+    await browser.say("IE")
+    assert (await research.consent("W-1"))["records-research"] == "pending"
+    clock.advance(timedelta(days=61))
+    web_client.session.cookie_jar.clear()
+    expired = await web_client.get(path)
+    assert expired.status == 404
+    assert "This link has expired" in await expired.text()
+
+
+async def test_sms_and_web_agree(
+    web_client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    """Start on the web, confirm by SMS after cooling-off: one state, one ledger, both channels."""
+    number = "+447700900704"
+    browser = Browser(web_client)
+    await browser.open()
+    await browser.say("YES")
+    await verify(browser, fake_twilio, run_loops, number)
+    for answer in ["YES", "NO", "NO", "YES", "NO"]:
+        await browser.say(answer)
+    (participant,) = await participants(web_client)
+    research = await ResearchSystem.register(web_client)
+    assert (await research.consent(participant.reference))["recontact"] == "pending"
+
+    clock.advance(timedelta(days=1, minutes=1))
+    await run_loops()
+    phone = TwilioPhone(web_client, fake_twilio, number)
+    assert "reply CONFIRM by" in phone.new_messages()[-1]  # the reminder goes by SMS
+    await phone.send("CONFIRM")
+    await run_loops()
+    assert "These choices now count" in phone.text()
+    consent = await research.consent(participant.reference)
+    assert consent["records-research"] == "active"
+    assert consent["recontact"] == "active"
+    assert consent["updates"] == "declined"
+
+    web_choices = await browser.say("CHOICES")
+    await phone.send("CHOICES")
+    await run_loops()
+    sms_choices = phone.text()
+    assert web_choices == sms_choices
+    assert "Research on your records: yes" in web_choices
+    channels = [event["channel"] for event in await research.history(participant.reference)]
+    assert set(channels) == {"web", "sms:twilio"}
+
+
+async def test_language_switch_is_remembered_for_sms(
+    web_client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    number = "+447700900705"
+    browser = Browser(web_client)
+    await browser.open()
+    await browser.post("language", language="pl")
+    assert '<html lang="pl"' in browser.page
+    await browser.say("TAK")
+    await verify(browser, fake_twilio, run_loops, number)
+    (participant,) = await participants(web_client)
+    assert participant.language == "pl"
+    phone = TwilioPhone(web_client, fake_twilio, number)
+    await phone.send("POMOC")
+    await run_loops()
+    assert "WYCOFUJĘ" in phone.text()
+
+
+async def test_codes_and_links_stay_out_of_logs(
+    web_client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(web_client)
+    with capture_logs() as logs:
+        invited = await research.invite("+447700900706", "W-6")
+        browser = Browser(web_client)
+        await browser.open()
+        await browser.say("YES")
+        await verify(browser, fake_twilio, run_loops, "+447700900707")
+        await web_client.get("/i/" + invited["link"].rsplit("/", 1)[1])
+    code = CODE.search(fake_twilio.inbox["+447700900707"][-1])
+    assert code is not None
+    dumped = repr(logs)
+    for secret in (code.group(1), invited["link"].rsplit("/", 1)[1], "7700900707", "7700900706"):
+        assert secret not in dumped
