@@ -1,0 +1,898 @@
+"""Benchmark the whole SMS consent journey over Twilio's protocol, against a bare floor.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/sms_journey.py --patients 200 --concurrency 20
+    .venv/bin/python benchmarks/sms_journey.py \
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+What happens, all on 127.0.0.1:
+
+1. A temporary directory gets a copy of ``content/`` whose sample study cools off for
+   two seconds and has no quiet hours, and (by default) an empty SQLite data folder.
+   With ``--database-url`` (an admin URL) a fresh PostgreSQL database is created for
+   the run and dropped afterwards.
+2. A fake Twilio REST API runs in this process and hands each message the service
+   sends to the recipient's simulated phone.
+3. The real service runs as a subprocess (``consentbot serve``) with the twilio gateway
+   pointed at the fake.
+4. A pilot patient walks the journey alone first (a warm-up that also learns how many
+   SMS parts each reply has); then ``--patients`` patients are invited through the
+   research API and walk the journey with at most ``--concurrency`` of them talking
+   at once. A *turn* is one signed webhook POST until the last part of the reply
+   reaches the fake Twilio API.
+5. The floor: a bare aiohttp server in a subprocess doing one SQLite insert per request,
+   hit with the same client, concurrency and number of requests as the journey's turns.
+6. A table of throughput and latency for both, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+import psycopg
+import yaml
+from aiohttp import web
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from consentbot.channels.twilio_signature import SIGNATURE_HEADER, compute_signature
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSENTBOT = str(Path(sys.executable).parent / "consentbot")
+"""The virtualenv's ``consentbot`` command (the venv's python is a symlink: not resolved)."""
+STUDY = "joint-health-records"
+LOCALHOST = "127.0.0.1"
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "bench-auth-token-" + "0123456789abcdef"
+SERVICE_NUMBER = "+441610000001"
+PUBLIC_URL = "https://consent.example.org"
+"""What the service believes Twilio posts to; webhooks are signed for this URL."""
+INBOUND_PATH = "/sms/twilio/inbound"
+COOLING_OFF_SECONDS = 2
+SCHEDULER_INTERVAL = 0.2
+STARTUP_SECONDS = 60
+"""How long a server may take to answer its health check."""
+SETTLE_SECONDS = 0.3
+"""The pilot's quiet time after a part before it decides a reply is complete."""
+PILOT_PHONE = "+447700900000"
+
+ANSWERS = ("YES", "NO", "YES", "NO", "YES")
+"""The answers to the study's five purposes, in order (the first one is required)."""
+PURPOSES = ("records-research", "social-care-linkage", "commercial-partner", "recontact", "updates")
+CONFIRMED = {
+    p: "active" if a == "YES" else "declined" for p, a in zip(PURPOSES, ANSWERS, strict=True)
+}
+WITHDRAWN = {
+    p: "withdrawn" if a == "YES" else "declined" for p, a in zip(PURPOSES, ANSWERS, strict=True)
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One text a patient sends, and a word its reply must contain."""
+
+    text: str
+    expect: str
+
+
+BEFORE_COOLING_OFF: tuple[Step, ...] = (
+    Step("MORE", "Reply with a number"),  # the list of topics
+    Step("1", "What data we use"),  # topic 1's summary
+    Step("MORE", "This includes:"),  # topic 1's detail
+    Step("YES", "Question 1 of 5"),
+    *(Step(answer, f"Question {n} of 5") for n, answer in enumerate(ANSWERS[:-1], start=2)),
+    Step(ANSWERS[-1], "CONFIRM"),  # saved; confirm after cooling-off
+)
+AFTER_COOLING_OFF: tuple[Step, ...] = (
+    Step("CONFIRM", "now count"),
+    Step("CHOICES", "Your choices"),
+    Step("WITHDRAW", "You have left"),
+)
+REMINDER_EXPECT = "reply CONFIRM"
+TURNS_PER_PATIENT = len(BEFORE_COOLING_OFF) + len(AFTER_COOLING_OFF)
+
+
+class BenchmarkError(RuntimeError):
+    """Something the benchmark cannot go on from; the message says what."""
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def prepare_content(workdir: Path) -> Path:
+    """Copy ``content/`` with the sample study cooling off for seconds and no quiet hours."""
+    content = workdir / "content"
+    shutil.copytree(ROOT / "content", content)
+    study_file = content / "studies" / STUDY / "study.yaml"
+    study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
+    study["cooling_off"] = f"PT{COOLING_OFF_SECONDS}S"
+    study.pop("quiet_hours", None)
+    study_file.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+    return content
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def fresh_postgres(admin_url: str | None) -> Iterator[str | None]:
+    """Create a database for the run from ``admin_url``, yield its URL, drop it afterwards.
+
+    Yields None (SQLite) when ``admin_url`` is None.
+    """
+    if admin_url is None:
+        yield None
+        return
+    url = make_url(admin_url)
+    if url.get_backend_name() != "postgresql":
+        raise BenchmarkError(f"--database-url must be a postgresql URL, not {url.drivername}")
+    if url.host not in (None, "127.0.0.1", "localhost", "::1"):
+        raise BenchmarkError("--database-url must point at this machine (127.0.0.1)")
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"consentbot_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def service_env(
+    workdir: Path, content: Path, twilio_port: int, database_url: str | None
+) -> dict[str, str]:
+    """The environment of every ``consentbot`` subprocess: ours, without inherited settings."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CONSENTBOT_")}
+    env |= {
+        "CONSENTBOT_SMS_GATEWAY": "twilio",
+        "CONSENTBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "CONSENTBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "CONSENTBOT_TWILIO_FROM": SERVICE_NUMBER,
+        "CONSENTBOT_PUBLIC_URL": PUBLIC_URL,
+        "CONSENTBOT_TWILIO_API_BASE": f"http://{LOCALHOST}:{twilio_port}",
+        "CONSENTBOT_CONTENT_DIR": str(content),
+        "CONSENTBOT_LOCALES_DIR": str(ROOT / "locales"),
+        "CONSENTBOT_DATA_DIR": str(workdir / "data"),
+        "CONSENTBOT_LOG_LEVEL": "WARNING",
+        "CONSENTBOT_SCHEDULER_INTERVAL": str(SCHEDULER_INTERVAL),
+    }
+    if database_url is not None:
+        env["CONSENTBOT_DATABASE_URL"] = database_url
+        env["CONSENTBOT_SECRET_KEY"] = secrets.token_urlsafe(48)
+    return env
+
+
+def open_log(path: Path) -> IO[bytes]:
+    """A file for a subprocess's output (kept to show when it fails)."""
+    return path.open("wb")
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The end of a subprocess's log, to explain a failure."""
+    if not path.exists():
+        return "(no log)"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
+# --------------------------------------------------------------------------- subprocesses
+
+
+async def run_command(args: Sequence[str], env: Mapping[str, str], seconds: float = 60) -> str:
+    """Run a command to completion and return its stdout; raise with its stderr on failure."""
+    process = await asyncio.create_subprocess_exec(
+        *args, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), seconds)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise BenchmarkError(f"{' '.join(args)} did not finish within {seconds} s") from None
+    if process.returncode != 0:
+        raise BenchmarkError(
+            f"{' '.join(args)} exited with {process.returncode}:\n{err.decode(errors='replace')}"
+        )
+    return out.decode()
+
+
+@contextlib.asynccontextmanager
+async def server_process(
+    args: Sequence[str], env: Mapping[str, str], log_path: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run a server subprocess for the duration of the block; always stop it after."""
+    with open_log(log_path) as log:
+        process = await asyncio.create_subprocess_exec(
+            *args, env=dict(env), stdout=log, stderr=asyncio.subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def wait_healthy(
+    session: aiohttp.ClientSession,
+    url: str,
+    process: asyncio.subprocess.Process,
+    log_path: Path,
+    seconds: float,
+) -> None:
+    """Poll ``url`` until it answers 200 within ``seconds``; fail early if the process dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise BenchmarkError(
+                f"server exited with {process.returncode} before it was ready:\n{log_tail(log_path)}"
+            )
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise BenchmarkError(f"{url} was not healthy within {seconds} s:\n{log_tail(log_path)}")
+
+
+# --------------------------------------------------------------------------- fake Twilio
+
+
+@dataclass
+class Inbox:
+    """The messages one phone has received and not read yet, with their arrival times."""
+
+    phone: str
+    queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
+
+    async def receive(self, count: int, within: float, what: str) -> list[tuple[float, str]]:
+        """The next ``count`` messages; raise if they do not all arrive ``within`` seconds."""
+        parts: list[tuple[float, str]] = []
+        try:
+            async with asyncio.timeout(within):
+                while len(parts) < count:
+                    parts.append(await self.queue.get())
+        except TimeoutError:
+            raise BenchmarkError(
+                f"{self.phone}: {what}: got {len(parts)} of {count} SMS parts within {within} s"
+            ) from None
+        return parts
+
+    async def receive_settled(self, within: float, what: str) -> list[tuple[float, str]]:
+        """Every message until none arrives for SETTLE_SECONDS (the pilot's way to count parts)."""
+        parts = await self.receive(1, within, what)
+        while True:
+            try:
+                parts.append(await asyncio.wait_for(self.queue.get(), SETTLE_SECONDS))
+            except TimeoutError:
+                return parts
+
+
+class FakeTwilio:
+    """Twilio's Messages API: checks basic auth, answers 201 with a sid, fills inboxes."""
+
+    def __init__(self) -> None:
+        self.inboxes: dict[str, Inbox] = {}
+        self._sids = itertools.count(1)
+        self._auth = aiohttp.encode_basic_auth(ACCOUNT_SID, AUTH_TOKEN)
+
+    def inbox(self, phone: str) -> Inbox:
+        """The inbox of ``phone`` (created on first use)."""
+        return self.inboxes.setdefault(phone, Inbox(phone))
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """``POST /2010-04-01/Accounts/{sid}/Messages.json``."""
+        if (
+            request.headers.get("Authorization") != self._auth
+            or request.match_info["sid"] != ACCOUNT_SID
+        ):
+            return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
+        form = await request.post()
+        arrived = time.perf_counter()
+        self.inbox(str(form["To"])).queue.put_nowait((arrived, str(form["Body"])))
+        sid = f"SM{next(self._sids):032x}"
+        return web.json_response({"sid": sid, "status": "queued"}, status=201)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[int]:
+        """Serve on a free port of 127.0.0.1 for the block; yields the port."""
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.messages)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, LOCALHOST, 0)
+            await site.start()
+            port: int = runner.addresses[0][1]
+            yield port
+        finally:
+            await runner.cleanup()
+
+
+# --------------------------------------------------------------------------- patients
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn: when its webhook was posted, how long until the 200 and until the reply's last part."""
+
+    started: float
+    ack: float
+    latency: float
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many SMS parts each message of the journey has (learnt from the pilot)."""
+
+    invitation: int
+    before: tuple[int, ...]
+    reminder: int
+    after: tuple[int, ...]
+
+
+_message_sids = itertools.count(1)
+
+
+class Patient:
+    """A simulated phone: texts the service through signed Twilio webhooks."""
+
+    def __init__(self, phone: str, reference: str, inbox: Inbox, timeout: float) -> None:
+        self.phone = phone
+        self.reference = reference
+        self.inbox = inbox
+        self.timeout = timeout
+
+    async def send(self, session: aiohttp.ClientSession, base_url: str, text: str) -> float:
+        """POST one signed inbound-SMS webhook; return the time it was sent."""
+        params = {
+            "MessageSid": f"SM{next(_message_sids):032x}",
+            "AccountSid": ACCOUNT_SID,
+            "From": self.phone,
+            "To": SERVICE_NUMBER,
+            "Body": text,
+            "NumMedia": "0",
+        }
+        headers = {
+            SIGNATURE_HEADER: compute_signature(AUTH_TOKEN, PUBLIC_URL + INBOUND_PATH, params)
+        }
+        started = time.perf_counter()
+        async with session.post(base_url + INBOUND_PATH, data=params, headers=headers) as response:
+            body = await response.text()
+            if response.status != 200:
+                raise BenchmarkError(
+                    f"{self.phone}: webhook {text!r} got {response.status}: {body}"
+                )
+        return started
+
+    async def turn(
+        self, session: aiohttp.ClientSession, base_url: str, step: Step, parts: int
+    ) -> Turn:
+        """Text ``step`` and wait for the ``parts`` of its reply; check the reply's keyword."""
+        started = await self.send(session, base_url, step.text)
+        acked = time.perf_counter()
+        what = f"reply to {step.text!r}"
+        received = await self.inbox.receive(parts, self.timeout, what)
+        check_reply(self.phone, what, received, step.expect)
+        last = max(arrived for arrived, _ in received)
+        return Turn(started, ack=acked - started, latency=last - started)
+
+
+def check_reply(phone: str, what: str, parts: Sequence[tuple[float, str]], expect: str) -> None:
+    """Raise unless the text of ``parts`` (in any order) contains ``expect``."""
+    text = "\n".join(body for _, body in parts)
+    if expect not in text:
+        raise BenchmarkError(f"{phone}: {what} lacks {expect!r}:\n{text}")
+
+
+class ResearchApi:
+    """The research API with one study's bearer token."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str) -> None:
+        self.session = session
+        self.base = f"{base_url}/api/v1/studies/{STUDY}"
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def invite(self, patient: Patient) -> None:
+        """Invite ``patient`` (their SMS invitation follows through the outbox)."""
+        body = {"phone": patient.phone, "reference": patient.reference}
+        async with self.session.post(
+            f"{self.base}/invitations", json=body, headers=self.headers
+        ) as response:
+            if response.status != 201:
+                raise BenchmarkError(
+                    f"inviting {patient.phone}: {response.status} {await response.text()}"
+                )
+
+    async def consent(self, reference: str) -> dict[str, str]:
+        """Purpose id -> status today."""
+        async with self.session.get(
+            f"{self.base}/participants/{reference}/consent", headers=self.headers
+        ) as response:
+            if response.status != 200:
+                raise BenchmarkError(
+                    f"consent of {reference}: {response.status} {await response.text()}"
+                )
+            data: dict[str, Any] = await response.json()
+        return {purpose: item["status"] for purpose, item in data["purposes"].items()}
+
+    async def expect(self, reference: str, expected: Mapping[str, str], when: str) -> None:
+        """Raise unless the consent API reports ``expected`` for ``reference``."""
+        found = await self.consent(reference)
+        if found != expected:
+            raise BenchmarkError(
+                f"{reference} {when}: consent API says {found}, expected {dict(expected)}"
+            )
+
+
+async def pilot(
+    session: aiohttp.ClientSession, base_url: str, api: ResearchApi, patient: Patient, show: bool
+) -> Shape:
+    """Walk the journey alone, learning how many SMS parts each reply has; check consent."""
+
+    def seen(label: str, parts: list[tuple[float, str]]) -> int:
+        if show:
+            print(f"--- {label} ({len(parts)} part(s))", file=sys.stderr)
+            for _, body in parts:
+                print(body, file=sys.stderr)
+        return len(parts)
+
+    timeout = patient.timeout
+    await api.invite(patient)
+    invitation = seen("invitation", await patient.inbox.receive_settled(timeout, "invitation"))
+
+    async def walk(steps: Sequence[Step]) -> tuple[int, ...]:
+        counts = []
+        for step in steps:
+            await patient.send(session, base_url, step.text)
+            what = f"reply to {step.text!r}"
+            parts = await patient.inbox.receive_settled(timeout, what)
+            check_reply(patient.phone, what, parts, step.expect)
+            counts.append(seen(f"> {step.text}", parts))
+        return tuple(counts)
+
+    before = await walk(BEFORE_COOLING_OFF)
+    reminder_parts = await patient.inbox.receive_settled(COOLING_OFF_SECONDS + timeout, "reminder")
+    check_reply(patient.phone, "reminder", reminder_parts, REMINDER_EXPECT)
+    reminder = seen("reminder", reminder_parts)
+    after_confirm = await walk(AFTER_COOLING_OFF[:1])
+    await api.expect(patient.reference, CONFIRMED, "after CONFIRM")
+    after = after_confirm + await walk(AFTER_COOLING_OFF[1:])
+    await api.expect(patient.reference, WITHDRAWN, "after WITHDRAW")
+    return Shape(invitation, before, reminder, after)
+
+
+@dataclass
+class JourneyResult:
+    """What the timed patients measured."""
+
+    turns: list[Turn] = field(default_factory=list)
+    reminder_lags: list[float] = field(default_factory=list)
+    wall: float = 0.0
+
+
+async def walk_patient(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    patient: Patient,
+    shape: Shape,
+    talking: asyncio.Semaphore,
+    result: JourneyResult,
+) -> None:
+    """One patient's journey after the invitation.
+
+    The patient holds a ``talking`` slot while texting, not while waiting for the
+    cooling-off reminder, so ``--concurrency`` patients keep the service busy.
+    The reminder's lateness counts from the last answer being texted plus cooling-off.
+    """
+    async with talking:
+        for step, parts in zip(BEFORE_COOLING_OFF, shape.before, strict=True):
+            last_answer = await patient.turn(session, base_url, step, parts)
+            result.turns.append(last_answer)
+    reminder = await patient.inbox.receive(
+        shape.reminder, COOLING_OFF_SECONDS + patient.timeout, "reminder"
+    )
+    check_reply(patient.phone, "reminder", reminder, REMINDER_EXPECT)
+    due = last_answer.started + COOLING_OFF_SECONDS
+    result.reminder_lags.append(max(arrived for arrived, _ in reminder) - due)
+    async with talking:
+        for step, parts in zip(AFTER_COOLING_OFF, shape.after, strict=True):
+            result.turns.append(await patient.turn(session, base_url, step, parts))
+
+
+async def run_all(jobs: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run coroutines as tasks; the first failure cancels the others and is raised alone."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    except* Exception as failures:
+        first = failures.exceptions[0]
+        if isinstance(first, BenchmarkError):
+            raise first from None
+        raise BenchmarkError(f"{type(first).__name__}: {first}") from first
+
+
+async def invite_all(
+    api: ResearchApi, patients: Sequence[Patient], shape: Shape, concurrency: int
+) -> float:
+    """Invite every patient and wait for each invitation; return the wall time."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def invite(patient: Patient) -> None:
+        async with slots:
+            await api.invite(patient)
+            await patient.inbox.receive(shape.invitation, patient.timeout, "invitation")
+
+    started = time.perf_counter()
+    await run_all(invite(patient) for patient in patients)
+    return time.perf_counter() - started
+
+
+async def run_journeys(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    patients: Sequence[Patient],
+    shape: Shape,
+    concurrency: int,
+) -> JourneyResult:
+    """Every patient's journey, ``concurrency`` texting at once."""
+    result = JourneyResult()
+    talking = asyncio.Semaphore(concurrency)
+    started = time.perf_counter()
+    await run_all(walk_patient(session, base_url, p, shape, talking, result) for p in patients)
+    result.wall = time.perf_counter() - started
+    return result
+
+
+# --------------------------------------------------------------------------- the floor
+
+FLOOR_SERVER = """
+import sqlite3, sys
+from aiohttp import web
+
+port, path = int(sys.argv[1]), sys.argv[2]
+db = sqlite3.connect(path)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=NORMAL")
+db.execute("CREATE TABLE IF NOT EXISTS hit (id INTEGER PRIMARY KEY, sender TEXT, body TEXT)")
+db.commit()
+
+async def hit(request):
+    form = await request.post()
+    with db:  # one transaction, committed, per request
+        db.execute("INSERT INTO hit (sender, body) VALUES (?, ?)", (form["From"], form["Body"]))
+    return web.Response(text="<Response></Response>", content_type="text/xml")
+
+async def health(request):
+    return web.Response(text="ok")
+
+app = web.Application()
+app.router.add_post("/hit", hit)
+app.router.add_get("/healthz", health)
+web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+"""
+
+
+async def hammer_floor(
+    session: aiohttp.ClientSession, url: str, requests: int, concurrency: int
+) -> tuple[list[float], float]:
+    """POST ``requests`` webhook-shaped forms with ``concurrency`` workers; latencies and wall."""
+    latencies: list[float] = []
+    numbers = iter(range(requests))
+
+    async def worker() -> None:
+        for number in numbers:
+            params = {
+                "MessageSid": f"SM{number:032x}",
+                "AccountSid": ACCOUNT_SID,
+                "From": f"+4477009{number % 100_000:05d}",
+                "To": SERVICE_NUMBER,
+                "Body": "YES",
+                "NumMedia": "0",
+            }
+            started = time.perf_counter()
+            async with session.post(url, data=params) as response:
+                await response.read()
+                if response.status != 200:
+                    raise BenchmarkError(f"floor server answered {response.status}")
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+async def run_floor(
+    session: aiohttp.ClientSession, workdir: Path, requests: int, concurrency: int, startup: float
+) -> tuple[list[float], float]:
+    """Start the bare server, warm it up, then time ``requests`` requests."""
+    port = free_port()
+    log_path = workdir / "floor.log"
+    args = [sys.executable, "-c", FLOOR_SERVER, str(port), str(workdir / "floor.db")]
+    async with server_process(args, os.environ, log_path) as process:
+        base = f"http://{LOCALHOST}:{port}"
+        await wait_healthy(session, f"{base}/healthz", process, log_path, startup)
+        await hammer_floor(session, f"{base}/hit", min(requests, 200), concurrency)  # warm-up
+        return await hammer_floor(session, f"{base}/hit", requests, concurrency)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Latency percentiles in milliseconds, and throughput."""
+
+    count: int
+    wall: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+
+    @property
+    def per_second(self) -> float:
+        """Throughput over the wall time."""
+        return self.count / self.wall if self.wall else 0.0
+
+    @classmethod
+    def of(cls, seconds: Sequence[float], wall: float) -> Summary:
+        """Summarise latencies given in seconds."""
+        ms = sorted(value * 1000 for value in seconds)
+        cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+        return cls(len(ms), wall, cuts[49], cuts[89], cuts[98], ms[-1])
+
+
+def print_report(
+    backend: str,
+    patients: int,
+    concurrency: int,
+    invitations: float,
+    journey: JourneyResult,
+    floor: Summary,
+    shape: Shape,
+) -> None:
+    """The results table."""
+    turns = Summary.of([t.latency for t in journey.turns], journey.wall)
+    acks = Summary.of([t.ack for t in journey.turns], journey.wall)
+    lags = Summary.of(journey.reminder_lags, journey.wall)
+    parts = sum(shape.before) + shape.reminder + sum(shape.after)
+    print()
+    print(f"consentbot SMS journey on {backend}: {patients} patients, concurrency {concurrency}")
+    print(f"  invitations: {patients} sent and received in {invitations:.1f} s")
+    print(
+        f"  per patient: {TURNS_PER_PATIENT} turns, {shape.invitation + parts} SMS "
+        f"(parts per reply: {list(shape.before)} / reminder {shape.reminder} / {list(shape.after)})"
+    )
+    print()
+    header = f"{'':24}{'count':>7}{'wall s':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    print(header)
+    print("-" * len(header))
+
+    def row(label: str, s: Summary, rate: bool = True) -> None:
+        throughput = f"{s.wall:>9.2f}{s.per_second:>9.1f}" if rate else " " * 18
+        print(
+            f"{label:<24}{s.count:>7}{throughput}"
+            f"{s.p50:>9.1f}{s.p90:>9.1f}{s.p99:>9.1f}{s.max:>9.1f}"
+        )
+
+    row("journey turn (reply)", turns)
+    row("  webhook answered", acks, rate=False)
+    row("  reminder lateness", lags, rate=False)
+    row("floor (1 SQLite insert)", floor)
+    print()
+    print(
+        f"floor / journey throughput: {floor.per_second / turns.per_second:.1f}x; "
+        f"journey / floor latency: p50 {turns.p50 / floor.p50:.1f}x, p99 {turns.p99 / floor.p99:.1f}x"
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+@contextlib.asynccontextmanager
+async def consentbot_service(
+    session: aiohttp.ClientSession, env: Mapping[str, str], workdir: Path, startup: float
+) -> AsyncIterator[str]:
+    """Migrate (PostgreSQL), serve and wait until healthy; yields the base URL.
+
+    A failure inside the block gets the end of the service's log added to its message.
+    """
+    if "CONSENTBOT_DATABASE_URL" in env:
+        await run_command([CONSENTBOT, "db", "upgrade"], env)
+    port = free_port()
+    base_url = f"http://{LOCALHOST}:{port}"
+    log_path = workdir / "service.log"
+    async with server_process([CONSENTBOT, "serve", "--port", str(port)], env, log_path) as process:
+        await wait_healthy(session, f"{base_url}/healthz", process, log_path, startup)
+        try:
+            yield base_url
+        except BenchmarkError as error:
+            await asyncio.sleep(0.5)  # let a dying service finish its last words
+            state = "running" if process.returncode is None else f"exited {process.returncode}"
+            raise BenchmarkError(
+                f"{error}\n--- the service is {state}; the end of its log:\n{log_tail(log_path)}"
+            ) from None
+
+
+def service_log_problems(workdir: Path) -> list[str]:
+    """Lines the service logged other than the expected short cooling-off warning."""
+    log = workdir / "service.log"
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    return [line for line in lines if line.strip() and "under 24 hours" not in line]
+
+
+async def check_outcome(
+    api: ResearchApi,
+    twilio: FakeTwilio,
+    patients: Sequence[Patient],
+    sample_size: int,
+    env: Mapping[str, str],
+) -> str:
+    """Consent API for a sample, no unread messages, ledger chains intact; a one-line summary."""
+    sample = patients[:: max(1, len(patients) // sample_size)]
+    for patient in sample:
+        await api.expect(patient.reference, WITHDRAWN, "after WITHDRAW")
+    await asyncio.sleep(SETTLE_SECONDS)
+    unread = {
+        phone: inbox.queue.qsize() for phone, inbox in twilio.inboxes.items() if inbox.queue.qsize()
+    }
+    if unread:
+        raise BenchmarkError(f"messages nobody waited for (phone: count): {unread}")
+    ledger = await run_command([CONSENTBOT, "audit", "verify"], env)
+    return f"consent API checked for {len(sample)} patients; {ledger.strip()}"
+
+
+async def benchmark(args: argparse.Namespace, workdir: Path, database_url: str | None) -> None:
+    """Run everything inside ``workdir``; every server is stopped on the way out.
+
+    SIGTERM cancels the run like Ctrl-C does, so the clean-up runs for it too.
+    """
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    content = prepare_content(workdir)
+    backend = "PostgreSQL" if database_url else "SQLite"
+    twilio = FakeTwilio()
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        twilio.running() as twilio_port,
+    ):
+        env = service_env(workdir, content, twilio_port, database_url)
+        note(f"starting consentbot serve on {backend}")
+        async with consentbot_service(session, env, workdir, STARTUP_SECONDS) as base_url:
+            out = await run_command(
+                [CONSENTBOT, "token", "create", "--study", STUDY, "--label", "bench"], env
+            )
+            api = ResearchApi(session, base_url, out.strip().splitlines()[-1])
+
+            def patient(phone: str, reference: str) -> Patient:
+                return Patient(phone, reference, twilio.inbox(phone), args.timeout)
+
+            note("pilot patient: a warm-up that learns how many SMS parts each reply has")
+            shape = await pilot(
+                session, base_url, api, patient(PILOT_PHONE, "PILOT"), args.show_replies
+            )
+            patients = [
+                patient(f"+4477009{n:05d}", f"BENCH-{n:05d}") for n in range(1, args.patients + 1)
+            ]
+            note(f"inviting {len(patients)} patients")
+            invitations = await invite_all(api, patients, shape, args.concurrency)
+            note(f"{len(patients)} journeys, at most {args.concurrency} patients texting at once")
+            journey = await run_journeys(session, base_url, patients, shape, args.concurrency)
+            note(await check_outcome(api, twilio, patients, args.check, env))
+        for line in service_log_problems(workdir)[:10]:
+            note(f"service log: {line}")
+        note(f"floor: {len(journey.turns)} requests to a bare aiohttp + SQLite server")
+        latencies, wall = await run_floor(
+            session, workdir, len(journey.turns), args.concurrency, STARTUP_SECONDS
+        )
+    print_report(
+        backend,
+        len(patients),
+        args.concurrency,
+        invitations,
+        journey,
+        Summary.of(latencies, wall),
+        shape,
+    )
+
+
+def note(message: str) -> None:
+    """Progress, on stderr so that stdout holds only the report."""
+    print(f"[sms_journey {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=80, help="simulated patients (default 80)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=20,
+        help="patients texting at once, and the floor's workers (default 20)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL admin URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test: a "
+        "fresh database is created from it for the run and dropped after (default: SQLite)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for any reply (default 30)"
+    )
+    parser.add_argument(
+        "--check", type=int, default=20, help="patients whose consent is read back (default 20)"
+    )
+    parser.add_argument(
+        "--show-replies", action="store_true", help="print the pilot's conversation"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (logs, SQLite files)"
+    )
+    args = parser.parse_args(argv)
+    if min(args.patients, args.concurrency, args.check) < 1 or args.timeout <= 0:
+        parser.error("--patients, --concurrency, --check and --timeout must be positive")
+    if args.patients > 99_999:
+        parser.error("--patients is at most 99999 (the phones are +4477009xxxxx)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Set up, run, clean up (also after errors and Ctrl-C); 0 on success, 1 on failure."""
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="consentbot-bench-"))
+    try:
+        with fresh_postgres(args.database_url) as database_url:
+            asyncio.run(benchmark(args, workdir, database_url))
+        return 0
+    except BenchmarkError as error:
+        print(f"sms_journey: FAILED: {error}", file=sys.stderr)
+        return 1
+    except psycopg.Error as error:
+        print(f"sms_journey: FAILED: PostgreSQL: {error}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("sms_journey: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep:
+            note(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
