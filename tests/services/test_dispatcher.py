@@ -114,3 +114,27 @@ async def test_carrier_stop_on_send_stops_the_number_and_is_not_retried(
         (contact,) = (await session.exec(select(Contact))).all()
     assert contact.stopped
     assert fake_twilio.inbox["+447700900605"] == []
+
+
+async def test_later_parts_wait_when_an_earlier_part_fails(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900606")
+    await research.invite(phone.number, "D-6", "ur")
+    await phone.send("3")
+    await run_loops()
+    phone.new_messages()
+    before = {row.id for row in await outbox(client)}
+    fake_twilio.fail_next.extend([500] * 4)  # every try of the gateway's first send fails
+    await phone.send("مزید")  # a long detail: several messages
+    await run_loops()
+    parts = [row for row in await outbox(client) if row.id not in before]
+    assert len(parts) > 1
+    assert [(row.status, row.attempts) for row in parts] == [("pending", 1)] + [("pending", 0)] * (len(parts) - 1)
+    assert phone.new_messages() == []
+    clock.advance(timedelta(minutes=1))
+    await run_loops()
+    parts = [row for row in await outbox(client) if row.id not in before]
+    assert {row.status for row in parts} == {"sent"}
+    assert phone.new_messages() == [row.body for row in parts]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
-
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -17,6 +16,7 @@ from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from tests.conftest import AppClient
 from tests.support.journey import STUDY
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
 from consentbot.services.clock import Clock
@@ -14,8 +16,20 @@ from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
 from consentbot.store.outbox import ClaimedMessage, OutboxRepository
+from consentbot.store.tables import OutboxMessage
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What happened to one claimed message in a dispatch round."""
+
+    message_id: int
+    provider_id: str | None = None
+    error: GatewayError | None = None
+    held: bool = False
+    """Not sent because an earlier message to the same number failed."""
 
 
 class OutboxDispatcher:
@@ -64,8 +78,12 @@ class OutboxDispatcher:
 
     async def dispatch_once(self) -> int:
         """Send one batch of due messages; return how many were claimed."""
+        now = self.clock()
+        async with self.db.read() as session:
+            if not await OutboxRepository(session).any_due(now):
+                return 0
         async with self.db.transaction() as session:
-            claimed = await OutboxRepository(session).claim_due(self.clock(), self.batch)
+            claimed = await OutboxRepository(session).claim_due(now, self.batch)
             contacts = ContactRepository(session, self.vault)
             outgoing = [(item, contacts.phone(item.contact)) for item in claimed]
         # One number's messages go in order (a long reply's parts must not overtake
@@ -73,16 +91,27 @@ class OutboxDispatcher:
         by_number: dict[str, list[ClaimedMessage]] = {}
         for item, phone in outgoing:
             by_number.setdefault(phone, []).append(item)
-        await asyncio.gather(
+        rounds = await asyncio.gather(
             *(self._send_in_order(phone, items) for phone, items in by_number.items())
         )
+        # One write for the whole batch: on SQLite every transaction queues for the lock.
+        await self._record([outcome for outcomes in rounds for outcome in outcomes])
         return len(claimed)
 
-    async def _send_in_order(self, phone: str, items: list[ClaimedMessage]) -> None:
-        for item in items:
-            await self._send(item, phone)
+    async def _send_in_order(self, phone: str, items: list[ClaimedMessage]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        for index, item in enumerate(items):
+            outcome = await self._send(item, phone)
+            outcomes.append(outcome)
+            if outcome.error is not None:
+                # Hold the rest so nothing arrives before the part that failed.
+                outcomes.extend(
+                    _Outcome(later.message.id or 0, held=True) for later in items[index + 1 :]
+                )
+                break
+        return outcomes
 
-    async def _send(self, item: ClaimedMessage, phone: str) -> None:
+    async def _send(self, item: ClaimedMessage, phone: str) -> _Outcome:
         message = item.message
         assert message.id is not None
         outbound = OutboundSms(
@@ -92,44 +121,54 @@ class OutboxDispatcher:
             try:
                 provider_id = await self.gateway.send(outbound)
             except GatewayError as error:
-                await self._failed(message.id, error)
-                return
+                return _Outcome(message.id, error=error)
             except Exception:
                 log.exception("outbox.gateway_crashed", message=message.id)
-                await self._failed(message.id, GatewayError("gateway crashed", retryable=False))
-                return
-        async with self.db.transaction() as session:
-            stored = await OutboxRepository(session).get(message.id)
-            assert stored is not None
-            stored.status = "sent"
-            stored.provider_id = provider_id
-            stored.sent_at = self.clock()
-            session.add(stored)
+                return _Outcome(message.id, error=GatewayError("gateway crashed", retryable=False))
         log.info("outbox.sent", message=message.id, kind=message.kind, segments=message.segments)
+        return _Outcome(message.id, provider_id=provider_id)
 
-    async def _failed(self, message_id: int, error: GatewayError) -> None:
+    async def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.clock()
+        retry_at: dict[int, datetime] = {}
         async with self.db.transaction() as session:
-            stored = await OutboxRepository(session).get(message_id)
-            assert stored is not None
-            stored.error_code = error.code
-            if isinstance(error, RecipientOptedOut):
-                stored.status = "opted-out"
-                contact = await ContactRepository(session, self.vault).get(stored.contact_id)
-                if contact is not None:
-                    # The carrier says they sent STOP there: respect it here too.
-                    contact.stopped = True
-                    contact.stopped_at = now
-                    session.add(contact)
-            elif error.retryable and stored.attempts < self.max_attempts:
-                stored.status = "pending"
-                stored.send_after = now + timedelta(seconds=2**stored.attempts)
-            else:
-                stored.status = "failed"
-            session.add(stored)
+            outbox = OutboxRepository(session)
+            for outcome in outcomes:
+                stored = await outbox.get(outcome.message_id)
+                assert stored is not None
+                if outcome.provider_id is not None:
+                    stored.status = "sent"
+                    stored.provider_id = outcome.provider_id
+                    stored.sent_at = now
+                elif outcome.held:
+                    stored.status = "pending"
+                    stored.attempts -= 1  # never handed to the gateway
+                    stored.send_after = retry_at.get(stored.contact_id, now)
+                elif outcome.error is not None:
+                    await self._failed(session, stored, outcome.error, now)
+                    retry_at[stored.contact_id] = stored.send_after
+                session.add(stored)
+
+    async def _failed(
+        self, session: AsyncSession, stored: OutboxMessage, error: GatewayError, now: datetime
+    ) -> None:
+        stored.error_code = error.code
+        if isinstance(error, RecipientOptedOut):
+            stored.status = "opted-out"
+            contact = await ContactRepository(session, self.vault).get(stored.contact_id)
+            if contact is not None:
+                # The carrier says they sent STOP there: respect it here too.
+                contact.stopped = True
+                contact.stopped_at = now
+                session.add(contact)
+        elif error.retryable and stored.attempts < self.max_attempts:
+            stored.status = "pending"
+            stored.send_after = now + timedelta(seconds=2**stored.attempts)
+        else:
+            stored.status = "failed"
         log.warning(
             "outbox.send_failed",
-            message=message_id,
+            message=stored.id,
             code=error.code,
             retryable=error.retryable,
             status=stored.status,

@@ -50,7 +50,7 @@ class ConsentQueries:
         study = self.deps.studies.get(study_id)
         if study is None:
             raise UnknownStudy(f"there is no study {study_id!r}")
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             participants = ParticipantRepository(session)
             participant = await participants.by_reference(study_id, reference)
             if participant is None or participant.id is None:
@@ -72,7 +72,7 @@ class ConsentQueries:
         """The participant's ledger events, oldest first."""
         if self.deps.studies.get(study_id) is None:
             raise UnknownStudy(f"there is no study {study_id!r}")
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             participant = await ParticipantRepository(session).by_reference(study_id, reference)
             if participant is None or participant.id is None:
                 raise UnknownParticipant(f"no participant {reference!r} in study {study_id!r}")
@@ -82,6 +82,6 @@ class ConsentQueries:
         """Every participant of ``study_id``, oldest first."""
         if self.deps.studies.get(study_id) is None:
             raise UnknownStudy(f"there is no study {study_id!r}")
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             found = await ParticipantRepository(session).in_study(study_id)
         return [ParticipantSummary(p.reference, p.joined_by, p.created_at) for p in found]

@@ -26,7 +26,7 @@ class TimerService:
 
     async def run_due(self) -> int:
         """Run every timer due now; return how many ran."""
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             due = await TimerRepository(session).due_ids(self.deps.clock(), self.batch)
         ran = 0
         for timer_id in due:

@@ -22,6 +22,6 @@ class TokenService:
 
     async def study_of(self, token: str) -> str | None:
         """The study a valid token may read and invite for; None for an unknown or revoked token."""
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             found = await TokenRepository(session).find(token)
             return found.study_id if found else None

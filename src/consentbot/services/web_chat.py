@@ -131,7 +131,7 @@ class WebChatService:
     async def csrf_token(self, cookie: str) -> str:
         """The session's CSRF token (forms must send it back)."""
         now = self.deps.clock()
-        async with self.deps.db.transaction() as session:
+        async with self.deps.db.read() as session:
             web = await WebSessionRepository(session).find(cookie, now)
             if web is None:
                 raise SessionExpired("your session has ended; please open the page again")
@@ -140,11 +140,15 @@ class WebChatService:
     async def page(self, cookie: str) -> WebPage:
         """What to show for the session."""
         now = self.deps.clock()
-        async with self.deps.db.transaction() as session:
-            web = await self._session(session, cookie, now)
+        async with self.deps.db.read() as session:
+            web = await WebSessionRepository(session).find(cookie, now)
+            if web is None or web.id is None:
+                raise SessionExpired("your session has ended; please open the page again")
             study = self._study(web.study_id)
             transcript = list(await WebSessionRepository(session).transcript(web.id or 0))
-            awaiting = await VerificationRepository(session).latest(web.id or 0, now) is not None
+            awaiting = (
+                await VerificationRepository(session).latest(web.id, now, lock=False) is not None
+            )
             state, stopped, statuses = ConversationState.from_json(web.conversation), False, {}
             language = study.language_or_default(web.language)
             if web.participant_id is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -35,18 +36,40 @@ class Database:
                     "use a file for SQLite: an in-memory database is one per connection"
                 )
         else:
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Enough for the web, the outbox and the scheduler at once without churning
+            # overflow connections under load.
+            options.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        self._read_engine = self.engine.execution_options(consentbot_read_only=True)
+        # SQLite has one writer at a time. Queueing writers on an asyncio lock wakes
+        # the next one the moment the lock frees; left to SQLite's busy handler they
+        # sleep and poll. Other processes on the same file still wait via busy_timeout.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error.
+        """A session inside one read-write transaction: committed on success, rolled back on error.
 
         ``expire_on_commit=False`` so objects stay readable after commit without lazy loads.
         """
-        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+        async with AsyncExitStack() as stack:
+            if self._writer is not None:
+                await stack.enter_async_context(self._writer)
+            session = await stack.enter_async_context(
+                AsyncSession(self.engine, expire_on_commit=False)
+            )
+            await stack.enter_async_context(session.begin())
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction: on SQLite it takes no write lock (WAL readers never wait)."""
+        async with (
+            AsyncSession(self._read_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     async def dispose(self) -> None:
@@ -56,6 +79,8 @@ class Database:
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so two writers queue instead of failing.
+
+    Read-only transactions (``Database.read``) begin DEFERRED and take no lock.
 
     Without IMMEDIATE, a transaction that reads and then writes can fail at once with
     SQLITE_BUSY when another writer committed in between; the busy timeout cannot help.
@@ -73,7 +98,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("consentbot_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def null_pool_engine(url: str) -> AsyncEngine:

@@ -57,6 +57,15 @@ class OutboxRepository:
             messages.append(message)
         return messages
 
+    async def any_due(self, now: datetime) -> bool:
+        """Whether anything waits to be sent (a cheap read before taking the write lock)."""
+        statement = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.send_after <= now)
+            .limit(1)
+        )
+        return (await self.session.exec(statement)).first() is not None
+
     async def claim_due(self, now: datetime, limit: int) -> list[ClaimedMessage]:
         """Take due messages for sending (status "sending"), oldest first.
 

@@ -63,8 +63,10 @@ class VerificationRepository:
         count: int = (await self.session.exec(statement)).one()
         return count
 
-    async def latest(self, web_session_id: int, now: datetime) -> PhoneVerification | None:
-        """The session's newest unexpired, unused code."""
+    async def latest(
+        self, web_session_id: int, now: datetime, *, lock: bool = True
+    ) -> PhoneVerification | None:
+        """The session's newest unexpired, unused code (locked for checking unless ``lock`` is False)."""
         statement = (
             select(PhoneVerification)
             .where(
@@ -73,8 +75,9 @@ class VerificationRepository:
                 PhoneVerification.verified_at == None,  # noqa: E711
             )
             .order_by(col(PhoneVerification.id).desc())
-            .with_for_update()
         )
+        if lock:
+            statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()
 
     def check(self, verification: PhoneVerification, code: str, now: datetime) -> bool:
