@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,3 +127,26 @@ def run_loops(client: AppClient) -> Callable[[], Awaitable[None]]:
 
     return run
 
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def web_client(
+    settings: Settings,
+    clock: ManualClock,
+    twilio_server: TestServer,
+    aiohttp_client: Callable[..., Awaitable[AppClient]],
+) -> AppClient:
+    """The service on a known port whose public URL is itself (plain HTTP, as browsers in tests see it)."""
+    port = free_port()
+    configured = settings.with_(
+        public_url=f"http://127.0.0.1:{port}",
+        twilio_api_base=str(twilio_server.make_url("")).rstrip("/"),
+    )
+    app = create_app(configured, clock=clock, run_background=False)
+    return await aiohttp_client(TestServer(app, port=port))

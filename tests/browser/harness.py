@@ -70,7 +70,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -113,7 +113,7 @@ WCAG_TAGS: tuple[str, ...] = (
 DEFAULT_IMPACTS: tuple[str, ...] = ("serious", "critical")
 
 
-def _missing(reason: str) -> None:
+def _missing(reason: str) -> NoReturn:
     """Skip the test; fail it instead when ``CI=true`` (CI must never silently skip)."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}. CI=true, so this is a failure, not a skip.", pytrace=False)
@@ -136,7 +136,7 @@ def find_chromium() -> Path:
             "Chromium is not installed (no `chromium` on PATH); install Debian's chromium "
             "package: apt-get install -y --no-install-recommends chromium"
         )
-    return Path(str(found))
+    return Path(found)
 
 
 def find_axe() -> Path:

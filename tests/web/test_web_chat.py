@@ -69,7 +69,10 @@ async def test_answers_wait_for_a_verified_number_then_count(
     assert await participants(web_client) == []
     await browser.post("verify", phone="07700 900701")
     await run_loops()
-    await browser.post("verify/code", code="000000" if "000000" not in fake_twilio.inbox["+447700900701"][-1] else "111111")
+    await browser.post(
+        "verify/code",
+        code="000000" if "000000" not in fake_twilio.inbox["+447700900701"][-1] else "111111",
+    )
     assert "That code is not right" in browser.page
     await browser.post("verify", phone="07700 900701")
     await run_loops()
@@ -113,12 +116,16 @@ async def test_codes_are_rate_limited_and_attempts_counted(
 async def test_forms_need_the_csrf_token_and_a_session(web_client: AppClient) -> None:
     browser = Browser(web_client)
     await browser.open()
-    response = await web_client.post(f"/s/{STUDY}/messages", data={"csrf": "forged", "text": "MORE"})
+    response = await web_client.post(
+        f"/s/{STUDY}/messages", data={"csrf": "forged", "text": "MORE"}
+    )
     assert response.status == 403
     await browser.open()
     assert browser.messages() == []
     web_client.session.cookie_jar.clear()
-    response = await web_client.post(f"/s/{STUDY}/messages", data={"csrf": browser.csrf, "text": "MORE"}, allow_redirects=False)
+    response = await web_client.post(
+        f"/s/{STUDY}/messages", data={"csrf": browser.csrf, "text": "MORE"}, allow_redirects=False
+    )
     assert response.status == 303
     assert response.headers["Location"] == f"/s/{STUDY}?notice=new-session"
 
@@ -134,7 +141,9 @@ async def test_security_headers_and_cookie_flags(client: AppClient) -> None:
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" in cookie  # served under an https public URL
-    assert "<script>" not in browser.page.replace('<script src="/static/app.js" defer></script>', "")
+    assert "<script>" not in browser.page.replace(
+        '<script src="/static/app.js" defer></script>', ""
+    )
 
 
 async def test_patient_text_is_escaped(web_client: AppClient) -> None:
