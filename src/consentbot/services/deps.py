@@ -7,15 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from consentbot.content.model import Study, StudyCatalogue
-from consentbot.conversation.engine import Context
 from consentbot.conversation.lexicon import Lexicon
-from consentbot.conversation.state import ConversationState
-from consentbot.domain.cooling_off import PurposeConsent
-from consentbot.domain.status import ConsentStatus
 from consentbot.services.clock import Clock
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
-from consentbot.store.tables import ConsentState, Contact, Participant
 
 
 @dataclass(frozen=True)
@@ -39,29 +34,3 @@ class ServiceDeps:
         if study.quiet_hours is None:
             return now
         return study.quiet_hours.next_allowed(now, study.timezone)
-
-
-def engine_context(
-    deps: ServiceDeps,
-    study: Study,
-    participant: Participant,
-    contact: Contact,
-    states: list[ConsentState],
-    now: datetime,
-) -> tuple[Context, ConversationState]:
-    """Build what the engine needs from stored rows."""
-    consent = {
-        state.purpose_id: PurposeConsent(
-            ConsentStatus(state.status), state.since, state.pending_since
-        )
-        for state in states
-    }
-    ctx = Context(
-        study=study,
-        language=study.language_or_default(participant.language),
-        lexicon=deps.lexicon,
-        consent=consent,
-        now=now,
-        stopped=contact.stopped,
-    )
-    return ctx, ConversationState.from_json(participant.conversation)

@@ -11,7 +11,8 @@ from consentbot.conversation.engine import respond
 from consentbot.conversation.normalise import normalise
 from consentbot.conversation.outcome import StartMessages, StopMessages
 from consentbot.conversation.proactive import respond_to_stranger
-from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.deps import ServiceDeps
+from consentbot.services.participation import with_consent
 from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
@@ -53,24 +54,14 @@ class InboundService:
                 await self._stranger(session, contacts, contact, message.text)
             else:
                 study, participant = routed
-                states = await ParticipantRepository(session).consent(participant.id or 0)
-                ctx, state = engine_context(deps, study, participant, contact, states, now)
-                turn = respond(ctx, state, message.text)
-                await apply_turn(
-                    session,
-                    contacts,
-                    study=study,
-                    contact=contact,
-                    participant=participant,
-                    turn=turn,
-                    provenance=provenance,
-                    now=now,
-                )
+                who = await with_consent(session, study, participant, contact)
+                turn = respond(*who.engine(deps, now), message.text)
+                await apply_turn(session, contacts, who, turn, provenance=provenance, now=now)
                 queue_sms_replies(
                     session,
                     turn,
-                    contact_id=contact.id,
-                    participant_id=participant.id,
+                    contact_id=who.contact_id,
+                    participant_id=who.participant_id,
                     kind="reply",
                     send_after=now,
                     now=now,

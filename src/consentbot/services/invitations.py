@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import structlog
 
 from consentbot.conversation.engine import invite
-from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
+from consentbot.services.participation import Participation
 from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.links import LinkRepository
@@ -96,22 +97,14 @@ class InvitationService:
             )
             contact.current_participant_id = participant.id
             session.add(contact)
-            ctx, state = engine_context(deps, study, participant, contact, [], now)
+            who = Participation(study, participant, contact, {})
+            ctx, state = who.engine(deps, now)
             link = None
             if deps.public_url:
                 token = await LinkRepository(session).create(participant.id or 0, now)
                 link = f"{deps.public_url}/i/{token}"
             turn = invite(ctx, state, link)
-            await apply_turn(
-                session,
-                contacts,
-                study=study,
-                contact=contact,
-                participant=participant,
-                turn=turn,
-                provenance=provenance,
-                now=now,
-            )
+            await apply_turn(session, contacts, who, turn, provenance=provenance, now=now)
             queue_sms_replies(
                 session,
                 turn,

@@ -6,10 +6,10 @@ import structlog
 
 from consentbot.conversation.outcome import MESSAGE_TIMERS, TimerKind
 from consentbot.conversation.proactive import on_timer
-from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.deps import ServiceDeps
+from consentbot.services.participation import load_participation
 from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
-from consentbot.store.participants import ParticipantRepository
 from consentbot.store.timers import TimerRepository
 
 log = structlog.get_logger(__name__)
@@ -44,51 +44,37 @@ class TimerService:
         deps = self.deps
         async with deps.db.transaction() as session:
             timers = TimerRepository(session)
-            participants = ParticipantRepository(session)
-            contacts = ContactRepository(session, deps.vault)
             peek = await timers.get(timer_id)
             if peek is None or peek.status != "pending":
                 return 0
-            participant = await participants.get(peek.participant_id)
-            assert participant is not None
-            contact = await contacts.get(participant.contact_id, lock=True)
-            assert contact is not None
-            assert contact.id is not None
+            who = await load_participation(session, deps, peek.participant_id)
             timer = await timers.claim(timer_id)
             if timer is None:
                 return 0
             now = deps.clock()
             kind = TimerKind(timer.kind)
-            study = deps.studies.get(participant.study_id)
-            if study is None or (kind in MESSAGE_TIMERS and contact.stopped):
+            if who is None or (kind in MESSAGE_TIMERS and who.contact.stopped):
                 timers.finish(timer, "cancelled", now)
-                log.info("timer.cancelled", kind=kind.value, participant=participant.id)
+                log.info("timer.cancelled", kind=kind.value, participant=peek.participant_id)
                 return 1
-            states = await participants.consent(participant.id or 0)
-            ctx, state = engine_context(deps, study, participant, contact, states, now)
-            turn = on_timer(ctx, state, kind)
+            turn = on_timer(*who.engine(deps, now), kind)
             timers.finish(timer, "done", now)
-            await apply_turn(
-                session,
-                contacts,
-                study=study,
-                contact=contact,
-                participant=participant,
-                turn=turn,
-                provenance=SYSTEM,
-                now=now,
-            )
+            contacts = ContactRepository(session, deps.vault)
+            await apply_turn(session, contacts, who, turn, provenance=SYSTEM, now=now)
             queue_sms_replies(
                 session,
                 turn,
-                contact_id=contact.id,
-                participant_id=participant.id,
+                contact_id=who.contact_id,
+                participant_id=who.participant_id,
                 kind=kind.value,
-                send_after=deps.proactive_send_time(study, now),
+                send_after=deps.proactive_send_time(who.study, now),
                 now=now,
                 max_segments=deps.max_segments,
             )
             log.info(
-                "timer.ran", kind=kind.value, participant=participant.id, changes=len(turn.changes)
+                "timer.ran",
+                kind=kind.value,
+                participant=who.participant_id,
+                changes=len(turn.changes),
             )
         return 1

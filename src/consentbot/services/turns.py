@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.content.model import Study
 from consentbot.conversation.outcome import (
     CancelTimers,
     ScheduleTimer,
@@ -17,11 +16,11 @@ from consentbot.conversation.outcome import (
     Turn,
 )
 from consentbot.domain.status import ConsentStatus
+from consentbot.services.participation import Participation
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
-from consentbot.store.tables import Contact, Participant
 from consentbot.store.timers import TimerRepository
 
 
@@ -36,11 +35,9 @@ class Provenance:
 async def apply_turn(
     session: AsyncSession,
     contacts: ContactRepository,
-    *,
-    study: Study,
-    contact: Contact,
-    participant: Participant,
+    who: Participation,
     turn: Turn,
+    *,
     provenance: Provenance,
     now: datetime,
 ) -> None:
@@ -50,8 +47,7 @@ async def apply_turn(
     language the person was reading, before any language switch in the same turn.
     Where the replies go is the channel's business: see :func:`queue_sms_replies`.
     """
-    assert participant.id is not None
-    assert contact.id is not None
+    study, participant, contact = who.study, who.participant, who.contact
     ledger = LedgerRepository(session)
     text = study.text(participant.language)
     for change in turn.changes:
@@ -81,9 +77,9 @@ async def apply_turn(
         elif isinstance(effect, StartMessages):
             await contacts.set_stopped(contact, False, now)
         elif isinstance(effect, ScheduleTimer):
-            await timers.schedule(participant.id, effect.kind.value, effect.due_at, now)
+            await timers.schedule(who.participant_id, effect.kind.value, effect.due_at, now)
         elif isinstance(effect, CancelTimers):
-            await timers.cancel(participant.id, [kind.value for kind in effect.kinds], now)
+            await timers.cancel(who.participant_id, [kind.value for kind in effect.kinds], now)
     participant.conversation = turn.state.to_json()
     participant.content_version = study.version
     await ParticipantRepository(session).save(participant, now)

@@ -20,7 +20,7 @@ from consentbot.conversation.messages import Say
 from consentbot.conversation.outcome import Reply, SetLanguage, Turn
 from consentbot.conversation.state import ConversationState
 from consentbot.conversation.vocabulary import Command
-from consentbot.services.deps import ServiceDeps, engine_context
+from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import (
     CodeRejected,
     InvalidInput,
@@ -29,6 +29,7 @@ from consentbot.services.errors import (
     SessionExpired,
     UnknownStudy,
 )
+from consentbot.services.participation import load_participation
 from consentbot.services.turns import Provenance, apply_turn, joined_replies, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.links import LinkRepository
@@ -229,30 +230,20 @@ class WebChatService:
         self, session: AsyncSession, web: WebSession, text: str, now: datetime
     ) -> None:
         deps = self.deps
-        participants = ParticipantRepository(session)
-        contacts = ContactRepository(session, deps.vault)
-        participant = await participants.get(web.participant_id or 0)
-        assert participant is not None
-        contact = await contacts.get(participant.contact_id, lock=True)
-        assert contact is not None
-        study = self._study(participant.study_id)
-        states = await participants.consent(participant.id or 0)
-        ctx, state = engine_context(deps, study, participant, contact, states, now)
-        turn = respond(ctx, state, text)
+        who = await load_participation(session, deps, web.participant_id or 0)
+        if who is None:
+            raise SessionExpired("this conversation is no longer available")
+        turn = respond(*who.engine(deps, now), text)
         await apply_turn(
-            session,
-            contacts,
-            study=study,
-            contact=contact,
-            participant=participant,
-            turn=turn,
-            provenance=WEB,
-            now=now,
+            session, ContactRepository(session, deps.vault), who, turn, provenance=WEB, now=now
         )
-        web.language = participant.language
+        web.language = who.participant.language
         self._show(WebSessionRepository(session), web, turn, now)
         log.info(
-            "web.handled", study=study.id, participant=participant.id, changes=len(turn.changes)
+            "web.handled",
+            study=who.study.id,
+            participant=who.participant_id,
+            changes=len(turn.changes),
         )
 
     @staticmethod
