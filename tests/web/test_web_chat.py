@@ -10,10 +10,11 @@ from sqlmodel import select
 from structlog.testing import capture_logs
 
 from consentbot import keys
+from consentbot.conversation.vocabulary import Command
 from consentbot.services.clock import ManualClock
 from consentbot.store.tables import Participant
 from tests.conftest import AppClient
-from tests.support.journey import STUDY, ResearchSystem
+from tests.support.journey import STUDY, ResearchSystem, translator, words
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser
 
@@ -250,3 +251,35 @@ async def test_codes_and_links_stay_out_of_logs(
     dumped = repr(logs)
     for secret in (code.group(1), invited["link"].rsplit("/", 1)[1], "7700900707", "7700900706"):
         assert secret not in dumped
+
+
+async def test_welsh_reader_answers_on_the_web_and_withdraws_by_sms(
+    web_client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    w = words("cy")
+    number = "+447700900708"
+    browser = Browser(web_client, language="cy")
+    page = await browser.open()
+    assert '<html lang="cy" dir="ltr">' in page
+    await browser.say(w.word(Command.MORE))
+    await browser.say(w.word(Command.YES))
+    await verify(browser, fake_twilio, run_loops, number)
+    for answer in (Command.YES, Command.YES, Command.NO, Command.NO, Command.YES):
+        await browser.say(w.word(answer))
+    clock.advance(timedelta(days=1, minutes=1))
+    await browser.say(w.word(Command.CONFIRM))
+    (participant,) = await participants(web_client)
+    research = await ResearchSystem.register(web_client)
+    assert (await research.consent(participant.reference))["social-care-linkage"] == "active"
+
+    phone = TwilioPhone(web_client, fake_twilio, number)
+    await phone.send(w.word(Command.WITHDRAW).lower())
+    await run_loops()
+    study = web_client.app[keys.STUDIES].get(STUDY)
+    assert study is not None
+    assert study.contact.email in phone.text()
+    consent = await research.consent(participant.reference)
+    assert consent["records-research"] == "withdrawn"
+    assert consent["social-care-linkage"] == "withdrawn"
+    choices = await browser.say(w.word(Command.CHOICES))
+    assert translator("cy").gettext("no (you withdrew)") in choices
