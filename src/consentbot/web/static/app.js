@@ -69,6 +69,13 @@
     var doc = new DOMParser().parseFromString(await response.text(), "text/html");
     var page = doc.getElementById("page");
     if (!page) { form.submit(); return; }
+    // Keep open the sections the person had opened.
+    var opened = [];
+    document.querySelectorAll("#page details").forEach(function (item, index) {
+      if (item.open) { opened.push(index); }
+    });
+    var fresh_details = page.querySelectorAll("details");
+    opened.forEach(function (index) { if (fresh_details[index]) { fresh_details[index].open = true; } });
     document.documentElement.lang = doc.documentElement.lang;
     document.documentElement.dir = doc.documentElement.dir;
     document.title = doc.title;
