@@ -146,7 +146,12 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
         )
     elif settings.sms_gateway == "kannel":
         app.router.add_routes(
-            kannel_routes(on_inbound=on_inbound, token=settings.kannel_inbound_token, now=clock)
+            kannel_routes(
+                on_inbound=on_inbound,
+                token=settings.kannel_inbound_token,
+                now=clock,
+                on_status=on_status,
+            )
         )
     else:
         app.router.add_routes(

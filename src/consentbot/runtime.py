@@ -13,7 +13,7 @@ from aiohttp import ClientSession, ClientTimeout
 
 from consentbot.channels.console import ConsoleGateway
 from consentbot.channels.gateway import SmsGateway
-from consentbot.channels.kannel import KannelGateway
+from consentbot.channels.kannel import KannelGateway, status_url
 from consentbot.channels.twilio import TwilioGateway
 from consentbot.content.loader import load_catalogue
 from consentbot.content.model import StudyCatalogue
@@ -111,6 +111,9 @@ def build_gateway(settings: Settings, client: ClientSession) -> SmsGateway:
             username=settings.kannel_username,
             password=settings.kannel_password,
             sender=settings.kannel_from,
+            dlr_url=status_url(settings.kannel_status_url, settings.kannel_inbound_token)
+            if settings.kannel_status_url
+            else None,
         )
     return ConsoleGateway()
 

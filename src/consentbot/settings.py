@@ -48,6 +48,8 @@ class Settings:
     kannel_password: str | None = None
     kannel_from: str | None = None
     kannel_inbound_token: str | None = None
+    kannel_status_url: str | None = None
+    """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -149,4 +151,5 @@ class Settings:
             kannel_password=text("KANNEL_PASSWORD", None),
             kannel_from=text("KANNEL_FROM", None),
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
+            kannel_status_url=text("KANNEL_STATUS_URL", None),
         )

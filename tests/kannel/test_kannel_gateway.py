@@ -27,9 +27,11 @@ from yarl import URL
 from consentbot.channels.gateway import GatewayError, InboundSms, OutboundSms
 from consentbot.channels.kannel import (
     INBOUND_PATH,
+    STATUS_PATH,
     KannelGateway,
     decode_kannel_text,
     kannel_routes,
+    status_url,
 )
 
 from .harness import KannelHarness, require_kannel
@@ -530,3 +532,33 @@ async def test_e2e_token_mismatch_is_403_and_nothing_forwarded(
     assert echo.service.from_phone(phone) == []
     assert "token=not-the-token" in line
     assert line.endswith("reply: 403 'forbidden'")
+
+
+async def test_status_route_maps_delivery_reports(
+    aiohttp_client: Callable[..., Awaitable[TestClient[web.Request, web.Application]]],
+) -> None:
+    """Kannel's %d types become statuses; the token is checked; junk is refused."""
+    reports: list[tuple[str, str, str | None]] = []
+
+    async def on_status(reference: str, status: str, code: str | None) -> None:
+        reports.append((reference, status, code))
+
+    async def on_inbound(message: InboundSms) -> None:
+        raise AssertionError("no inbound expected")
+
+    app = web.Application()
+    app.router.add_routes(
+        kannel_routes(
+            on_inbound=on_inbound,
+            token="s3cret",
+            now=lambda: datetime.now(UTC),
+            on_status=on_status,
+        )
+    )
+    client = await aiohttp_client(app)
+    url = status_url(STATUS_PATH, "s3cret").replace("{reference}", "42")
+    assert (await client.get(url.replace("%d", "1"))).status == 200
+    assert (await client.get(url.replace("%d", "16"))).status == 200
+    assert (await client.get(url.replace("%d", "99"))).status == 400
+    assert (await client.get(url.replace("s3cret", "wrong").replace("%d", "1"))).status == 403
+    assert reports == [("42", "delivered", None), ("42", "rejected", None)]

@@ -54,7 +54,7 @@ from aiohttp.test_utils import TestClient, TestServer, get_port_socket
 from consentbot import keys
 from consentbot.app import create_app
 from consentbot.channels.gateway import InboundSms, OutboundSms
-from consentbot.channels.kannel import INBOUND_PATH, KannelGateway, kannel_routes
+from consentbot.channels.kannel import INBOUND_PATH, STATUS_PATH, KannelGateway, kannel_routes
 from consentbot.channels.segments import is_gsm7
 from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
@@ -134,6 +134,7 @@ async def service(
             kannel_password=kannel.password,
             kannel_from=kannel.shortcode,
             kannel_inbound_token=INBOUND_TOKEN,
+            kannel_status_url=f"http://127.0.0.1:{port}{STATUS_PATH}",
         ),
         clock=clock,
         run_background=False,
@@ -409,3 +410,22 @@ async def test_harness_returns_multiline_replies_exactly(tmp_path: Path) -> None
     assert got[REPLIES["ucs2"]].coding == "ucs2"
     assert got[REPLIES["gsm-long"]].parts == 3
     assert got[REPLIES["ucs2-long"]].parts == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_kannel_delivery_reports_reach_the_outbox(service: KannelService) -> None:
+    """Kannel calls the dlr-url with type 8 once the SMSC (fakesmsc) accepted the message."""
+    research = await ResearchSystem.register(service.client)
+    await research.invite("+447700900901", "K-DLR")
+    await settle(service.app)
+    (message,) = await sent_to(service.app, "+447700900901")
+    await service.kannel.next_mt("+447700900901")
+    async with asyncio.timeout(HANDLED_WAIT):
+        while True:
+            async with service.app[keys.DATABASE].read() as session:
+                stored = await session.get(OutboxMessage, message.id)
+            assert stored is not None
+            if stored.delivery_status is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert stored.delivery_status in ("submitted", "delivered")

@@ -48,13 +48,22 @@ import aiohttp
 from aiohttp import web
 
 from consentbot.channels.gateway import (
+    DeliveryHandler,
     GatewayError,
     InboundHandler,
     InboundSms,
     OutboundSms,
 )
 
-__all__ = ["INBOUND_PATH", "KannelGateway", "decode_kannel_text", "kannel_routes"]
+__all__ = [
+    "DLR_STATUS",
+    "INBOUND_PATH",
+    "STATUS_PATH",
+    "KannelGateway",
+    "decode_kannel_text",
+    "kannel_routes",
+    "status_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +215,30 @@ def decode_kannel_text(raw: bytes, coding: str | None, charset: str | None) -> s
     return raw.decode(codec, errors="replace")
 
 
+STATUS_PATH = "/sms/kannel/status"
+
+DLR_STATUS = {
+    "1": "delivered",
+    "2": "undelivered",
+    "4": "queued",
+    "8": "submitted",
+    "16": "rejected",
+}
+"""Kannel's delivery-report types (``%d`` in a dlr-url) as delivery statuses."""
+
+
+def status_url(base: str, token: str | None) -> str:
+    """The dlr-url to give Kannel: our status route with the message reference and ``%d``."""
+    query = f"token={quote(token or '', safe='')}&" if token else ""
+    return f"{base}?{query}ref={{reference}}&type=%d"
+
+
 def kannel_routes(
     *,
     on_inbound: InboundHandler,
     token: str | None,
     now: Callable[[], datetime],
+    on_status: DeliveryHandler | None = None,
 ) -> list[web.RouteDef]:
     """Routes for Kannel's sms-service get-url: ``GET`` (and ``POST``) :data:`INBOUND_PATH`.
 
@@ -250,7 +278,24 @@ def kannel_routes(
         await on_inbound(sms)
         return web.Response(status=200)
 
-    return [
+    async def status(request: web.Request) -> web.Response:
+        params = _raw_query(request.rel_url.raw_query_string)
+        if expected is not None:
+            given = params.get("token")
+            if given is None or not hmac.compare_digest(given, expected):
+                return web.Response(status=403, text="forbidden")
+        reference = params.get("ref", b"").decode("ascii", errors="replace")
+        kind = params.get("type", b"").decode("ascii", errors="replace")
+        if not reference or kind not in DLR_STATUS:
+            return web.Response(status=400, text="ref and a known type are required")
+        if on_status is not None:
+            await on_status(reference, DLR_STATUS[kind], None)
+        return web.Response(status=200)
+
+    routes = [
         web.get(INBOUND_PATH, inbound, allow_head=False),
         web.post(INBOUND_PATH, inbound),
     ]
+    if on_status is not None:
+        routes.append(web.get(STATUS_PATH, status, allow_head=False))
+    return routes
