@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,19 @@ def test_catalog_files_are_sources_only() -> None:
 
 def test_babel_mapping_covers_the_package() -> None:
     assert "src/consentbot/**.py" in Path(ROOT / "babel.cfg").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("language", "period", "expected"),
+    [
+        ("en", timedelta(days=1), "1 day"),
+        ("en", timedelta(hours=36), "36 hours"),
+        ("en", timedelta(days=14), "2 weeks"),
+        ("pl", timedelta(days=1), "1 dzień"),
+        ("pl", timedelta(days=2), "2 dni"),
+        ("cy", timedelta(hours=12), "12 awr"),
+        ("ur", timedelta(days=1), "1 دن"),
+    ],
+)
+def test_durations_are_exact_and_in_the_language(language: str, period: timedelta, expected: str) -> None:
+    assert Catalogs.load(ROOT / "locales", [language]).get(language).duration(period) == expected

@@ -208,7 +208,8 @@ def _ask_current(b: TurnBuilder) -> None:
 def _start_choices(b: TurnBuilder, *, changing: bool) -> None:
     order = b.study.purpose_ids
     b.state = b.state.ask(order, changing=changing)
-    b.reply(b.say.change_intro() if changing else b.say.choices_intro(len(order)))
+    intro = b.say.change_intro() if changing else b.say.choices_intro(len(order))
+    b.reply(f"{intro} {b.say.time_to_think(b.study.cooling_off.period)}")
     _ask_current(b)
 
 

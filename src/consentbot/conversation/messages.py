@@ -8,7 +8,7 @@ than "cooling-off", "leave the study" alongside "withdraw".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from consentbot.content.model import Contact, PurposeText, StudyText, Topic
@@ -90,6 +90,11 @@ class Say:
             "Each one is your own choice.",
             count,
         ).format(count=count)
+
+    def time_to_think(self, period: timedelta) -> str:
+        return self.t.gettext(
+            "After you answer, you have {duration} to think before anything counts."
+        ).format(duration=self.t.duration(period))
 
     def change_intro(self) -> str:
         return self.t.gettext(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -13,6 +14,16 @@ from babel.dates import format_datetime, format_time, format_timedelta
 # CLDR puts narrow and ordinary no-break spaces in some formats ("6:31\u202fPM");
 # outside GSM-7 they would triple the cost of an SMS, and they read the same as a space.
 _SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
+
+
+_Unit = Literal["week", "day", "hour", "minute", "second"]
+_EXACT_UNITS: tuple[tuple[_Unit, int], ...] = (
+    ("week", 604800),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +66,25 @@ class Translator:
         return self.gettext("{day} at {time}").format(day=day, time=clock).translate(_SPACES)
 
     def duration(self, delta: timedelta) -> str:
-        """ "1 day", "12 hours", in this language."""
-        return format_timedelta(delta, threshold=1.0, format="long", locale=self.locale).translate(
-            _SPACES
-        )
+        """ "1 day", "36 hours", "2 weeks", in this language: the largest exact unit.
+
+        Babel alone would round 36 hours to "2 days"; a cooling-off period must be
+        stated exactly, so the unit is the largest that divides the duration.
+        """
+        seconds = int(delta.total_seconds())
+        for unit, size in _EXACT_UNITS:
+            if seconds % size == 0 or unit == "second":
+                count = seconds / size
+                # A threshold equal to the count makes Babel pick exactly this unit.
+                text = format_timedelta(
+                    delta,
+                    threshold=max(count, 1),
+                    granularity=unit,
+                    format="long",
+                    locale=self.locale,
+                )
+                return text.translate(_SPACES)
+        raise AssertionError("unreachable")
 
     def language_name(self, code: str) -> str:
         """A language's own name ("Cymraeg", "polski", "اردو")."""
