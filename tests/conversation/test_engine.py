@@ -162,3 +162,12 @@ def test_keyword_resumes_a_question(conversation: Conversation) -> None:
     reply = conversation.send("joints")
     assert "Welcome back" in reply
     assert "Question 2 of 5" in reply
+
+
+def test_numbers_keep_their_order_in_right_to_left_replies(conversation: Conversation) -> None:
+    phone = conversation.study.contact.phone
+    assert f"\u2066{phone}\u2069" not in conversation.send("HELP")  # English: unchanged, GSM-7
+    conversation.send("اردو")
+    reply = conversation.send("HELP")
+    assert f"\u2066{phone}\u2069" in reply
+    assert f"\u2066{conversation.study.contact.email}\u2069" in reply

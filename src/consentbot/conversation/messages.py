@@ -27,6 +27,9 @@ class Say:
     def _kw(self) -> dict[str, str]:
         return {command.value: self.v.word(command) for command in Command}
 
+    def _ltr(self, value: str) -> str:
+        return self.t.isolate(value)
+
     def _when(self, moment: datetime) -> str:
         return self.t.date_and_time(moment, self.zone)
 
@@ -41,7 +44,7 @@ class Say:
             ).format(**self._kw()),
         ]
         if link:
-            parts.append(_("Or read and answer on the web: {link}").format(link=link))
+            parts.append(_("Or read and answer on the web: {link}").format(link=self._ltr(link)))
         return "\n\n".join(parts)
 
     def welcome_back(self, text: StudyText) -> str:
@@ -135,7 +138,7 @@ class Say:
             "Thank you. You have said no to taking part in {title}. "
             "This does not affect your care. We will not ask again. "
             "If you change your mind, reply {keyword}."
-        ).format(title=text.title, keyword=keyword)
+        ).format(title=text.title, keyword=self._ltr(keyword))
 
     def no_question(self) -> str:
         return self.t.gettext(
@@ -216,13 +219,18 @@ class Say:
             "You have left {title}. From now on, your data will not be used for anything new. "
             "Your care is not affected. To ask for your data to be deleted where that is still "
             "possible, call {phone} or email {email}. To join again, reply {keyword}."
-        ).format(title=text.title, phone=contact.phone, email=contact.email, keyword=keyword)
+        ).format(
+            title=text.title,
+            phone=self._ltr(contact.phone),
+            email=self._ltr(contact.email),
+            keyword=self._ltr(keyword),
+        )
 
     def nothing_to_withdraw(self, keyword: str) -> str:
         return self.t.gettext(
             "You have not said yes to anything in this study, so there is nothing to withdraw. "
             "We will not use your data. To read about the study, reply {keyword}."
-        ).format(keyword=keyword)
+        ).format(keyword=self._ltr(keyword))
 
     def later(self, when: datetime) -> str:
         return self.t.gettext(
@@ -235,7 +243,12 @@ class Say:
             "You can reply: {more} (read more), {yes}, {no}, {choices} (see your choices), "
             "{change}, {confirm}, {withdraw} (leave the study), {later} (remind me later), "
             "{language}, {stop} (no more messages)."
-        ).format(title=text.title, phone=contact.phone, email=contact.email, **self._kw())
+        ).format(
+            title=text.title,
+            phone=self._ltr(contact.phone),
+            email=self._ltr(contact.email),
+            **self._kw(),
+        )
 
     def stopped(self) -> str:
         return self.t.gettext(
@@ -305,7 +318,7 @@ class Say:
         return self.t.gettext(
             "Your answers for {title} were not confirmed in time, so they do not count. "
             "Your data will not be used for them. To start again, reply {keyword}."
-        ).format(title=text.title, keyword=keyword)
+        ).format(title=text.title, keyword=self._ltr(keyword))
 
     def later_reminder(self, text: StudyText) -> str:
         return self.t.gettext(

@@ -86,6 +86,20 @@ class Translator:
                 return text.translate(_SPACES)
         raise AssertionError("unreachable")
 
+    @property
+    def right_to_left(self) -> bool:
+        """True for scripts written right to left (Urdu)."""
+        return bool(Locale.parse(self.language).character_order == "right-to-left")
+
+    def isolate(self, value: str) -> str:
+        """Keep a left-to-right value (a phone number, an email, a keyword) in its own order.
+
+        In right-to-left text "+44 161 000 0000" would otherwise show as
+        "0000 000 161 44+". Unicode isolates (LRI ... PDI) fix it in SMS and in HTML;
+        left-to-right languages get the value unchanged (so English stays GSM-7).
+        """
+        return f"\u2066{value}\u2069" if self.right_to_left else value
+
     def language_name(self, code: str) -> str:
         """A language's own name ("Cymraeg", "polski", "اردو")."""
         return Locale.parse(code).get_display_name(code) or code

@@ -81,6 +81,7 @@ def _render(
     context = {
         "_": _,
         "ngettext": translator.ngettext,
+        "ltr": translator.isolate,
         "lang": page.language,
         "dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
         "study": page.study,
