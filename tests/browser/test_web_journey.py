@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,17 +47,51 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 CODE = re.compile(r"\b(\d{6})\b")
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+"""Invisible direction marks and isolates (around phone numbers, emails, keywords in RTL)."""
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 ANSWERS = (Command.YES, Command.NO, Command.YES, Command.NO, Command.YES)
 """One answer per purpose, in the order the questions come (the study's purposes)."""
+
+# What the bot says at each step: msgids of the shipped catalogs, checked in the page's
+# language through ``WebPatient.said``.
+VERIFY_FIRST = (
+    "Before your answers can count, we need to check your mobile number. "
+    "This lets you check, change or withdraw later by text as well. We will text you a code."
+)
+NUMBER_CHECKED = "Thank you. Your number is checked. You can now answer here or by text."
+QUESTION = "Question {number} of {total}: {title}"
+ANSWERS_WAIT = (
+    "Thank you. Your answers are saved, but they do not count yet: take time to think. "
+    "From {opens} you can reply {confirm} to make them count. We will remind you. "
+    "If you do not confirm by {expires}, they will not count."
+)
+CONFIRM_TOO_EARLY = (
+    "Not yet: you still have time to think. You can confirm from {opens}. Nothing has changed."
+)
+REMINDER = (
+    "Hello from {title}. Your time to think is over. To make your answers count, "
+    "reply {confirm} by {expires}. Reply {choices} to check them first, "
+    "or {change} to change them."
+)
+CONFIRMED = ("Thank you. This choice now counts:", "Thank you. These choices now count:")
+WITHDRAWN = (
+    "You have left {title}. From now on, your data will not be used for anything new. "
+    "Your care is not affected. To ask for your data to be deleted where that is still "
+    "possible, call {phone} or email {email}. To join again, reply {keyword}."
+)
+CODE_SENT = "We have texted you a code. It works for 10 minutes."
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def squash(text: str | None) -> str:
-    """``text`` with every run of whitespace as one space (pre-line bodies keep newlines)."""
-    return " ".join((text or "").split())
+    """``text`` as read: runs of whitespace as one space (message bodies keep their newlines),
+    without invisible direction controls."""
+    return " ".join((text or "").translate(BIDI_CONTROLS).split())
 
 
 def fixed_part(template: str, **values: object) -> str:
@@ -83,6 +117,11 @@ def keywords(language: str) -> dict[str, str]:
     return {command.value: vocabulary.word(command) for command in Command}
 
 
+def international(number: str) -> str:
+    """A UK mobile number as the service stores it ("07700 900801" -> "+447700900801")."""
+    return "+44" + number.replace(" ", "").removeprefix("0")
+
+
 def the_study(app: web.Application) -> Study:
     study = app[keys.STUDIES].get(STUDY)
     assert study is not None
@@ -103,16 +142,8 @@ async def assert_axe_clean(page: Page) -> None:
     assert not violations, format_violations(violations)
 
 
-async def horizontal_overflow(page: Page) -> tuple[int, int]:
-    """(scrollWidth, innerWidth) of the document."""
-    width, inner = await page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    return int(width), int(inner)
-
-
 async def assert_no_horizontal_scroll(page: Page) -> None:
-    width, inner = await horizontal_overflow(page)
+    width, inner = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner + 1, f"the page scrolls sideways: scrollWidth {width} > {inner}"
 
 
@@ -179,7 +210,6 @@ class WebPatient:
     """Prefix of this person's screenshots."""
     steps: int = 0
     navigations: int = 0
-    seen: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.page.on("framenavigated", self._navigated)
@@ -199,7 +229,14 @@ class WebPatient:
     def said(self, message: str, **values: object) -> str:
         """The fixed words of a catalog sentence, as the bot says it in this language."""
         study = the_study(self.app)
-        known = {"title": study.text(self.language).title} | keywords(self.language) | values
+        known = {
+            "title": study.text(self.language).title,
+            "phone": study.contact.phone,
+            "email": study.contact.email,
+            "keyword": study.keyword,
+            **keywords(self.language),
+            **values,
+        }
         return fixed_part(self._(message), **known)
 
     @property
@@ -219,7 +256,8 @@ class WebPatient:
         return squash(await self.page.locator("#latest .body").text_content())
 
     async def messages(self) -> list[str]:
-        return [squash(text) for text in await self.page.locator(".transcript .body").all_text_contents()]
+        bodies = self.page.locator(".transcript .body")
+        return [squash(text) for text in await bodies.all_text_contents()]
 
     # -- what the person does
 
@@ -257,7 +295,8 @@ class WebPatient:
             assert await self.page.evaluate("window.__marker") == "still the first page"
             assert self.navigations == navigations, "a message reloaded the page"
             await expect(self.message_box).to_be_focused()
-            await expect(self.page.locator("#announcer")).to_contain_text(reply)
+            # announced in the same task as the swap, so already there
+            assert reply in squash(await self.page.locator("#announcer").text_content())
         else:
             # post, 303, get: a fresh page, scrolled to the newest message
             assert self.navigations > navigations, "the form post did not load a page"
@@ -271,25 +310,25 @@ class WebPatient:
         await box.get_by_role("button", name=self._("Text me a code"), exact=True).click()
         code_field = self.page.get_by_label(self._("The code we texted you"), exact=True)
         await expect(code_field).to_be_visible()
-        sent = self._("We have texted you a code. It works for 10 minutes.")
+        sent = self._(CODE_SENT)
         await expect(self.page.get_by_role("status")).to_have_text(sent)
         if self.javascript:
             await expect(self.page.locator("#announcer")).to_contain_text(sent)
+            await expect(code_field).to_be_focused()  # the next thing to type is the code
         await self.checkpoint("code-sent")
         await settle(self.app)
-        e164 = "+44" + number.replace(" ", "").removeprefix("0")
-        found = CODE.search(self.fake_twilio.inbox[e164][-1])
-        assert found is not None, self.fake_twilio.inbox[e164]
+        texts = self.fake_twilio.inbox[international(number)]
+        found = CODE.search(texts[-1])
+        assert found is not None, texts
         await code_field.fill(found.group(1))
         check = self.page.get_by_role("button", name=self._("Check the code"), exact=True)
         return await self._send(check.click())
 
-    async def checkpoint(self, step: str, *, axe: bool = True) -> None:
+    async def checkpoint(self, step: str) -> None:
         """A numbered screenshot of this step, then axe-core on it."""
         self.steps += 1
         await screenshot(self.page, f"{self.name}_{self.steps:02d}_{step}")
-        if axe:
-            await assert_axe_clean(self.page)
+        await assert_axe_clean(self.page)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -364,28 +403,23 @@ async def test_whole_journey(
         reply = await patient.tap(Command.MORE)
         for index, each in enumerate(text.topics, start=1):
             assert f"{index}. {each.title}" in reply
+        if javascript:  # the swapped-in page keeps open what the person opened
+            await expect(section).to_have_attribute("open", "")
+            await expect(more).to_have_attribute("open", "")
         await patient.checkpoint("topics")
 
         # 4. YES typed in the box: first the number must be checked.
         reply = await patient.say(patient.word(Command.YES))
-        assert reply == patient.said(
-            "Before your answers can count, we need to check your mobile number. "
-            "This lets you check, change or withdraw later by text as well. "
-            "We will text you a code."
-        )
+        assert patient.said(VERIFY_FIRST) in reply
         await expect(patient.verification).to_be_visible()
         assert await participants(app) == []
         await patient.checkpoint("verification")
 
         # 5. The code texted to the number links the page; the waiting YES is replayed.
-        question = "Question {number} of {total}: {title}"
         reply = await patient.verify(number)
-        messages = await patient.messages()
-        assert patient.said(
-            "Thank you. Your number is checked. You can now answer here or by text."
-        ) in messages[-2]
+        assert patient.said(NUMBER_CHECKED) in (await patient.messages())[-2]
         titles = [text.purposes[purpose].title for purpose in PURPOSES]
-        assert patient.said(question, number=1, total=5, title=titles[0]) in reply
+        assert patient.said(QUESTION, number=1, total=5, title=titles[0]) in reply
         await expect(patient.verification).to_have_count(0)
         (participant,) = await participants(app)
         assert participant.joined_by == "web"
@@ -393,61 +427,41 @@ async def test_whole_journey(
         await patient.checkpoint("question-1")
 
         # 6. Five questions, answered with quick replies.
-        for number_, answer in enumerate(ANSWERS, start=1):
+        for asked, answer in enumerate(ANSWERS, start=1):
             reply = await patient.tap(answer)
-            if number_ < len(ANSWERS):
-                next_title = titles[number_]
-                assert patient.said(question, number=number_ + 1, total=5, title=next_title) in reply
-            await patient.checkpoint(f"answered-{number_}-{answer.value}")
-        assert patient.said(
-            "Thank you. Your answers are saved, but they do not count yet: take time to think. "
-            "From {opens} you can reply {confirm} to make them count. We will remind you. "
-            "If you do not confirm by {expires}, they will not count."
-        ) in reply
+            if asked < len(ANSWERS):
+                following = patient.said(QUESTION, number=asked + 1, total=5, title=titles[asked])
+                assert following in reply
+            await patient.checkpoint(f"answered-{asked}-{answer.value}")
+        assert patient.said(ANSWERS_WAIT) in reply
         research = await ResearchSystem.register(web_client)
         consent = await research.consent(participant.reference)
         assert consent["records-research"] == "pending", consent
 
         # 7. CONFIRM during the time to think: not yet.
         reply = await patient.tap(Command.CONFIRM)
-        assert patient.said(
-            "Not yet: you still have time to think. You can confirm from {opens}. "
-            "Nothing has changed."
-        ) in reply
+        assert patient.said(CONFIRM_TOO_EARLY) in reply
         assert (await research.consent(participant.reference))["records-research"] == "pending"
         await patient.checkpoint("confirm-too-soon")
 
         # 8. The time to think passes; the reminder goes by SMS.
         clock.advance(study.cooling_off.period + timedelta(minutes=1))
         await settle(app)
-        reminder = fake_twilio.inbox["+447700900801"][-1]
-        assert patient.said(
-            "Hello from {title}. Your time to think is over. To make your answers count, "
-            "reply {confirm} by {expires}. Reply {choices} to check them first, "
-            "or {change} to change them."
-        ) in squash(reminder)
+        reminder = fake_twilio.inbox[international(number)][-1]
+        assert patient.said(REMINDER) in squash(reminder)
 
         # 9. CONFIRM on the page: the yeses count.
         reply = await patient.tap(Command.CONFIRM)
-        assert squash(
-            translator(language).ngettext(
-                "Thank you. This choice now counts:", "Thank you. These choices now count:", 3
-            )
-        ) in reply
+        assert (
+            squash(translator(language).ngettext(*CONFIRMED, ANSWERS.count(Command.YES))) in reply
+        )
         consent = await research.consent(participant.reference)
         assert consent["records-research"] == "active", consent
         await patient.checkpoint("confirmed")
 
         # 10. WITHDRAW.
         reply = await patient.tap(Command.WITHDRAW)
-        assert patient.said(
-            "You have left {title}. From now on, your data will not be used for anything new. "
-            "Your care is not affected. To ask for your data to be deleted where that is still "
-            "possible, call {phone} or email {email}. To join again, reply {keyword}.",
-            phone=study.contact.phone,
-            email=study.contact.email,
-            keyword=study.keyword,
-        ) in reply
+        assert patient.said(WITHDRAWN) in reply
         consent = await research.consent(participant.reference)
         assert consent["records-research"] == "withdrawn", consent
         await patient.checkpoint("withdrawn")
@@ -534,9 +548,7 @@ async def test_keyboard_focus_is_visible(
         await assert_inside_viewport(page, skip)
         await screenshot(page, f"keyboard_{language}_01_skip-link")
 
-        first_reply = (
-            page.get_by_role("group", name=_("Quick replies")).get_by_role("button").first
-        )
+        first_reply = page.get_by_role("group", name=_("Quick replies")).get_by_role("button").first
         stops = []
         for _tab in range(40):
             style = await page.evaluate(FOCUS_STYLE)
@@ -556,19 +568,18 @@ async def test_keyboard_focus_is_visible(
 async def test_read_aloud_appears_only_with_a_voice(
     browser: Browser, web_client: AppClient, fake_twilio: FakeTwilio
 ) -> None:
-    """"Read aloud" shows only when the browser has a voice for the page's language (Urdu)."""
+    """ "Read aloud" shows only where the browser has a voice for the page's language."""
     language = "ur"
     read_aloud = translator(language).gettext("Read aloud")
 
-    async def patient_in(page: Page, name: str) -> WebPatient:
+    async def read_on(page: Page, name: str) -> None:
         patient = WebPatient(page, web_client.app, fake_twilio, language, True, name)
         await patient.open(study_url(web_client))
         await patient.tap(Command.MORE)
-        return patient
 
     # Headless Chromium here: whatever voices it has (normally none).
     async with new_page(browser, javascript=True, locale=language) as page:
-        await patient_in(page, "read-aloud_ur_real-voices")
+        await read_on(page, "read-aloud_ur_real-voices")
         voices = await page.evaluate("speechSynthesis.getVoices().map((v) => v.lang)")
         has_urdu = any(lang.lower().startswith("ur") for lang in voices)
         speak = page.locator(".speak")
@@ -583,18 +594,22 @@ async def test_read_aloud_appears_only_with_a_voice(
     # A voice, but only for English: still nothing on an Urdu page.
     async with new_page(browser, javascript=True, locale=language) as page:
         await page.add_init_script(speech_stub(("Daniel", "en-GB")))
-        await patient_in(page, "read-aloud_ur_english-voice")
+        await read_on(page, "read-aloud_ur_english-voice")
         for button in await page.locator(".speak").all():
             await expect(button).to_be_hidden()
 
     # An Urdu voice: the buttons show, and one reads its message in Urdu.
     async with new_page(browser, javascript=True, locale=language) as page:
         await page.add_init_script(speech_stub(("Daniel", "en-GB"), ("Asad", "ur-PK")))
-        patient = await patient_in(page, "read-aloud_ur_urdu-voice")
+        await read_on(page, "read-aloud_ur_urdu-voice")
         buttons = page.get_by_role("button", name=read_aloud, exact=True)
         await expect(buttons).to_have_count(await page.locator(".message.out").count())
         for button in await buttons.all():
             await expect(button).to_be_visible()
+            # Each button is described by its own message, so a screen reader can tell them apart.
+            described = await button.get_attribute("aria-describedby")
+            assert described is not None
+            await expect(page.locator(f"#{described}")).to_have_class("body")
         latest = page.locator("#latest")
         await latest.get_by_role("button", name=read_aloud).click()
         spoken = await page.evaluate("window.__spoken")
@@ -608,7 +623,6 @@ async def test_read_aloud_appears_only_with_a_voice(
             await page.locator(".message.out").count()
         )
         await expect(page.locator(".speak").first).to_be_visible()
-        assert patient.language == language
 
 
 async def test_personal_link_in_urdu(
@@ -640,7 +654,7 @@ async def test_personal_link_in_urdu(
         reply = await patient.say(patient.word(Command.YES))
         study = the_study(web_client.app)
         title = study.text(language).purposes[PURPOSES[0]].title
-        assert patient.said("Question {number} of {total}: {title}", number=1, total=5, title=title) in reply
+        assert patient.said(QUESTION, number=1, total=5, title=title) in reply
         await expect(patient.verification).to_have_count(0)
         await expect(page.get_by_label(patient._("Your mobile number"))).to_have_count(0)
         await patient.checkpoint("first-question")
@@ -649,3 +663,44 @@ async def test_personal_link_in_urdu(
         consent = await research.consent("W-UR-1")
         assert consent["records-research"] == "pending", consent
         assert len(await participants(web_client.app)) == 1
+
+
+# Where each character of ``phone`` is drawn, left to right on the screen, or null when no
+# text node holds the number whole.
+CHARACTER_POSITIONS = """(element, phone) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.textContent.indexOf(phone);
+    if (at < 0) { continue; }
+    const lefts = [];
+    for (let i = 0; i < phone.length; i += 1) {
+      if (phone[i] === " ") { continue; }
+      const range = document.createRange();
+      range.setStart(node, at + i);
+      range.setEnd(node, at + i + 1);
+      lefts.push(Math.round(range.getBoundingClientRect().left));
+    }
+    return lefts;
+  }
+  return null;
+}"""
+
+
+async def test_phone_number_reads_left_to_right_in_urdu(
+    browser: Browser, web_client: AppClient, fake_twilio: FakeTwilio
+) -> None:
+    """A phone number inside Urdu text is drawn left to right, '+' first.
+
+    Without Unicode isolates (or ``<bdi>``) around it, the bidi algorithm lays
+    "+44 161 000 0000" out as "0000 000 161 44+" in a right-to-left paragraph.
+    """
+    phone = the_study(web_client.app).contact.phone
+    async with new_page(browser, javascript=False, locale="ur") as page:
+        patient = WebPatient(page, web_client.app, fake_twilio, "ur", False, "phone-number_ur")
+        await patient.open(study_url(web_client))
+        await patient.tap(Command.HELP)  # "{title}. Questions? Call {phone} or email {email}. ..."
+        await screenshot(page, "phone-number_ur_help")
+        for place in (page.locator("footer p"), page.locator("#latest .body")):
+            lefts = await place.evaluate(CHARACTER_POSITIONS, phone)
+            assert lefts is not None, f"{phone!r} is not in {await place.text_content()!r}"
+            assert lefts == sorted(lefts), f"{phone!r} is drawn out of order: x = {lefts}"

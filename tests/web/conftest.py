@@ -10,7 +10,7 @@ from tests.conftest import AppClient
 from tests.support.journey import STUDY
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-BODY = re.compile(r'<p class="body">(.*?)</p>', re.S)
+BODY = re.compile(r'<p class="body"[^>]*>(.*?)</p>', re.S)
 
 
 @dataclass

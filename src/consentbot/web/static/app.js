@@ -91,8 +91,12 @@
     if (notice) { fresh.unshift(notice.textContent); }
     announce(fresh);
     enableSpeech();
-    var target = document.getElementById(hadFocus === "phone" || hadFocus === "code" ? hadFocus : "text")
-      || document.getElementById("code") || document.getElementById("text");
+    // After asking for a code, the next thing to type is the code; a wrong code is typed again.
+    var sentCode = /\/verify$/.test(form.action) && document.getElementById("code");
+    var retryCode = /\/verify\/code$/.test(form.action) && document.getElementById("code");
+    var target = sentCode || retryCode
+      || (hadFocus === "phone" && document.getElementById("phone"))
+      || document.getElementById("text");
     var latest = document.getElementById("latest");
     if (latest) { latest.scrollIntoView({ block: "nearest" }); }
     if (target) { target.focus(); }
