@@ -148,7 +148,7 @@ async def open_runtime(
     client = ClientSession(timeout=ClientTimeout(total=30))
     try:
         chosen = gateway or build_gateway(settings, client)
-        dispatcher = OutboxDispatcher(db, chosen, vault, clock)
+        dispatcher = OutboxDispatcher(db, chosen, vault, clock, content.studies)
         deps = ServiceDeps(
             db=db,
             vault=vault,

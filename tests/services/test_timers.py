@@ -156,3 +156,24 @@ async def test_timers_survive_a_restart(
     await settle(second.app)
     (reminder,) = phone.new_messages()
     assert "CONFIRM" in reminder
+
+
+async def test_held_message_not_sent_at_night_after_downtime(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    """Queued at 10:00 but the service was down until 22:30: it waits for the morning."""
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447700900207")
+    await research.invite(phone.number, "T-7")
+    clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
+    await run_loops()
+    assert phone.new_messages() == []
+    clock.now = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    await run_loops()
+    (invitation,) = phone.new_messages()
+    assert "Reply MORE" in invitation
+    await phone.send("HELP")  # a reply to the person is never held
+    clock.now = datetime(2026, 12, 2, 23, 0, tzinfo=UTC)
+    await phone.send("HELP")
+    await run_loops()
+    assert len(phone.new_messages()) == 2

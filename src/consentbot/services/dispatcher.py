@@ -11,14 +11,19 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
+from consentbot.content.model import StudyCatalogue
 from consentbot.services.clock import Clock
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
 from consentbot.store.outbox import ClaimedMessage, OutboxRepository
+from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import OutboxMessage
 
 log = structlog.get_logger(__name__)
+
+PROACTIVE = frozenset({"invitation", "confirm-reminder", "expiry", "later"})
+"""Outbox kinds we start (held in quiet hours), as opposed to replies and codes the person asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,7 @@ class OutboxDispatcher:
         gateway: SmsGateway,
         vault: PhoneVault,
         clock: Clock,
+        studies: StudyCatalogue,
         *,
         max_attempts: int = 5,
         batch: int = 50,
@@ -55,6 +61,7 @@ class OutboxDispatcher:
         self.gateway = gateway
         self.vault = vault
         self.clock = clock
+        self.studies = studies
         self.max_attempts = max_attempts
         self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
@@ -84,6 +91,7 @@ class OutboxDispatcher:
                 return 0
         async with self.db.transaction() as session:
             claimed = await OutboxRepository(session).claim_due(now, self.batch)
+            claimed = await self._hold_for_quiet_hours(session, claimed, now)
             contacts = ContactRepository(session, self.vault)
             outgoing = [(item, contacts.phone(item.contact)) for item in claimed]
         # One number's messages go in order (a long reply's parts must not overtake
@@ -97,6 +105,35 @@ class OutboxDispatcher:
         # One write for the whole batch: on SQLite every transaction queues for the lock.
         await self._record([outcome for outcomes in rounds for outcome in outcomes])
         return len(claimed)
+
+    async def _hold_for_quiet_hours(
+        self, session: AsyncSession, claimed: list[ClaimedMessage], now: datetime
+    ) -> list[ClaimedMessage]:
+        """Put back messages we started that would now arrive inside quiet hours.
+
+        They were queued for the end of the quiet period, but a service that was down
+        may only send them later, perhaps in the next night: check again at send time.
+        Replies to the person's own message are never held.
+        """
+        proactive = [c for c in claimed if c.message.kind in PROACTIVE and c.message.participant_id]
+        if not proactive:
+            return claimed
+        studies = await ParticipantRepository(session).study_ids(
+            {c.message.participant_id or 0 for c in proactive}
+        )
+        held: set[int] = set()
+        for item in proactive:
+            study = self.studies.get(studies.get(item.message.participant_id or 0, ""))
+            if study is None or study.quiet_hours is None:
+                continue
+            allowed = study.quiet_hours.next_allowed(now, study.timezone)
+            if allowed > now:
+                item.message.status = "pending"
+                item.message.attempts -= 1
+                item.message.send_after = allowed
+                session.add(item.message)
+                held.add(id(item))
+        return [item for item in claimed if id(item) not in held]
 
     async def _send_in_order(self, phone: str, items: list[ClaimedMessage]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []

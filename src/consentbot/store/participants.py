@@ -77,6 +77,13 @@ class ParticipantRepository:
         )
         return list((await self.session.exec(statement)).all())
 
+    async def study_ids(self, participant_ids: set[int]) -> dict[int, str]:
+        """Participant id -> study id, in one query."""
+        statement = select(Participant.id, Participant.study_id).where(
+            col(Participant.id).in_(participant_ids)
+        )
+        return {pid: study for pid, study in (await self.session.exec(statement)).all() if pid}
+
     async def save(self, participant: Participant, now: datetime) -> None:
         """Write back changes to the conversation, language or ledger head."""
         participant.updated_at = now
