@@ -82,8 +82,6 @@ def create_app(
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with open_runtime(settings, content, clock=clock, gateway=gateway) as runtime:
             app[keys.DATABASE] = runtime.db
-            app[keys.HTTP_CLIENT] = runtime.client
-            app[keys.GATEWAY] = runtime.gateway
             if isinstance(runtime.gateway, ConsoleGateway):
                 app[keys.CONSOLE] = runtime.gateway
             app[keys.DISPATCHER] = runtime.dispatcher

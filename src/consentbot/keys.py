@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import ClientSession, web
+from aiohttp import web
 
 from consentbot.channels.console import ConsoleGateway
-from consentbot.channels.gateway import SmsGateway
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.dispatcher import OutboxDispatcher
@@ -21,8 +20,6 @@ from consentbot.store.database import Database
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 STUDIES = web.AppKey("studies", StudyCatalogue)
-HTTP_CLIENT = web.AppKey("http_client", ClientSession)
-GATEWAY = web.AppKey("gateway", SmsGateway)
 CONSOLE = web.AppKey("console_gateway", ConsoleGateway)
 DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 INBOUND = web.AppKey("inbound_service", InboundService)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,7 +50,6 @@ class Settings:
     kannel_inbound_token: str | None = None
     kannel_status_url: str | None = None
     """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:

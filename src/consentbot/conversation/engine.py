@@ -53,10 +53,10 @@ class Context:
 class TurnBuilder:
     """Accumulates one turn: a working copy of consent, replies, changes and effects."""
 
-    def __init__(self, ctx: Context, state: ConversationState, language: str | None = None) -> None:
+    def __init__(self, ctx: Context, state: ConversationState) -> None:
         self.ctx = ctx
         self.study = ctx.study
-        self.language = language or ctx.language
+        self.language = ctx.language
         self.state = state
         self.consent: dict[str, PurposeConsent] = {
             purpose: ctx.consent.get(purpose, PurposeConsent(ConsentStatus.NONE))

@@ -18,14 +18,6 @@ class Intent:
     study_keyword: str | None = None
     language: str | None = None
 
-    @property
-    def understood(self) -> bool:
-        """False when the message matched nothing."""
-        return any(
-            value is not None
-            for value in (self.command, self.number, self.study_keyword, self.language)
-        )
-
 
 def parse(
     text: str,

@@ -49,7 +49,7 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
     return b.turn()
 
 
-def respond_to_stranger(lexicon: Lexicon, language: str, text: str, *, stopped: bool) -> Turn:
+def respond_to_stranger(lexicon: Lexicon, language: str, text: str) -> Turn:
     """A number with no study yet: STOP and START still work; anything else gets a pointer."""
     translator = lexicon.translator(language)
     vocabulary = lexicon.vocabulary(language)

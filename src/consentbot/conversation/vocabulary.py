@@ -6,7 +6,6 @@ by "/"; the first is the one the bot shows in its replies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,7 +91,3 @@ class Vocabulary:
     def word(self, command: Command) -> str:
         """The word the bot tells people to send for ``command``, in this language."""
         return self.display[command]
-
-    def stop_words(self) -> Iterable[str]:
-        """Every normalised word that means STOP."""
-        return (word for word, command in self.commands.items() if command is Command.STOP)

@@ -119,7 +119,7 @@ class InboundService:
     ) -> None:
         deps = self.deps
         now = deps.clock()
-        turn = respond_to_stranger(deps.lexicon, "en", text, stopped=contact.stopped)
+        turn = respond_to_stranger(deps.lexicon, "en", text)
         for effect in turn.effects:
             if isinstance(effect, StopMessages | StartMessages):
                 await contacts.set_stopped(contact, isinstance(effect, StopMessages), now)

@@ -72,7 +72,6 @@ class WebPage:
     language: str
     transcript: list[WebMessage]
     linked: bool
-    stopped: bool
     state: ConversationState
     awaiting_code: bool
     consent_statuses: dict[str, str]
@@ -150,16 +149,12 @@ class WebChatService:
             awaiting = (
                 await VerificationRepository(session).latest(web.id, now, lock=False) is not None
             )
-            state, stopped, statuses = ConversationState.from_json(web.conversation), False, {}
+            state, statuses = ConversationState.from_json(web.conversation), {}
             language = study.language_or_default(web.language)
             if web.participant_id is not None:
                 participant = await ParticipantRepository(session).get(web.participant_id)
                 assert participant is not None
-                contact = await ContactRepository(session, self.deps.vault).get(
-                    participant.contact_id
-                )
                 state = ConversationState.from_json(participant.conversation)
-                stopped = bool(contact and contact.stopped)
                 language = study.language_or_default(participant.language)
                 states = await ParticipantRepository(session).consent(web.participant_id)
                 statuses = {s.purpose_id: s.status for s in states}
@@ -169,7 +164,6 @@ class WebChatService:
             language,
             transcript,
             web.participant_id is not None,
-            stopped,
             state,
             awaiting,
             statuses,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect
 
 from consentbot.store.database import sync_url
 
@@ -27,12 +26,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
-
-
-def current_tables(database_url: str) -> set[str]:
-    """Names of the tables that exist (for checks and tests)."""
-    engine = create_engine(sync_url(database_url))
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()

@@ -73,12 +73,3 @@ class TimerRepository:
         timer.status = status
         timer.done_at = now
         self.session.add(timer)
-
-    async def pending(self, participant_id: int) -> Sequence[Timer]:
-        """The participant's pending timers (for tests and the staff console)."""
-        statement = (
-            select(Timer)
-            .where(Timer.participant_id == participant_id, Timer.status == "pending")
-            .order_by(col(Timer.due_at))
-        )
-        return (await self.session.exec(statement)).all()
