@@ -109,10 +109,10 @@ class OutboxDispatcher:
     async def _hold_for_quiet_hours(
         self, session: AsyncSession, claimed: list[ClaimedMessage], now: datetime
     ) -> list[ClaimedMessage]:
-        """Put back messages we started that would now arrive inside quiet hours.
+        """Hold messages we started (invitations, reminders, notices) until quiet hours end.
 
-        They were queued for the end of the quiet period, but a service that was down
-        may only send them later, perhaps in the next night: check again at send time.
+        Checked at send time, the one place that knows when a message really goes:
+        a reminder due at night, or one delayed by downtime, waits for the morning.
         Replies to the person's own message are never held.
         """
         proactive = [c for c in claimed if c.message.kind in PROACTIVE and c.message.participant_id]

@@ -63,7 +63,6 @@ class InboundService:
                     contact_id=who.contact_id,
                     participant_id=who.participant_id,
                     kind="reply",
-                    send_after=now,
                     now=now,
                     max_segments=deps.max_segments,
                 )
@@ -130,7 +129,6 @@ class InboundService:
             contact_id=contact.id,
             participant_id=None,
             kind="reply",
-            send_after=now,
             now=now,
             max_segments=deps.max_segments,
         )

@@ -111,7 +111,6 @@ class InvitationService:
                 contact_id=contact.id,
                 participant_id=participant.id,
                 kind="invitation",
-                send_after=deps.proactive_send_time(study, now),
                 now=now,
                 max_segments=deps.max_segments,
             )

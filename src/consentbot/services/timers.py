@@ -67,7 +67,6 @@ class TimerService:
                 contact_id=who.contact_id,
                 participant_id=who.participant_id,
                 kind=kind.value,
-                send_after=deps.proactive_send_time(who.study, now),
                 now=now,
                 max_segments=deps.max_segments,
             )

@@ -92,11 +92,14 @@ def queue_sms_replies(
     contact_id: int,
     participant_id: int | None,
     kind: str,
-    send_after: datetime,
     now: datetime,
     max_segments: int,
 ) -> None:
-    """Put a turn's replies in the SMS outbox (STOP/START confirmations are never held)."""
+    """Put a turn's replies in the SMS outbox, due now.
+
+    Quiet hours are the dispatcher's business: it holds the kinds of message we
+    start until they end, whenever it would otherwise send them.
+    """
     outbox = OutboxRepository(session)
     for always, body in joined_replies(turn):
         outbox.add(
@@ -105,7 +108,7 @@ def queue_sms_replies(
             kind=kind,
             body=body,
             always=always,
-            send_after=now if always else send_after,
+            send_after=now,
             now=now,
             max_segments=max_segments,
         )

@@ -299,7 +299,6 @@ class WebChatService:
                 contact_id=contact.id,
                 participant_id=None,
                 kind="verification",
-                send_after=now,
                 now=now,
                 max_segments=deps.max_segments,
             )
