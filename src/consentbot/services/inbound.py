@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,7 +40,6 @@ class InboundService:
             log.warning("inbound.unreadable_sender", gateway=message.gateway)
             return
         now = deps.clock()
-        queued = False
         async with deps.db.transaction() as session:
             contacts = ContactRepository(session, deps.vault)
             contact = await contacts.find_or_create(e164, now)
@@ -48,10 +49,10 @@ class InboundService:
             ):
                 log.info("inbound.duplicate", gateway=message.gateway, contact=contact.id)
                 return
-            routed = await self._route(session, contact, message.text)
+            routed = await self._route(session, contact, message.text, now)
             provenance = Provenance(channel=f"sms:{message.gateway}", actor="participant")
             if routed is None:
-                await self._stranger(session, contacts, contact, message.text)
+                await self._stranger(session, contacts, contact, message.text, now)
             else:
                 study, participant = routed
                 who = await with_consent(session, study, participant, contact)
@@ -74,12 +75,10 @@ class InboundService:
                     changes=len(turn.changes),
                     replies=len(turn.replies),
                 )
-            queued = True
-        if queued:
-            deps.on_outbox()
+        deps.on_outbox()
 
     async def _route(
-        self, session: AsyncSession, contact: Contact, text: str
+        self, session: AsyncSession, contact: Contact, text: str, now: datetime
     ) -> tuple[Study, Participant] | None:
         """The study a message is about: its keyword, else the number's current study."""
         participants = ParticipantRepository(session)
@@ -96,7 +95,7 @@ class InboundService:
                     contact_id=contact.id,
                     language=study.default_language,
                     content_version=study.version,
-                    now=deps.clock(),
+                    now=now,
                     joined_by="keyword",
                 )
                 log.info(
@@ -114,10 +113,14 @@ class InboundService:
         return study, participant
 
     async def _stranger(
-        self, session: AsyncSession, contacts: ContactRepository, contact: Contact, text: str
+        self,
+        session: AsyncSession,
+        contacts: ContactRepository,
+        contact: Contact,
+        text: str,
+        now: datetime,
     ) -> None:
         deps = self.deps
-        now = deps.clock()
         turn = respond_to_stranger(deps.lexicon, "en", text)
         for effect in turn.effects:
             if isinstance(effect, StopMessages | StartMessages):
