@@ -15,7 +15,6 @@ from datetime import datetime
 from consentbot.content.model import Study, StudyText
 from consentbot.conversation.intents import Intent, parse
 from consentbot.conversation.lexicon import Lexicon
-from consentbot.conversation.messages import Say
 from consentbot.conversation.outcome import (
     MESSAGE_TIMERS,
     CancelTimers,
@@ -70,11 +69,7 @@ class TurnBuilder:
     def _set_language(self, language: str) -> None:
         self.language = language
         self.text: StudyText = self.study.text(language)
-        self.say = Say(
-            self.ctx.lexicon.translator(language),
-            self.ctx.lexicon.vocabulary(language),
-            self.study.timezone,
-        )
+        self.say = self.ctx.lexicon.say(language, self.study.timezone)
 
     def switch_language(self, language: str) -> None:
         self._set_language(language)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 
 from consentbot.content.model import Study, StudyCatalogue
+from consentbot.conversation.messages import Say
 from consentbot.conversation.normalise import normalise
 from consentbot.conversation.vocabulary import Vocabulary
 from consentbot.i18n.catalogs import Catalogs
@@ -29,6 +31,10 @@ class Lexicon:
     def translator(self, language: str) -> Translator:
         """The catalog of ``language`` (English when there is none)."""
         return self.catalogs.get(language)
+
+    def say(self, language: str, zone: ZoneInfo) -> Say:
+        """The replies in ``language``, with dates in ``zone``."""
+        return Say(self.translator(language), self.vocabulary(language), zone)
 
     def vocabulary(self, language: str) -> Vocabulary:
         """Keywords in ``language`` plus English."""

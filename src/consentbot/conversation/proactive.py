@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from consentbot.conversation.engine import Context, TurnBuilder
 from consentbot.conversation.intents import parse
 from consentbot.conversation.lexicon import Lexicon
-from consentbot.conversation.messages import Say
 from consentbot.conversation.outcome import (
     Reply,
     ScheduleTimer,
@@ -51,10 +50,8 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
 
 def respond_to_stranger(lexicon: Lexicon, language: str, text: str) -> Turn:
     """A number with no study yet: STOP and START still work; anything else gets a pointer."""
-    translator = lexicon.translator(language)
-    vocabulary = lexicon.vocabulary(language)
-    say = Say(translator, vocabulary, zone=_UTC)
-    intent = parse(text, vocabulary, {}, {})
+    say = lexicon.say(language, _UTC)
+    intent = parse(text, lexicon.vocabulary(language), {}, {})
     state = ConversationState()
     if intent.command is Command.STOP:
         return Turn(state, (Reply(say.stopped(), always=True),), effects=(StopMessages(),))

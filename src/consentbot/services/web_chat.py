@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from consentbot.content.model import Study
 from consentbot.conversation.engine import Context, respond
 from consentbot.conversation.intents import parse
-from consentbot.conversation.messages import Say
 from consentbot.conversation.outcome import Reply, SetLanguage, Turn
 from consentbot.conversation.state import ConversationState
 from consentbot.conversation.vocabulary import Command
@@ -132,20 +131,17 @@ class WebChatService:
         """The session's CSRF token (forms must send it back)."""
         now = self.deps.clock()
         async with self.deps.db.read() as session:
-            web = await WebSessionRepository(session).find(cookie, now)
-            if web is None:
-                raise SessionExpired("your session has ended; please open the page again")
+            web = await self._session(session, cookie, now, lock=False)
             return web.csrf_token
 
     async def page(self, cookie: str) -> WebPage:
         """What to show for the session."""
         now = self.deps.clock()
         async with self.deps.db.read() as session:
-            web = await WebSessionRepository(session).find(cookie, now)
-            if web is None or web.id is None:
-                raise SessionExpired("your session has ended; please open the page again")
+            web = await self._session(session, cookie, now, lock=False)
+            assert web.id is not None
             study = self._study(web.study_id)
-            transcript = list(await WebSessionRepository(session).transcript(web.id or 0))
+            transcript = list(await WebSessionRepository(session).transcript(web.id))
             awaiting = (
                 await VerificationRepository(session).latest(web.id, now, lock=False) is not None
             )
@@ -169,8 +165,12 @@ class WebChatService:
             statuses,
         )
 
-    async def _session(self, session: AsyncSession, cookie: str, now: datetime) -> WebSession:
-        web = await WebSessionRepository(session).find(cookie, now, lock=True)
+    @staticmethod
+    async def _session(
+        session: AsyncSession, cookie: str, now: datetime, *, lock: bool = True
+    ) -> WebSession:
+        """The unexpired session for ``cookie`` (locked for writing unless ``lock`` is False)."""
+        web = await WebSessionRepository(session).find(cookie, now, lock=lock)
         if web is None or web.id is None:
             raise SessionExpired("your session has ended; please open the page again")
         return web
@@ -206,9 +206,7 @@ class WebChatService:
         sessions = WebSessionRepository(session)
         if intent.command in IDENTITY_COMMANDS:
             web.waiting_text = text
-            say = Say(
-                deps.lexicon.translator(language), deps.lexicon.vocabulary(language), study.timezone
-            )
+            say = deps.lexicon.say(language, study.timezone)
             sessions.say(web, "out", say.verify_first(), now)
             return
         ctx = Context(study, language, deps.lexicon, {}, now, stopped=False)
@@ -290,9 +288,7 @@ class WebChatService:
             await verifications.issue(web.id, lookup, contact.phone_encrypted, code, now)
             study = self._study(web.study_id)
             language = study.language_or_default(web.language)
-            say = Say(
-                deps.lexicon.translator(language), deps.lexicon.vocabulary(language), study.timezone
-            )
+            say = deps.lexicon.say(language, study.timezone)
             queue_sms_replies(
                 session,
                 Turn(ConversationState(), _replies(say.verification_code(code))),
@@ -336,9 +332,7 @@ class WebChatService:
         web.participant_id = participant.id
         study = self._study(web.study_id)
         language = study.language_or_default(participant.language)
-        say = Say(
-            deps.lexicon.translator(language), deps.lexicon.vocabulary(language), study.timezone
-        )
+        say = deps.lexicon.say(language, study.timezone)
         WebSessionRepository(session).say(web, "out", say.number_verified(), now)
         waiting, web.waiting_text = web.waiting_text, None
         if waiting:
