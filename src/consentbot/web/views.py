@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -32,8 +32,8 @@ NOTICE_FOR: dict[type[ServiceError], str] = {
 }
 
 
-def _notices(_: Any) -> dict[str, str]:
-    """Messages shown after a failed form, keyed by the ``notice`` in the redirect."""
+def _notices(_: Callable[[str], str]) -> dict[str, str]:
+    """Messages shown after a form, keyed by the ``notice`` in the redirect (translated by ``_``)."""
     return {
         "code-wrong": _(
             "That code is not right, or it has run out. Please try again or ask for a new code."
