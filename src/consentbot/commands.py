@@ -8,10 +8,10 @@ import sys
 from aiohttp import ClientError, ClientSession
 
 from consentbot.content.loader import load_catalogue
+from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
-from consentbot.services.turns import Provenance
 from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.database import Database
@@ -52,7 +52,7 @@ async def invite(
                 phone=phone,
                 reference=reference,
                 language=language,
-                provenance=Provenance(channel="cli", actor="staff"),
+                provenance=Provenance(Channel.CLI, "staff", Auth.SYSTEM),
             )
         except ServiceError as error:
             where = f"{error.field}: " if error.field else ""

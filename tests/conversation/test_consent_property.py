@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.normalise import normalise
-from consentbot.conversation.outcome import TimerKind
 from consentbot.conversation.proactive import on_timer
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.status import ConsentStatus
+from consentbot.domain.timers import TimerKind
 from tests.conversation.conftest import Conversation
 from tests.support.journey import STUDY
 

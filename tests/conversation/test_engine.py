@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from consentbot.conversation.outcome import CancelTimers, ScheduleTimer, SetLanguage, TimerKind
+from consentbot.conversation.outcome import CancelTimers, ScheduleTimer, SetLanguage
 from consentbot.conversation.state import Layer
+from consentbot.domain.timers import TimerKind
 from tests.conversation.conftest import Conversation
 
 

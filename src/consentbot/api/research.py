@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.services.errors import (
     Conflict,
     InvalidInput,
@@ -20,7 +21,6 @@ from consentbot.services.errors import (
     UnknownParticipant,
     UnknownStudy,
 )
-from consentbot.services.turns import Provenance
 from consentbot.store.tables import ConsentEvent
 
 
@@ -105,7 +105,7 @@ async def create_invitation(request: web.Request) -> web.Response:
             phone=phone,
             reference=reference,
             language=language,
-            provenance=Provenance(channel="api", actor="research-system"),
+            provenance=Provenance(Channel.API, "research-system", Auth.SYSTEM),
         )
     except ServiceError as error:
         raise _raise_for(error) from None
@@ -157,6 +157,8 @@ def _event_json(event: ConsentEvent) -> dict[str, object]:
         "language": event.language,
         "channel": event.channel,
         "actor": event.actor,
+        "auth": event.auth,
+        "assisted_by": event.assisted_by,
         "at": _iso(event.occurred_at),
         "hash": event.hash,
         "prev_hash": event.prev_hash,

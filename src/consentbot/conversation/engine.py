@@ -16,7 +16,6 @@ from consentbot.content.model import Study, StudyText
 from consentbot.conversation.intents import Intent, parse
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.outcome import (
-    MESSAGE_TIMERS,
     CancelTimers,
     ConsentChange,
     Effect,
@@ -25,7 +24,6 @@ from consentbot.conversation.outcome import (
     SetLanguage,
     StartMessages,
     StopMessages,
-    TimerKind,
     Turn,
 )
 from consentbot.conversation.state import ConversationState, Layer
@@ -33,6 +31,7 @@ from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
+from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind
 from consentbot.domain.transitions import ConsentAction, next_status
 from consentbot.domain.withdrawal import WithdrawalLevel
 

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from consentbot.conversation.state import ConversationState
 from consentbot.domain.status import ConsentStatus
+from consentbot.domain.timers import TimerKind
 from consentbot.domain.transitions import ConsentAction
 from consentbot.domain.withdrawal import WithdrawalLevel
-
-
-class TimerKind(StrEnum):
-    """Work the scheduler does later. Values are stored in the database."""
-
-    CONFIRM_REMINDER = "confirm-reminder"
-    """Cooling-off is over: ask the person to CONFIRM."""
-    EXPIRY = "expiry"
-    """The window to confirm closes: pending answers expire."""
-    LATER = "later"
-    """The person asked to be reminded later."""
-
-
-MESSAGE_TIMERS = frozenset({TimerKind.CONFIRM_REMINDER, TimerKind.LATER})
-"""Timers that only send a message: a STOP or a withdrawal cancels them."""
 
 
 @dataclass(frozen=True, slots=True)

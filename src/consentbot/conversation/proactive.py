@@ -12,12 +12,12 @@ from consentbot.conversation.outcome import (
     ScheduleTimer,
     StartMessages,
     StopMessages,
-    TimerKind,
     Turn,
 )
 from consentbot.conversation.state import ConversationState
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
+from consentbot.domain.timers import TimerKind
 from consentbot.domain.transitions import ConsentAction
 
 _UTC = ZoneInfo("UTC")

@@ -12,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
 from consentbot.content.model import StudyCatalogue
+from consentbot.domain.outbox import PROACTIVE, OutboxStatus
+from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
@@ -21,9 +23,6 @@ from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import OutboxMessage
 
 log = structlog.get_logger(__name__)
-
-PROACTIVE = frozenset({"invitation", "confirm-reminder", "expiry", "later"})
-"""Outbox kinds we start (held in quiet hours), as opposed to replies and codes the person asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +127,7 @@ class OutboxDispatcher:
                 continue
             allowed = study.quiet_hours.next_allowed(now, study.timezone)
             if allowed > now:
-                item.message.status = "pending"
+                item.message.status = OutboxStatus.PENDING
                 item.message.attempts -= 1
                 item.message.send_after = allowed
                 session.add(item.message)
@@ -152,7 +151,7 @@ class OutboxDispatcher:
         message = item.message
         assert message.id is not None
         outbound = OutboundSms(
-            to=phone, text=message.body, reference=str(message.id), ucs2=message.ucs2
+            to=phone, text=message.body, reference=message.reference, ucs2=message.ucs2
         )
         async with self._limit:
             try:
@@ -175,11 +174,11 @@ class OutboxDispatcher:
                 stored = await outbox.get(outcome.message_id)
                 assert stored is not None
                 if outcome.provider_id is not None:
-                    stored.status = "sent"
+                    stored.status = OutboxStatus.SENT
                     stored.provider_id = outcome.provider_id
                     stored.sent_at = now
                 elif outcome.held:
-                    stored.status = "pending"
+                    stored.status = OutboxStatus.PENDING
                     stored.attempts -= 1  # never handed to the gateway
                     stored.send_after = retry_at.get(stored.contact_id, now)
                 elif outcome.error is not None:
@@ -192,18 +191,17 @@ class OutboxDispatcher:
     ) -> None:
         stored.error_code = error.code
         if isinstance(error, RecipientOptedOut):
-            stored.status = "opted-out"
-            contact = await ContactRepository(session, self.vault).get(stored.contact_id)
+            stored.status = OutboxStatus.OPTED_OUT
+            contacts = ContactRepository(session, self.vault)
+            contact = await contacts.get(stored.contact_id)
             if contact is not None:
                 # The carrier says they sent STOP there: respect it here too.
-                contact.stopped = True
-                contact.stopped_at = now
-                session.add(contact)
+                contacts.stop(contact, StopSource.CARRIER, now)
         elif error.retryable and stored.attempts < self.max_attempts:
-            stored.status = "pending"
+            stored.status = OutboxStatus.PENDING
             stored.send_after = now + timedelta(seconds=2**stored.attempts)
         else:
-            stored.status = "failed"
+            stored.status = OutboxStatus.FAILED
         log.warning(
             "outbox.send_failed",
             message=stored.id,
@@ -228,5 +226,5 @@ class OutboxDispatcher:
                 contacts = ContactRepository(session, self.vault)
                 contact = await contacts.get(message.contact_id, lock=True)
                 if contact is not None and not contact.stopped:
-                    await contacts.set_stopped(contact, True, now)
+                    contacts.stop(contact, StopSource.CARRIER, now)
         log.info("outbox.delivery", message=message.id, status=status, code=error_code)

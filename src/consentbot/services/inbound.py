@@ -13,9 +13,12 @@ from consentbot.conversation.engine import respond
 from consentbot.conversation.normalise import normalise
 from consentbot.conversation.outcome import StartMessages, StopMessages
 from consentbot.conversation.proactive import respond_to_stranger
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Auth, Channel, Provenance
+from consentbot.domain.stopping import StopSource
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import with_consent
-from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
+from consentbot.services.turns import apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
@@ -50,7 +53,7 @@ class InboundService:
                 log.info("inbound.duplicate", gateway=message.gateway, contact=contact.id)
                 return
             routed = await self._route(session, contact, message.text, now)
-            provenance = Provenance(channel=f"sms:{message.gateway}", actor="participant")
+            provenance = Provenance(Channel.sms(message.gateway), "participant", Auth.SMS)
             if routed is None:
                 await self._stranger(session, contacts, contact, message.text, now)
             else:
@@ -63,7 +66,7 @@ class InboundService:
                     turn,
                     contact_id=who.contact_id,
                     participant_id=who.participant_id,
-                    kind="reply",
+                    kind=OutboxKind.REPLY,
                     now=now,
                     max_segments=deps.max_segments,
                 )
@@ -101,14 +104,18 @@ class InboundService:
                 log.info(
                     "participant.joined_by_keyword", study=study.id, participant=participant.id
                 )
-        elif contact.current_participant_id is not None:
-            participant = await participants.get(contact.current_participant_id)
-            study = deps.studies.get(participant.study_id) if participant else None
-            if participant is None or study is None:
-                return None
         else:
-            return None
-        contact.current_participant_id = participant.id
+            known = await participants.for_contact(contact.id)
+            chosen = [p for p in known if p.id == contact.prompted_participant_id]
+            if not chosen and len(known) == 1:
+                chosen = known
+            if not chosen:
+                return None
+            participant = chosen[0]
+            study = deps.studies.get(participant.study_id)
+            if study is None:
+                return None
+        contact.prompted_participant_id = participant.id
         session.add(contact)
         return study, participant
 
@@ -123,15 +130,17 @@ class InboundService:
         deps = self.deps
         turn = respond_to_stranger(deps.lexicon, "en", text)
         for effect in turn.effects:
-            if isinstance(effect, StopMessages | StartMessages):
-                await contacts.set_stopped(contact, isinstance(effect, StopMessages), now)
+            if isinstance(effect, StopMessages):
+                contacts.stop(contact, StopSource.SMS, now)
+            elif isinstance(effect, StartMessages):
+                contacts.start(contact)
         assert contact.id is not None
         queue_sms_replies(
             session,
             turn,
             contact_id=contact.id,
             participant_id=None,
-            kind="reply",
+            kind=OutboxKind.REPLY,
             now=now,
             max_segments=deps.max_segments,
         )

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import structlog
 
 from consentbot.conversation.engine import invite
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Provenance
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
 from consentbot.services.participation import Participation
-from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
+from consentbot.services.turns import apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.links import LinkRepository
 from consentbot.store.participants import ParticipantRepository
@@ -95,7 +97,7 @@ class InvitationService:
                 content_version=study.version,
                 now=now,
             )
-            contact.current_participant_id = participant.id
+            contact.prompted_participant_id = participant.id
             session.add(contact)
             who = Participation(study, participant, contact, {})
             ctx, state = who.engine(deps, now)
@@ -110,7 +112,7 @@ class InvitationService:
                 turn,
                 contact_id=contact.id,
                 participant_id=participant.id,
-                kind="invitation",
+                kind=OutboxKind.INVITATION,
                 now=now,
                 max_segments=deps.max_segments,
             )

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import structlog
 
-from consentbot.conversation.outcome import MESSAGE_TIMERS, TimerKind
 from consentbot.conversation.proactive import on_timer
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Auth, Channel, Provenance
+from consentbot.domain.timers import MESSAGE_TIMERS, TimerStatus
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import load_participation
-from consentbot.services.turns import Provenance, apply_turn, queue_sms_replies
+from consentbot.services.turns import apply_turn, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.timers import TimerRepository
 
 log = structlog.get_logger(__name__)
 
-SYSTEM = Provenance(channel="scheduler", actor="system")
+SYSTEM = Provenance(Channel.SCHEDULER, "system", Auth.SYSTEM)
 
 
 class TimerService:
@@ -45,28 +47,32 @@ class TimerService:
         async with deps.db.transaction() as session:
             timers = TimerRepository(session)
             peek = await timers.get(timer_id)
-            if peek is None or peek.status != "pending":
+            if peek is None or peek.status is not TimerStatus.PENDING:
                 return 0
             who = await load_participation(session, deps, peek.participant_id)
             timer = await timers.claim(timer_id)
             if timer is None:
                 return 0
             now = deps.clock()
-            kind = TimerKind(timer.kind)
+            kind = timer.kind
             if who is None or (kind in MESSAGE_TIMERS and who.contact.stopped):
-                timers.finish(timer, "cancelled", now)
+                timers.finish(timer, TimerStatus.CANCELLED, now)
                 log.info("timer.cancelled", kind=kind.value, participant=peek.participant_id)
                 return 1
             turn = on_timer(*who.engine(deps, now), kind)
-            timers.finish(timer, "done", now)
+            timers.finish(timer, TimerStatus.DONE, now)
             contacts = ContactRepository(session, deps.vault)
             await apply_turn(session, contacts, who, turn, provenance=SYSTEM, now=now)
+            if turn.replies:
+                # A reminder asks for an answer: a bare CONFIRM that follows is about this study.
+                who.contact.prompted_participant_id = who.participant_id
+                session.add(who.contact)
             queue_sms_replies(
                 session,
                 turn,
                 contact_id=who.contact_id,
                 participant_id=who.participant_id,
-                kind=kind.value,
+                kind=OutboxKind.for_timer(kind),
                 now=now,
                 max_segments=deps.max_segments,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,21 +14,16 @@ from consentbot.conversation.outcome import (
     StopMessages,
     Turn,
 )
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Provenance
 from consentbot.domain.status import ConsentStatus
+from consentbot.domain.stopping import StopSource, can_lift_stop
 from consentbot.services.participation import Participation
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.timers import TimerRepository
-
-
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Who acted, on which channel: recorded on every ledger event."""
-
-    channel: str
-    actor: str
 
 
 async def apply_turn(
@@ -50,7 +44,9 @@ async def apply_turn(
     study, participant, contact = who.study, who.participant, who.contact
     ledger = LedgerRepository(session)
     text = study.text(participant.language)
+    rules = study.cooling_off
     for change in turn.changes:
+        pending = change.to_status is ConsentStatus.PENDING
         await ledger.append(
             participant,
             NewEvent(
@@ -64,8 +60,12 @@ async def apply_turn(
                 language=text.language,
                 channel=provenance.channel,
                 actor=provenance.actor,
+                auth=provenance.auth,
+                assisted_by=provenance.assisted_by,
                 occurred_at=now,
-                pending_since=now if change.to_status is ConsentStatus.PENDING else None,
+                pending_since=now if pending else None,
+                confirm_from=rules.opens_at(now) if pending else None,
+                confirm_by=rules.expires_at(now) if pending else None,
             ),
         )
     timers = TimerRepository(session)
@@ -73,13 +73,15 @@ async def apply_turn(
         if isinstance(effect, SetLanguage):
             participant.language = effect.language
         elif isinstance(effect, StopMessages):
-            await contacts.set_stopped(contact, True, now)
+            source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
+            contacts.stop(contact, source, now)
         elif isinstance(effect, StartMessages):
-            await contacts.set_stopped(contact, False, now)
+            if can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms):
+                contacts.start(contact)
         elif isinstance(effect, ScheduleTimer):
-            await timers.schedule(who.participant_id, effect.kind.value, effect.due_at, now)
+            await timers.schedule(who.participant_id, effect.kind, effect.due_at, now)
         elif isinstance(effect, CancelTimers):
-            await timers.cancel(who.participant_id, [kind.value for kind in effect.kinds], now)
+            await timers.cancel(who.participant_id, effect.kinds, now)
     participant.conversation = turn.state.to_json()
     participant.content_version = study.version
     await ParticipantRepository(session).save(participant, now)
@@ -91,7 +93,7 @@ def queue_sms_replies(
     *,
     contact_id: int,
     participant_id: int | None,
-    kind: str,
+    kind: OutboxKind,
     now: datetime,
     max_segments: int,
 ) -> None:

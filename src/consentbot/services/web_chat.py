@@ -19,6 +19,8 @@ from consentbot.conversation.intents import parse
 from consentbot.conversation.outcome import Reply, SetLanguage, Turn
 from consentbot.conversation.state import ConversationState
 from consentbot.conversation.vocabulary import Command
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import (
     CodeRejected,
@@ -29,7 +31,7 @@ from consentbot.services.errors import (
     UnknownStudy,
 )
 from consentbot.services.participation import load_participation
-from consentbot.services.turns import Provenance, apply_turn, joined_replies, queue_sms_replies
+from consentbot.services.turns import apply_turn, joined_replies, queue_sms_replies
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.links import LinkRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
@@ -40,7 +42,6 @@ from consentbot.store.web_sessions import WebSessionRepository
 
 log = structlog.get_logger(__name__)
 
-WEB = Provenance(channel="web", actor="participant")
 
 IDENTITY_COMMANDS = frozenset(
     {
@@ -124,6 +125,7 @@ class WebChatService:
             web, token = await WebSessionRepository(session).create(
                 participant.study_id, participant.language, now, participant_id=participant.id
             )
+            web.auth = Auth.LINK
         log.info("web.link_opened", study=web.study_id, session=web.id, participant=participant_id)
         return web, token
 
@@ -226,8 +228,14 @@ class WebChatService:
         if who is None:
             raise SessionExpired("this conversation is no longer available")
         turn = respond(*who.engine(deps, now), text)
+        provenance = Provenance(Channel.WEB, "participant", web.auth or Auth.SMS_CODE)
         await apply_turn(
-            session, ContactRepository(session, deps.vault), who, turn, provenance=WEB, now=now
+            session,
+            ContactRepository(session, deps.vault),
+            who,
+            turn,
+            provenance=provenance,
+            now=now,
         )
         web.language = who.participant.language
         self._show(WebSessionRepository(session), web, turn, now)
@@ -285,7 +293,7 @@ class WebChatService:
             if contact.stopped:
                 raise NumberStopped("this number has asked for no messages")
             code = new_code()
-            await verifications.issue(web.id, lookup, contact.phone_encrypted, code, now)
+            await verifications.issue(web.id, lookup, contact.phone_encrypted, "", code, now)
             study = self._study(web.study_id)
             language = study.language_or_default(web.language)
             say = deps.lexicon.say(language, study.timezone)
@@ -294,7 +302,7 @@ class WebChatService:
                 Turn(ConversationState(), _replies(say.verification_code(code))),
                 contact_id=contact.id,
                 participant_id=None,
-                kind="verification",
+                kind=OutboxKind.VERIFICATION,
                 now=now,
                 max_segments=deps.max_segments,
             )
@@ -327,9 +335,8 @@ class WebChatService:
         assert contact is not None
         assert contact.id is not None
         participant = await self._participant_for(session, web, contact.id, now)
-        contact.current_participant_id = participant.id
-        session.add(contact)
         web.participant_id = participant.id
+        web.auth = Auth.SMS_CODE
         study = self._study(web.study_id)
         language = study.language_or_default(participant.language)
         say = deps.lexicon.say(language, study.timezone)

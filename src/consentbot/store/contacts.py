@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.domain.stopping import StopSource
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact
 
@@ -66,8 +67,16 @@ class ContactRepository:
         """Decrypt the contact's number (only to hand it to a gateway)."""
         return self.vault.decrypt(contact.phone_encrypted, contact.phone_hash)
 
-    async def set_stopped(self, contact: Contact, stopped: bool, now: datetime) -> None:
-        """Record STOP or START for the number."""
-        contact.stopped = stopped
-        contact.stopped_at = now if stopped else None
+    def stop(self, contact: Contact, source: StopSource, now: datetime) -> None:
+        """Record a STOP for the number, and where it came from."""
+        contact.stopped = True
+        contact.stopped_at = now
+        contact.stopped_by = source
+        self.session.add(contact)
+
+    def start(self, contact: Contact) -> None:
+        """Record a START: messages may go to the number again."""
+        contact.stopped = False
+        contact.stopped_at = None
+        contact.stopped_by = None
         self.session.add(contact)

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.ledger_hash import GENESIS, event_hash
+from consentbot.domain.provenance import Auth
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant
 
 
@@ -27,13 +28,22 @@ class NewEvent:
     language: str
     channel: str
     actor: str
+    auth: Auth
+    assisted_by: str | None
     occurred_at: datetime
     pending_since: datetime | None
+    confirm_from: datetime | None = None
+    confirm_by: datetime | None = None
+
+
+OPTIONAL_HASHED = ("auth", "assisted_by", "confirm_from", "confirm_by")
+"""Fields added after the first events were written: hashed only when set, so the
+hashes of older events (which lack them) stay valid, and blanking one still breaks the chain."""
 
 
 def hashed_fields(event: ConsentEvent) -> dict[str, object]:
     """The fields an event's hash covers: everything but its own id and hash."""
-    return {
+    fields: dict[str, object] = {
         "participant_id": event.participant_id,
         "seq": event.seq,
         "study_id": event.study_id,
@@ -49,6 +59,11 @@ def hashed_fields(event: ConsentEvent) -> dict[str, object]:
         "actor": event.actor,
         "occurred_at": event.occurred_at,
     }
+    for name in OPTIONAL_HASHED:
+        value = getattr(event, name)
+        if value is not None:
+            fields[name] = value
+    return fields
 
 
 class LedgerRepository:
@@ -77,7 +92,11 @@ class LedgerRepository:
             language=new.language,
             channel=new.channel,
             actor=new.actor,
+            auth=new.auth,
+            assisted_by=new.assisted_by,
             occurred_at=new.occurred_at,
+            confirm_from=new.confirm_from,
+            confirm_by=new.confirm_by,
             prev_hash=participant.ledger_head,
             hash="",
         )
@@ -96,6 +115,7 @@ class LedgerRepository:
                 pending_since=new.pending_since,
                 content_version=new.content_version,
                 language=new.language,
+                withdrawal_level=new.withdrawal_level,
             )
         else:
             state.status = new.to_status
@@ -103,6 +123,7 @@ class LedgerRepository:
             state.pending_since = new.pending_since
             state.content_version = new.content_version
             state.language = new.language
+            state.withdrawal_level = new.withdrawal_level
         self.session.add(state)
         return event
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.segments import encoding_for, plan_messages, segment_count
+from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.store.tables import Contact, OutboxMessage
 
 
@@ -32,7 +34,7 @@ class OutboxRepository:
         *,
         contact_id: int,
         participant_id: int | None,
-        kind: str,
+        kind: OutboxKind,
         body: str,
         always: bool,
         send_after: datetime,
@@ -45,6 +47,7 @@ class OutboxRepository:
             message = OutboxMessage(
                 contact_id=contact_id,
                 participant_id=participant_id,
+                reference=secrets.token_hex(16),
                 kind=kind,
                 body=part,
                 ucs2=encoding_for(part) == "ucs2",
@@ -61,7 +64,7 @@ class OutboxRepository:
         """Whether anything waits to be sent (a cheap read before taking the write lock)."""
         statement = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.send_after <= now)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.send_after <= now)
             .limit(1)
         )
         return (await self.session.exec(statement)).first() is not None
@@ -75,7 +78,7 @@ class OutboxRepository:
         statement = (
             select(OutboxMessage, Contact)
             .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
-            .where(OutboxMessage.status == "pending", OutboxMessage.send_after <= now)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.send_after <= now)
             .order_by(col(OutboxMessage.id))
             .limit(limit)
             .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -83,9 +86,10 @@ class OutboxRepository:
         claimed = []
         for message, contact in (await self.session.exec(statement)).all():
             if contact.stopped and not message.always:
-                message.status = "suppressed"
+                message.status = OutboxStatus.SUPPRESSED
             else:
-                message.status = "sending"
+                message.status = OutboxStatus.SENDING
+                message.claimed_at = now
                 message.attempts += 1
                 claimed.append(ClaimedMessage(message, contact))
             self.session.add(message)

@@ -68,6 +68,15 @@ class ParticipantRepository:
         await self.session.flush()
         return participant
 
+    async def for_contact(self, contact_id: int) -> list[Participant]:
+        """Every study this number takes part in, oldest first."""
+        statement = (
+            select(Participant)
+            .where(Participant.contact_id == contact_id)
+            .order_by(col(Participant.id))
+        )
+        return list((await self.session.exec(statement)).all())
+
     async def in_study(self, study_id: str) -> list[Participant]:
         """Every participant of a study, oldest first."""
         statement = (

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from consentbot.domain.ledger_hash import GENESIS
-from consentbot.store.types import UTCDateTime
+from consentbot.domain.outbox import OutboxKind, OutboxStatus
+from consentbot.domain.provenance import Auth
+from consentbot.domain.stopping import StopSource
+from consentbot.domain.timers import TimerKind, TimerStatus
+from consentbot.store.types import EnumText, UTCDateTime
 
 
 def _at(nullable: bool = False, index: bool = False) -> datetime:
     column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     default = None if nullable else ...
     value: datetime = Field(default=default, sa_column=column)
+    return value
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(enum: type[E], length: int, *, nullable: bool = False, default: E | None = None) -> E:
+    """A column holding ``enum``'s values; required unless ``nullable`` or given a ``default``."""
+    column: Column[E] = Column(EnumText(enum, length), nullable=nullable)
+    value: E = Field(default=default if default is not None or nullable else ..., sa_column=column)
     return value
 
 
@@ -28,9 +44,14 @@ class Contact(SQLModel, table=True):
     phone_encrypted: str
     stopped: bool = False
     stopped_at: datetime | None = _at(nullable=True)
-    current_participant_id: int | None = None
-    """The participant (study) the number last talked about; messages without a study keyword go there."""
+    stopped_by: StopSource | None = _enum(StopSource, 16, nullable=True)
+    """Where the STOP came from: only a START from the phone lifts one sent from the phone."""
+    prompted_participant_id: int | None = None
+    """The participant (study) of the last message we sent this number that asked something
+    or gave a deadline. YES, NO, CONFIRM, MORE... without a study keyword go there."""
     created_at: datetime = _at()
+    erased_at: datetime | None = _at(nullable=True)
+    """The number was removed on a deletion request (no study uses it any more)."""
 
 
 class Participant(SQLModel, table=True):
@@ -55,6 +76,8 @@ class Participant(SQLModel, table=True):
     ledger_head: str = Field(default=GENESIS, max_length=64)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    erased_at: datetime | None = _at(nullable=True)
+    """Erased on request: no more turns; conversation text is gone, the ledger stays."""
 
 
 class ConsentEvent(SQLModel, table=True):
@@ -77,7 +100,15 @@ class ConsentEvent(SQLModel, table=True):
     language: str = Field(max_length=16)
     channel: str = Field(max_length=32)
     actor: str = Field(max_length=100)
+    auth: Auth | None = _enum(Auth, 16, nullable=True)
+    """How the person was identified (None only on events written before it was recorded)."""
+    assisted_by: str | None = Field(default=None, max_length=200)
+    """The community worker (and organisation) who helped, in an assisted session."""
     occurred_at: datetime = _at()
+    confirm_from: datetime | None = _at(nullable=True)
+    """On a yes: when CONFIRM starts to work (the end of the time to think)."""
+    confirm_by: datetime | None = _at(nullable=True)
+    """On a yes: when it lapses if not confirmed."""
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
@@ -94,6 +125,7 @@ class ConsentState(SQLModel, table=True):
     pending_since: datetime | None = _at(nullable=True)
     content_version: int
     language: str = Field(max_length=16)
+    withdrawal_level: str | None = Field(default=None, max_length=32)
 
 
 class Timer(SQLModel, table=True):
@@ -104,9 +136,9 @@ class Timer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    kind: str = Field(max_length=32)
+    kind: TimerKind = _enum(TimerKind, 32)
     due_at: datetime = _at()
-    status: str = Field(default="pending", max_length=16)
+    status: TimerStatus = _enum(TimerStatus, 16, default=TimerStatus.PENDING)
     created_at: datetime = _at()
     done_at: datetime | None = _at(nullable=True)
 
@@ -119,16 +151,23 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
-    participant_id: int | None = Field(default=None, foreign_key="participant.id")
-    kind: str = Field(max_length=32)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    reference: str = Field(max_length=32, unique=True)
+    """Unguessable: what gateways echo back in delivery reports."""
+    kind: OutboxKind = _enum(OutboxKind, 32)
     body: str
+    """The text, with any one-time code or personal link replaced by a marker."""
+    secret_encrypted: str | None = None
+    """The code or link the marker stands for, encrypted; erased once the message has gone."""
     ucs2: bool = False
     segments: int = 1
     always: bool = False
     """Send even to a number that sent STOP (only the STOP and START confirmations)."""
-    status: str = Field(default="pending", max_length=16)
+    status: OutboxStatus = _enum(OutboxStatus, 16, default=OutboxStatus.PENDING)
     attempts: int = 0
     send_after: datetime = _at()
+    claimed_at: datetime | None = _at(nullable=True)
+    """When a dispatcher took it for sending: a row left in ``sending`` long after is stuck."""
     provider_id: str | None = Field(default=None, max_length=64, index=True)
     delivery_status: str | None = Field(default=None, max_length=32)
     error_code: str | None = Field(default=None, max_length=32)
@@ -176,8 +215,14 @@ class WebSession(SQLModel, table=True):
     conversation: str = "{}"
     """The conversation while anonymous; once linked, the participant's is used."""
     csrf_token: str = Field(max_length=64)
+    auth: Auth | None = _enum(Auth, 16, nullable=True)
+    """How the session was linked to a participant: ``sms-code`` or ``link``."""
+    language_chosen: bool = False
+    """The person picked the page's language (linking keeps the participant's otherwise)."""
     waiting_text: str | None = None
     """An answer given before the number was verified, replayed once it is."""
+    waiting_question: str | None = None
+    """The question the waiting answer was given to ("" for none)."""
     created_at: datetime = _at()
     expires_at: datetime = _at()
 
@@ -205,6 +250,10 @@ class InvitationLink(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _at()
     expires_at: datetime = _at()
+    web_session_id: int | None = Field(default=None, foreign_key="web_session.id")
+    """The browser session it was first opened in: it opens no other."""
+    revoked_at: datetime | None = _at(nullable=True)
+    """WITHDRAW or STOP revoke a participant's links."""
 
 
 class PhoneVerification(SQLModel, table=True):
@@ -216,8 +265,22 @@ class PhoneVerification(SQLModel, table=True):
     web_session_id: int = Field(foreign_key="web_session.id", index=True)
     phone_hash: str = Field(max_length=64, index=True)
     phone_encrypted: str
+    client_hash: str = Field(max_length=64, index=True)
+    """A keyed hash of the client address that asked: limits codes per address."""
     code_hash: str = Field(max_length=64)
     attempts: int = 0
-    created_at: datetime = _at()
+    created_at: datetime = _at(index=True)
     expires_at: datetime = _at()
     verified_at: datetime | None = _at(nullable=True)
+
+
+class WebFormUse(SQLModel, table=True):
+    """One-time form ids already submitted: a repeated POST is recognised and not applied twice."""
+
+    __tablename__ = "web_form_use"
+    __table_args__ = (UniqueConstraint("web_session_id", "form_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    web_session_id: int = Field(foreign_key="web_session.id")
+    form_hash: str = Field(max_length=64)
+    used_at: datetime = _at(index=True)

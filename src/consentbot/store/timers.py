@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.store.tables import Timer
 
 
@@ -18,7 +19,7 @@ class TimerRepository:
         self.session = session
 
     async def schedule(
-        self, participant_id: int, kind: str, due_at: datetime, now: datetime
+        self, participant_id: int, kind: TimerKind, due_at: datetime, now: datetime
     ) -> None:
         """Set the participant's timer of ``kind`` to ``due_at``, replacing a pending one."""
         await self.cancel(participant_id, [kind], now)
@@ -26,7 +27,7 @@ class TimerRepository:
             Timer(participant_id=participant_id, kind=kind, due_at=due_at, created_at=now)
         )
 
-    async def cancel(self, participant_id: int, kinds: Iterable[str], now: datetime) -> None:
+    async def cancel(self, participant_id: int, kinds: Iterable[TimerKind], now: datetime) -> None:
         """Cancel the participant's pending timers of these kinds."""
         kinds = list(kinds)
         if not kinds:
@@ -35,17 +36,17 @@ class TimerRepository:
             update(Timer)
             .where(
                 col(Timer.participant_id) == participant_id,
-                col(Timer.status) == "pending",
+                col(Timer.status) == TimerStatus.PENDING,
                 col(Timer.kind).in_(kinds),
             )
-            .values(status="cancelled", done_at=now)
+            .values(status=TimerStatus.CANCELLED, done_at=now)
         )
 
     async def due_ids(self, now: datetime, limit: int) -> Sequence[int]:
         """Ids of pending timers due by ``now``, oldest first (not locked: see claim)."""
         statement = (
             select(Timer.id)
-            .where(Timer.status == "pending", Timer.due_at <= now)
+            .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
             .order_by(col(Timer.due_at))
             .limit(limit)
         )
@@ -63,12 +64,12 @@ class TimerRepository:
         """
         statement = (
             select(Timer)
-            .where(Timer.id == timer_id, Timer.status == "pending")
+            .where(Timer.id == timer_id, Timer.status == TimerStatus.PENDING)
             .with_for_update(skip_locked=True)
         )
         return (await self.session.exec(statement)).first()
 
-    def finish(self, timer: Timer, status: str, now: datetime) -> None:
+    def finish(self, timer: Timer, status: TimerStatus, now: datetime) -> None:
         """Mark a claimed timer done or cancelled."""
         timer.status = status
         timer.done_at = now

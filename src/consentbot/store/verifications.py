@@ -32,13 +32,20 @@ class VerificationRepository:
         self.session = session
 
     async def issue(
-        self, web_session_id: int, phone_hash: str, phone_encrypted: str, code: str, now: datetime
+        self,
+        web_session_id: int,
+        phone_hash: str,
+        phone_encrypted: str,
+        client_hash: str,
+        code: str,
+        now: datetime,
     ) -> PhoneVerification:
         """Store a code (hashed with the phone's lookup hash as salt)."""
         verification = PhoneVerification(
             web_session_id=web_session_id,
             phone_hash=phone_hash,
             phone_encrypted=phone_encrypted,
+            client_hash=client_hash,
             code_hash=_code_hash(phone_hash, code),
             created_at=now,
             expires_at=now + CODE_LIFETIME,
