@@ -6,7 +6,7 @@ import pytest
 
 from consentbot.domain.status import ConsentStatus as S
 from consentbot.domain.status import counts_as_permission
-from consentbot.domain.transitions import TRANSITIONS, ConsentAction, next_status
+from consentbot.domain.transitions import TRANSITIONS, ConsentAction, is_recorded, next_status
 
 A = ConsentAction
 
@@ -55,3 +55,14 @@ def test_only_pending_expires() -> None:
 @pytest.mark.parametrize("start", [s for s in S if s is not S.PENDING])
 def test_confirm_without_pending_changes_nothing(start: S) -> None:
     assert next_status(start, A.CONFIRM) is start
+
+
+@pytest.mark.parametrize("start", list(S))
+def test_erasure_ends_every_purpose_and_is_always_recorded(start: S) -> None:
+    assert next_status(start, A.ERASE) is S.WITHDRAWN
+    assert is_recorded(start, A.ERASE)
+
+
+def test_an_action_that_changes_nothing_is_not_recorded() -> None:
+    assert not is_recorded(S.ACTIVE, A.ANSWER_YES)
+    assert is_recorded(S.NONE, A.ANSWER_YES)

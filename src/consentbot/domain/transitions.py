@@ -2,7 +2,9 @@
 
 A pair missing from the table leaves the status as it is. That is deliberate: a
 repeated answer, a CONFIRM with nothing pending or a WITHDRAW of a purpose never
-agreed to changes nothing and writes no ledger event.
+agreed to changes nothing and writes no ledger event. The one exception is ERASE:
+it is always recorded, because it changes what happens to data already given
+(the withdrawal level) even for a purpose that was withdrawn before.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ class ConsentAction(StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
     EXPIRE = "expire"
+    ERASE = "erase"
+    """A verified deletion request: no further use, and removal where still possible."""
 
 
 A = ConsentAction
@@ -41,9 +45,16 @@ TRANSITIONS: dict[tuple[S, ConsentAction], S] = {
     (S.PENDING, A.WITHDRAW): S.WITHDRAWN,
     (S.ACTIVE, A.WITHDRAW): S.WITHDRAWN,
     (S.PENDING, A.EXPIRE): S.EXPIRED,
+    # Erasure ends every purpose, whatever it was (level no-further-use-and-removal).
+    **{(status, A.ERASE): S.WITHDRAWN for status in S},
 }
 
 
 def next_status(current: S, action: ConsentAction) -> S:
     """The status after ``action``; the same status when the action changes nothing."""
     return TRANSITIONS.get((current, action), current)
+
+
+def is_recorded(current: S, action: ConsentAction) -> bool:
+    """Whether ``action`` on a purpose at ``current`` writes a ledger event."""
+    return action is A.ERASE or next_status(current, action) is not current
