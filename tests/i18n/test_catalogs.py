@@ -97,6 +97,22 @@ def test_keywords_are_unambiguous(language: str) -> None:
             seen[key] = command
 
 
+def test_keywords_are_unambiguous_across_languages() -> None:
+    """A message is read in every language its sender uses at once (Lexicon.read), so no
+    word may mean one thing in one language and another thing in the next."""
+    catalogs = Catalogs.load(ROOT / "locales", list(LANGUAGES))
+    seen: dict[str, tuple[Command, str]] = {
+        normalise(w): (c, "en") for c, ws in ENGLISH_WORDS.items() for w in ws
+    }
+    for language in LANGUAGES:
+        for command, synonyms in translated_words(catalogs.get(language)).items():
+            for word in synonyms:
+                key = normalise(word)
+                earlier, where = seen.get(key, (command, language))
+                assert earlier is command, f"{word!r} means {earlier} in {where} and {command} in {language}"
+                seen[key] = (command, language)
+
+
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_every_word_the_bot_shows_is_understood(language: str) -> None:
     studies = load_catalogue(ROOT / "content")
@@ -123,6 +139,21 @@ def test_dates_are_formatted_in_the_language(language: str) -> None:
     assert english.date_and_time(moment, zone) == "Thursday 3 December at 14:00"
     assert translator.date_and_time(moment, zone) != english.date_and_time(moment, zone)
     assert "3" in translator.date_and_time(moment, zone)
+
+
+def test_times_are_rounded_up_so_a_promise_is_never_early() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    english = Catalogs.load(ROOT / "locales", ["en"]).get("en")
+    zone = ZoneInfo("Europe/London")
+    # CONFIRM really works from 08:28:50: saying "08:28" would invite a refusal at 08:28:20.
+    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 50, tzinfo=UTC), zone).endswith("08:29")
+    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 0, 1, tzinfo=UTC), zone).endswith("08:29")
+    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, tzinfo=UTC), zone).endswith("08:28")
+    assert english.date_and_time(datetime(2026, 12, 3, 23, 59, 30, tzinfo=UTC), zone) == (
+        "Friday 4 December at 00:00"
+    )
 
 
 def test_catalog_files_are_sources_only() -> None:

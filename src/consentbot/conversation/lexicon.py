@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 
 from consentbot.content.model import Study, StudyCatalogue
+from consentbot.conversation.intents import Intent, parse
 from consentbot.conversation.messages import Say
 from consentbot.conversation.normalise import normalise
 from consentbot.conversation.vocabulary import Vocabulary
@@ -27,6 +28,19 @@ class Lexicon:
         }
         self._vocabulary = cache(lambda language: Vocabulary.build(catalogs.get(language)))
         self._names = cache(self._language_names)
+        self._merged = cache(self._merge)
+        self._merged_names = cache(self._merge_names)
+
+    def read(self, text: str, languages: Iterable[str], study_ids: Iterable[str]) -> Intent:
+        """Read a message once, in every language the person uses.
+
+        The words of each of ``languages`` count (plus English), and the names of the
+        languages of ``study_ids``; the catalogs keep keywords unambiguous across languages
+        (tests/i18n), so reading in several at once cannot change a word's meaning.
+        """
+        vocabulary = self._merged(frozenset(languages))
+        names = self._merged_names(frozenset(study_ids))
+        return parse(text, vocabulary, self.study_keywords, names)
 
     def translator(self, language: str) -> Translator:
         """The catalog of ``language`` (English when there is none)."""
@@ -45,6 +59,17 @@ class Lexicon:
         """Normalised own name, English name and code of each of ``study``'s languages."""
         result: Mapping[str, str] = self._names(study.id)
         return result
+
+    def _merge(self, languages: frozenset[str]) -> Vocabulary:
+        parts = [self.vocabulary(language) for language in sorted(languages or {"en"})]
+        commands = {word: command for part in parts for word, command in part.commands.items()}
+        return Vocabulary("+".join(sorted(languages)), commands, parts[0].display)
+
+    def _merge_names(self, study_ids: frozenset[str]) -> Mapping[str, str]:
+        names: dict[str, str] = {}
+        for study_id in sorted(study_ids):
+            names.update(self.language_names(self.studies.studies[study_id]))
+        return names
 
     def _language_names(self, study_id: str) -> Mapping[str, str]:
         study = self.studies.studies[study_id]

@@ -29,15 +29,32 @@ class ConversationState:
     """Purposes still to ask about after ``asking``."""
     changing: bool = False
     """True when the questions were started by CHANGE rather than a first YES."""
+    asked: int = 0
+    """How many questions have been asked so far: tells one asking of a question from the next."""
+
+    @property
+    def question_id(self) -> str:
+        """Names the question now waiting for an answer ("" when none is).
+
+        A web form carries it, so an answer reaches only the question the person saw:
+        the same purpose asked again later (after CHANGE) has a different id.
+        """
+        return f"{self.asking}#{self.asked}" if self.asking is not None else ""
 
     def ask(self, purposes: tuple[str, ...], *, changing: bool) -> ConversationState:
         """Start asking about ``purposes`` in order."""
-        return replace(self, asking=purposes[0], queue=purposes[1:], changing=changing)
+        return replace(
+            self,
+            asking=purposes[0],
+            queue=purposes[1:],
+            changing=changing,
+            asked=self.asked + 1,
+        )
 
     def next_question(self) -> ConversationState:
         """Move on to the next purpose, or finish asking."""
         if self.queue:
-            return replace(self, asking=self.queue[0], queue=self.queue[1:])
+            return replace(self, asking=self.queue[0], queue=self.queue[1:], asked=self.asked + 1)
         return replace(self, asking=None, queue=(), changing=False)
 
     def stop_asking(self) -> ConversationState:
@@ -67,6 +84,7 @@ class ConversationState:
                 asking=data.get("asking"),
                 queue=tuple(data.get("queue", ())),
                 changing=bool(data.get("changing", False)),
+                asked=int(data.get("asked", 0)),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()
