@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import pytest
 
@@ -22,14 +23,26 @@ from tests.support.journey import ROOT, STUDY
 T0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def studies() -> StudyCatalogue:
+@cache
+def shared_studies() -> StudyCatalogue:
+    """The shipped content, loaded once (hypothesis tests cannot take fixtures per example)."""
     return load_catalogue(ROOT / "content")
 
 
+@cache
+def shared_lexicon() -> Lexicon:
+    """The shipped catalogs, loaded once."""
+    return Lexicon(Catalogs.load(ROOT / "locales"), shared_studies())
+
+
 @pytest.fixture(scope="session")
-def lexicon(studies: StudyCatalogue) -> Lexicon:
-    return Lexicon(Catalogs.load(ROOT / "locales"), studies)
+def studies() -> StudyCatalogue:
+    return shared_studies()
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    return shared_lexicon()
 
 
 @dataclass
@@ -64,8 +77,10 @@ class Conversation:
     def invite(self) -> str:
         return self._text(self.apply(invite(self.context(), self.state)))
 
-    def send(self, text: str) -> str:
-        return self._text(self.apply(respond(self.context(), self.state, text)))
+    def send(self, text: str, *, seen_question: str | None = None) -> str:
+        intent = self.lexicon.read(text, [self.language], [self.study.id])
+        turn = respond(self.context(), self.state, intent, seen_question=seen_question)
+        return self._text(self.apply(turn))
 
     @staticmethod
     def _text(turn: Turn) -> str:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from consentbot.conversation.outcome import CancelTimers, ScheduleTimer, SetLanguage
+from dataclasses import replace
+
+from consentbot.conversation.engine import respond
+from consentbot.conversation.outcome import (
+    CancelTimers,
+    RevokeLinks,
+    ScheduleTimer,
+    SetLanguage,
+    StartMessages,
+)
 from consentbot.conversation.state import Layer
 from consentbot.domain.timers import TimerKind
 from tests.conversation.conftest import Conversation
@@ -49,7 +58,8 @@ def test_matching_ignores_case_accents_and_punctuation(conversation: Conversatio
 def test_whole_message_must_match_so_no_idea_is_not_no(conversation: Conversation) -> None:
     conversation.send("YES")
     reply = conversation.send("no idea what this means")
-    assert "did not understand" in reply
+    assert "nothing has changed" in reply
+    assert "reply NO on its own" in reply
     assert conversation.last is not None
     assert conversation.last.changes == ()
 
@@ -172,3 +182,75 @@ def test_numbers_keep_their_order_in_right_to_left_replies(conversation: Convers
     reply = conversation.send("HELP")
     assert f"\u2066{phone}\u2069" in reply
     assert f"\u2066{conversation.study.contact.email}\u2069" in reply
+
+
+def test_a_questioned_yes_changes_nothing_and_names_the_word(conversation: Conversation) -> None:
+    conversation.send("YES")
+    reply = conversation.send("yes?")
+    assert "looks like a question" in reply
+    assert "reply YES on its own" in reply
+    assert conversation.last is not None
+    assert conversation.last.changes == ()
+    assert conversation.statuses()["records-research"] == "none"
+
+
+def test_a_single_letter_is_not_an_answer(conversation: Conversation) -> None:
+    conversation.send("YES")
+    assert "reply YES in full" in conversation.send("y")
+    assert conversation.statuses()["records-research"] == "none"
+
+
+def test_a_web_answer_to_an_old_question_is_not_applied(conversation: Conversation) -> None:
+    conversation.send("YES")
+    first = conversation.state.question_id
+    conversation.send("YES", seen_question=first)  # question 1 answered as seen
+    assert conversation.statuses()["records-research"] == "pending"
+    second = conversation.state.question_id
+    assert second != first
+    # A second click on the first question's page: it must not answer question 2.
+    reply = conversation.send("NO", seen_question=first)
+    assert "moved on" in reply
+    assert "Question 2 of 5" in reply
+    assert conversation.statuses()["social-care-linkage"] == "none"
+    conversation.send("NO", seen_question=second)
+    assert conversation.statuses()["social-care-linkage"] == "declined"
+
+
+def test_the_same_purpose_asked_again_is_another_question(conversation: Conversation) -> None:
+    conversation.send("YES")
+    first = conversation.state.question_id
+    conversation.send("CHANGE")
+    assert conversation.state.asking == "records-research"
+    assert conversation.state.question_id != first
+
+
+def test_start_where_only_the_phone_may_lift_a_stop(conversation: Conversation) -> None:
+    conversation.send("STOP")
+    intent = conversation.lexicon.read("START", ["en"], [conversation.study.id])
+    ctx = replace(conversation.context(), can_start=False)
+    turn = respond(ctx, conversation.state, intent)
+    assert not any(isinstance(effect, StartMessages) for effect in turn.effects)
+    assert "text START to us from it" in turn.replies[0].text
+
+
+def test_questions_invitations_and_deadlines_prompt_but_topics_do_not(conversation: Conversation) -> None:
+    conversation.invite()
+    assert conversation.last is not None
+    assert conversation.last.prompts
+    conversation.send("MORE")
+    assert not conversation.last.prompts
+    conversation.send("YES")
+    assert conversation.last.prompts  # question 1
+    for _ in range(5):
+        conversation.send("YES")
+    assert conversation.last.prompts  # "you can confirm from ..."
+
+
+def test_leaving_revokes_personal_links(conversation: Conversation) -> None:
+    conversation.send("YES")
+    conversation.send("YES")
+    conversation.send("WITHDRAW")
+    assert conversation.last is not None
+    assert any(isinstance(effect, RevokeLinks) for effect in conversation.last.effects)
+    conversation.send("STOP")
+    assert any(isinstance(effect, RevokeLinks) for effect in conversation.last.effects)

@@ -1,4 +1,4 @@
-"""The conversation engine: one inbound message in, one :class:`Turn` out.
+"""The conversation engine: one message, already read, in; one :class:`Turn` out.
 
 Pure: everything it needs arrives in :class:`Context`, and what should happen
 comes back as data. It applies the consent rules of :mod:`consentbot.domain` to a
@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consentbot.content.model import Study, StudyText
-from consentbot.conversation.intents import Intent, parse
+from consentbot.conversation.intents import Intent, Miss, NearMiss
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.outcome import (
     CancelTimers,
     ConsentChange,
     Effect,
     Reply,
+    RevokeLinks,
     ScheduleTimer,
     SetLanguage,
     StartMessages,
@@ -32,7 +33,7 @@ from consentbot.domain import cooling_off
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind
-from consentbot.domain.transitions import ConsentAction, next_status
+from consentbot.domain.transitions import ConsentAction, is_recorded, next_status
 from consentbot.domain.withdrawal import WithdrawalLevel
 
 
@@ -46,6 +47,8 @@ class Context:
     consent: Mapping[str, PurposeConsent]
     now: datetime
     stopped: bool
+    can_start: bool = True
+    """Whether a START here may lift the number's STOP (see domain.stopping.can_lift_stop)."""
 
 
 class TurnBuilder:
@@ -63,6 +66,7 @@ class TurnBuilder:
         self.replies: list[Reply] = []
         self.changes: list[ConsentChange] = []
         self.effects: list[Effect] = []
+        self.prompts = False
         self._set_language(self.language)
 
     def _set_language(self, language: str) -> None:
@@ -81,9 +85,9 @@ class TurnBuilder:
         self, purpose: str, action: ConsentAction, level: WithdrawalLevel | None = None
     ) -> ConsentChange | None:
         current = self.consent[purpose]
-        target = next_status(current.status, action)
-        if target is current.status:
+        if not is_recorded(current.status, action):
             return None
+        target = next_status(current.status, action)
         pending_since = self.ctx.now if target is ConsentStatus.PENDING else None
         self.consent[purpose] = PurposeConsent(target, self.ctx.now, pending_since)
         change = ConsentChange(purpose, action, current.status, target, level)
@@ -94,19 +98,30 @@ class TurnBuilder:
         return {p: c for p, c in self.consent.items() if c.status is ConsentStatus.PENDING}
 
     def turn(self) -> Turn:
-        return Turn(self.state, tuple(self.replies), tuple(self.changes), tuple(self.effects))
+        return Turn(
+            self.state,
+            tuple(self.replies),
+            tuple(self.changes),
+            tuple(self.effects),
+            prompts=self.prompts,
+        )
 
 
-def respond(ctx: Context, state: ConversationState, text: str) -> Turn:
-    """Answer one inbound message."""
-    lexicon = ctx.lexicon
-    intent = parse(
-        text,
-        lexicon.vocabulary(ctx.language),
-        lexicon.study_keywords,
-        lexicon.language_names(ctx.study),
-    )
+def respond(
+    ctx: Context, state: ConversationState, intent: Intent, *, seen_question: str | None = None
+) -> Turn:
+    """Answer one message, read once by :func:`consentbot.conversation.intents.parse`.
+
+    ``seen_question`` is the question the person had in front of them when they answered
+    (a web form says; an SMS cannot): a YES or NO meant for a question that is no longer
+    the current one is not applied, and the current question is shown instead.
+    """
     b = TurnBuilder(ctx, state)
+    if seen_question is not None and intent.is_answer and seen_question != state.question_id:
+        b.reply(b.say.question_moved_on(waiting=state.asking is not None))
+        if state.asking is not None:
+            _ask_current(b)
+        return b.turn()
     _dispatch(b, intent)
     return b.turn()
 
@@ -120,6 +135,8 @@ def _dispatch(b: TurnBuilder, intent: Intent) -> None:
         _start_study(b)
     elif intent.language is not None:
         _choose_language(b, intent.language)
+    elif intent.near_miss is not None:
+        _near_miss(b, intent.near_miss)
     else:
         b.reply(b.say.not_understood(asking=b.state.asking is not None))
 
@@ -129,7 +146,24 @@ def invite(ctx: Context, state: ConversationState, link: str | None = None) -> T
     b = TurnBuilder(ctx, state)
     b.state = replace(b.state.stop_asking(), layer=Layer.INVITATION, topic=None)
     b.reply(b.say.invitation(b.text, link))
+    b.prompts = True
     return b.turn()
+
+
+def choose_language(ctx: Context, state: ConversationState, language: str) -> Turn:
+    """The person picked a language (the web page's switcher): use it from now on."""
+    b = TurnBuilder(ctx, state)
+    _choose_language(b, language)
+    return b.turn()
+
+
+def _near_miss(b: TurnBuilder, miss: NearMiss) -> None:
+    """Looks like a consent word, but is not clear enough to act on: name the exact word."""
+    word = b.ctx.lexicon.vocabulary(b.language).word(miss.command)
+    if miss.why is Miss.QUESTION:
+        b.reply(b.say.question_not_answer(word, b.study.contact))
+    else:
+        b.reply(b.say.say_it_alone(word, letter=miss.why is Miss.LETTER))
 
 
 def _start_study(b: TurnBuilder) -> None:
@@ -138,6 +172,7 @@ def _start_study(b: TurnBuilder) -> None:
     ):
         b.state = b.state.at(Layer.INVITATION)
         b.reply(b.say.invitation(b.text))
+        b.prompts = True
         return
     b.reply(b.say.welcome_back(b.text))
     if b.state.asking is not None:
@@ -145,6 +180,7 @@ def _start_study(b: TurnBuilder) -> None:
         return
     b.state = b.state.at(Layer.INVITATION)
     b.reply(b.say.invitation(b.text))
+    b.prompts = True
 
 
 def _more(b: TurnBuilder) -> None:
@@ -189,6 +225,7 @@ def _ask_current(b: TurnBuilder) -> None:
     purpose = b.state.asking
     assert purpose is not None
     order = b.study.purpose_ids
+    b.prompts = True
     b.reply(
         b.say.question(
             order.index(purpose) + 1,
@@ -240,6 +277,7 @@ def _decline_study(b: TurnBuilder) -> None:
             b.apply(purpose, ConsentAction.WITHDRAW, WithdrawalLevel.NO_FURTHER_USE)
     b.state = b.state.stop_asking()
     b.effects.append(CancelTimers(frozenset(TimerKind)))
+    b.effects.append(RevokeLinks())
     b.reply(b.say.declined_study(b.text, b.study.keyword))
 
 
@@ -265,6 +303,7 @@ def _finish_answers(b: TurnBuilder) -> None:
     b.effects.append(ScheduleTimer(TimerKind.CONFIRM_REMINDER, opens))
     b.effects.append(ScheduleTimer(TimerKind.EXPIRY, expires))
     b.reply(b.say.answers_wait(opens, rules.expires_at(max(since))))
+    b.prompts = True
 
 
 def _confirm(b: TurnBuilder) -> None:
@@ -310,6 +349,7 @@ def _withdraw(b: TurnBuilder) -> None:
     ]
     b.state = b.state.stop_asking()
     b.effects.append(CancelTimers(frozenset(TimerKind)))
+    b.effects.append(RevokeLinks())
     if any(changed):
         b.reply(b.say.withdrawn(b.text, b.study.contact, b.study.keyword))
     else:
@@ -329,10 +369,14 @@ def _help(b: TurnBuilder) -> None:
 def _stop(b: TurnBuilder) -> None:
     b.effects.append(StopMessages())
     b.effects.append(CancelTimers(MESSAGE_TIMERS))
+    b.effects.append(RevokeLinks())
     b.reply(b.say.stopped(), always=True)
 
 
 def _start(b: TurnBuilder) -> None:
+    if not b.ctx.can_start:
+        b.reply(b.say.start_from_phone())
+        return
     b.effects.append(StartMessages())
     b.reply(b.say.started(), always=True)
 
@@ -344,6 +388,10 @@ def _language(b: TurnBuilder) -> None:
 
 
 def _choose_language(b: TurnBuilder, language: str) -> None:
+    if language not in b.study.languages:
+        # Understood as a language, but this study is not written in it.
+        _language(b)
+        return
     b.switch_language(language)
     b.reply(b.say.language_set(b.ctx.lexicon.translator(language).language_name(language)))
     if b.state.asking is not None:

@@ -199,10 +199,13 @@ class Say:
             label = labels[status]
         return f"- {title}: {label}"
 
-    def choices(self, lines: Sequence[str], *, stopped: bool) -> str:
+    def choices(self, lines: Sequence[str], *, stopped: bool, title: str | None = None) -> str:
         _ = self.t.gettext
+        heading = (
+            _("Your choices for {title}:").format(title=title) if title else _("Your choices:")
+        )
         parts = [
-            _("Your choices:"),
+            heading,
             *lines,
             _("Reply {change} to change them.").format(**self._kw()),
         ]
@@ -290,16 +293,81 @@ class Say:
             "We will text you a code."
         )
 
-    def verification_code(self, code: str) -> str:
+    def verification_code(self, code: str, title: str) -> str:
         return self.t.gettext(
-            "Your code is {code}. Type it on the web page to link it to your number. "
+            "{title}: your code is {code}. Type it on the web page to link it to your number. "
+            "Never share it: nobody from the study will ever ask you for it. "
             "It works for 10 minutes. If you did not ask for it, ignore this message."
-        ).format(code=code)
+        ).format(code=code, title=title)
 
     def number_verified(self) -> str:
         return self.t.gettext(
             "Thank you. Your number is checked. You can now answer here or by text."
         )
+
+    def question_moved_on(self, *, waiting: bool) -> str:
+        _ = self.t.gettext
+        if waiting:
+            return _(
+                "That answer was for a question that has moved on, so we have not used it. "
+                "This is the question waiting for your answer now:"
+            )
+        return _(
+            "That answer was for a question that has moved on, so we have not used it. "
+            "No question is waiting for an answer now. Reply {choices} to see your choices."
+        ).format(**self._kw())
+
+    def question_not_answer(self, word: str, contact: Contact) -> str:
+        return self.t.gettext(
+            "That looks like a question, so nothing has changed. Reply {more} to hear more, "
+            "or call {phone}. If you meant {word}, reply {word} on its own, "
+            "with no question mark."
+        ).format(word=self._ltr(word), phone=self._ltr(contact.phone), **self._kw())
+
+    def say_it_alone(self, word: str, *, letter: bool) -> str:
+        _ = self.t.gettext
+        if letter:
+            return _(
+                "To be sure we get it right, nothing has changed. "
+                "If you meant {word}, please reply {word} in full."
+            ).format(word=self._ltr(word))
+        return _(
+            "To be sure we get it right, nothing has changed. "
+            "If you meant {word}, please reply {word} on its own."
+        ).format(word=self._ltr(word))
+
+    def start_from_phone(self) -> str:
+        return self.t.gettext(
+            "You asked for no messages by texting from your phone, so only your phone can "
+            "turn them back on: text {start} to us from it."
+        ).format(**self._kw())
+
+    def which_study(self, command: Command | None, keywords: Sequence[str]) -> str:
+        _ = self.t.gettext
+        if command is None:
+            options = self.t.either([self._ltr(keyword) for keyword in keywords])
+            return _(
+                "You take part in more than one study. Which one is your message about? "
+                "Please start your message with its word: {options}."
+            ).format(options=options)
+        word = self.v.word(command)
+        options = self.t.either([self._ltr(f"{word} {keyword}") for keyword in keywords])
+        return _(
+            "You take part in more than one study, so nothing has changed yet. "
+            "To say which one, reply {options}."
+        ).format(options=options)
+
+    def not_joined(self, keyword: str) -> str:
+        return self.t.gettext(
+            "You are not taking part in {keyword}, so nothing has changed. "
+            "To read about it, reply {keyword}."
+        ).format(keyword=self._ltr(keyword))
+
+    def participation_erased(self, text: StudyText, contact: Contact) -> str:
+        return self.t.gettext(
+            "You asked us to delete your data for {title}, so this conversation has ended. "
+            "To talk about taking part again, call {phone} or email {email}."
+        ).format(title=text.title, phone=self._ltr(contact.phone), email=self._ltr(contact.email))
 
     def unknown_number(self) -> str:
         return self.t.gettext(

@@ -50,6 +50,11 @@ class StartMessages:
 
 
 @dataclass(frozen=True, slots=True)
+class RevokeLinks:
+    """The person left (or stopped messages): their personal links open nothing any more."""
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleTimer:
     """Do ``kind`` at ``due_at`` (replacing any pending timer of the same kind)."""
 
@@ -64,7 +69,7 @@ class CancelTimers:
     kinds: frozenset[TimerKind]
 
 
-Effect = SetLanguage | StopMessages | StartMessages | ScheduleTimer | CancelTimers
+Effect = SetLanguage | StopMessages | StartMessages | RevokeLinks | ScheduleTimer | CancelTimers
 
 
 @dataclass(frozen=True)
@@ -75,3 +80,6 @@ class Turn:
     replies: tuple[Reply, ...] = ()
     changes: tuple[ConsentChange, ...] = ()
     effects: tuple[Effect, ...] = field(default=())
+    prompts: bool = False
+    """The replies ask something or give a deadline (an invitation, a question, a reminder):
+    a bare YES, NO or CONFIRM that comes back by SMS is about this study."""

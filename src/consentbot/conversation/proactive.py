@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from consentbot.conversation.engine import Context, TurnBuilder
-from consentbot.conversation.intents import parse
+from consentbot.conversation.intents import Intent
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.outcome import (
     Reply,
@@ -32,6 +32,7 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
         since = [c.pending_since for c in pending.values() if c.pending_since is not None]
         if since:
             b.reply(b.say.confirm_reminder(b.text, min(rules.expires_at(s) for s in since)))
+            b.prompts = True
     elif kind is TimerKind.EXPIRY:
         lapsed = cooling_off.lapsed(b.consent, rules, ctx.now)
         for purpose in lapsed:
@@ -45,13 +46,13 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
             )
     elif kind is TimerKind.LATER:
         b.reply(b.say.later_reminder(b.text))
+        b.prompts = True
     return b.turn()
 
 
-def respond_to_stranger(lexicon: Lexicon, language: str, text: str) -> Turn:
+def respond_to_stranger(lexicon: Lexicon, language: str, intent: Intent) -> Turn:
     """A number with no study yet: STOP and START still work; anything else gets a pointer."""
     say = lexicon.say(language, _UTC)
-    intent = parse(text, lexicon.vocabulary(language), {}, {})
     state = ConversationState()
     if intent.command is Command.STOP:
         return Turn(state, (Reply(say.stopped(), always=True),), effects=(StopMessages(),))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, format_time, format_timedelta
+from babel.lists import format_list
 
 # CLDR puts narrow and ordinary no-break spaces in some formats ("6:31\u202fPM");
 # outside GSM-7 they would triple the cost of an SMS, and they read the same as a space.
@@ -24,6 +25,11 @@ _EXACT_UNITS: tuple[tuple[_Unit, int], ...] = (
     ("minute", 60),
     ("second", 1),
 )
+
+
+def _ceil_minute(moment: datetime) -> datetime:
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,21 @@ class Translator:
         return self.catalog.pgettext(context, message)
 
     def date_and_time(self, moment: datetime, zone: ZoneInfo) -> str:
-        """ "Tuesday 3 December at 14:00" in this language, in the study's time zone."""
-        local = moment.astimezone(zone)
+        """ "Tuesday 3 December at 14:00" in this language, in the study's time zone.
+
+        Rounded *up* to the minute: a time we give is a promise ("you can confirm from
+        08:29"), so it must never be earlier than the truth (08:28:50).
+        """
+        local = _ceil_minute(moment).astimezone(zone)
         # Translators: a CLDR date pattern for weekday, day and month, e.g. "EEEE d MMMM".
         pattern = self.pgettext("date pattern", "EEEE d MMMM")
         day = format_datetime(local, pattern, locale=self.locale)
         clock = format_time(local, "short", locale=self.locale)
         return self.gettext("{day} at {time}").format(day=day, time=clock).translate(_SPACES)
+
+    def either(self, options: list[str]) -> str:
+        """ "A, B or C" with this language's words and punctuation."""
+        return format_list(options, style="or", locale=self.locale)
 
     def duration(self, delta: timedelta) -> str:
         """ "1 day", "36 hours", "2 weeks", in this language: the largest exact unit.
