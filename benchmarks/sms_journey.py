@@ -72,7 +72,7 @@ STARTUP_SECONDS = 60
 """How long a server may take to answer its health check."""
 SETTLE_SECONDS = 0.3
 """The pilot's quiet time after a part before it decides a reply is complete."""
-PILOT_PHONE = "+447700900000"
+PILOT_PHONE = "+447400900000"
 
 ANSWERS = ("YES", "NO", "YES", "NO", "YES")
 """The answers to the study's five purposes, in order (the first one is required)."""
@@ -616,7 +616,7 @@ async def hammer_floor(
             params = {
                 "MessageSid": f"SM{number:032x}",
                 "AccountSid": ACCOUNT_SID,
-                "From": f"+4477009{number % 100_000:05d}",
+                "From": f"+4474009{number % 100_000:05d}",
                 "To": SERVICE_NUMBER,
                 "Body": "YES",
                 "NumMedia": "0",
@@ -806,7 +806,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, database_url: str |
                 session, base_url, api, patient(PILOT_PHONE, "PILOT"), args.show_replies
             )
             patients = [
-                patient(f"+4477009{n:05d}", f"BENCH-{n:05d}") for n in range(1, args.patients + 1)
+                patient(f"+4474009{n:05d}", f"BENCH-{n:05d}") for n in range(1, args.patients + 1)
             ]
             note(f"inviting {len(patients)} patients")
             invitations = await invite_all(api, patients, shape, args.concurrency)
@@ -866,7 +866,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if min(args.patients, args.concurrency, args.check) < 1 or args.timeout <= 0:
         parser.error("--patients, --concurrency, --check and --timeout must be positive")
     if args.patients > 99_999:
-        parser.error("--patients is at most 99999 (the phones are +4477009xxxxx)")
+        parser.error("--patients is at most 99999 (the phones are +4474009xxxxx)")
     return args
 
 

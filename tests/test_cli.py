@@ -37,13 +37,13 @@ def test_token_for_an_unknown_study_fails_clearly(settings: Settings) -> None:
 
 def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings) -> None:
     console = settings.with_(sms_gateway="console")
-    args = ("invite", "--study", STUDY, "--phone", "07700 900501", "--reference", "C-1", "--language", "pl")
+    args = ("invite", "--study", STUDY, "--phone", "07400 900501", "--reference", "C-1", "--language", "pl")
     env = env_for(console) | {"CONSENTBOT_SMS_GATEWAY": "console"}
     result = subprocess.run(
         [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert "--- SMS to +447700900501 ---" in result.stdout  # the console gateway's print
+    assert "--- SMS to +447400900501 ---" in result.stdout  # the console gateway's print
     assert "C-1 invited to joint-health-records in pl" in result.stdout
     again = subprocess.run(
         [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False

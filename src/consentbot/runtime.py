@@ -26,14 +26,18 @@ from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
+from consentbot.services.pipeline import TurnPipeline
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
+from consentbot.services.verification import CodeLimits, VerificationService
 from consentbot.services.web_chat import WebChatService
+from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault, load_or_create_secret
 from consentbot.store.database import Database
+from consentbot.store.phones import SendingPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +135,7 @@ class Runtime:
     queries: ConsentQueries
     timers: TimerService
     tokens: TokenService
+    web_sessions: WebSessionService
     web_chat: WebChatService
 
 
@@ -158,19 +163,31 @@ async def open_runtime(
             default_region=settings.default_region,
             max_segments=settings.max_segments,
             public_url=settings.public_url,
+            sending=SendingPolicy.of(
+                settings.sms_regions, settings.default_region, demo=settings.demo
+            ),
+            link_lifetime=settings.link_lifetime,
             on_outbox=dispatcher.wake,
         )
+        pipeline = TurnPipeline(deps)
+        web_sessions = WebSessionService(deps)
+        limits = CodeLimits(
+            per_address_per_hour=settings.codes_per_address_per_hour,
+            service_per_hour=settings.code_sms_per_hour,
+        )
+        verification = VerificationService(deps, pipeline, web_sessions, limits)
         yield Runtime(
             db=db,
             client=client,
             gateway=chosen,
             dispatcher=dispatcher,
-            inbound=InboundService(deps),
-            invitations=InvitationService(deps),
+            inbound=InboundService(deps, pipeline),
+            invitations=InvitationService(deps, pipeline),
             queries=ConsentQueries(deps),
-            timers=TimerService(deps),
+            timers=TimerService(deps, pipeline),
             tokens=TokenService(deps),
-            web_chat=WebChatService(deps),
+            web_sessions=web_sessions,
+            web_chat=WebChatService(deps, pipeline, web_sessions, verification),
         )
     finally:
         await client.close()

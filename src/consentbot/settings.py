@@ -6,7 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
+
+from phonenumbers import SUPPORTED_REGIONS
 
 from consentbot.domain.durations import DurationError, parse_duration
 
@@ -50,6 +53,15 @@ class Settings:
     kannel_inbound_token: str | None = None
     kannel_status_url: str | None = None
     """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
+    sms_regions: tuple[str, ...] = ("GB",)
+    """Regions whose mobiles may be sent a code or an invitation."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed."""
+    code_sms_per_hour: int = 200
+    """The whole service's hourly budget of code SMS (a brake on SMS pumping)."""
+    codes_per_address_per_hour: int = 10
+    link_lifetime: timedelta = timedelta(days=30)
+    """How long a personal invitation link works (unless WITHDRAW or STOP revoke it)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -98,6 +110,27 @@ class Settings:
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
+        if not self.sms_regions:
+            raise SettingsError("CONSENTBOT_SMS_REGIONS must name at least one region, e.g. GB")
+        for region in self.sms_regions:
+            if region.upper() not in SUPPORTED_REGIONS:
+                raise SettingsError(
+                    f"CONSENTBOT_SMS_REGIONS: {region!r} is not a region code like GB or IE"
+                )
+        for proxy in self.trusted_proxies:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError as error:
+                raise SettingsError(
+                    f"CONSENTBOT_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from error
+        if self.code_sms_per_hour < 1 or self.codes_per_address_per_hour < 1:
+            raise SettingsError(
+                "CONSENTBOT_CODE_SMS_PER_HOUR and CONSENTBOT_CODES_PER_ADDRESS_PER_HOUR "
+                "must be at least 1"
+            )
+        if self.link_lifetime <= timedelta(0):
+            raise SettingsError("CONSENTBOT_LINK_LIFETIME must be longer than nothing")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,14 +151,30 @@ class Settings:
             except ValueError as error:
                 raise SettingsError(f"CONSENTBOT_{name} must be a number, not {raw!r}") from error
 
-        demo_cooling_off = defaults.demo_cooling_off
-        if raw_demo := text("DEMO_COOLING_OFF", None):
+        def duration(name: str, default: timedelta) -> timedelta:
+            raw = text(name, None)
+            if raw is None:
+                return default
             try:
-                demo_cooling_off = parse_duration(raw_demo)
+                return parse_duration(raw)
             except DurationError as error:
-                raise SettingsError(f"CONSENTBOT_DEMO_COOLING_OFF: {error}") from error
+                raise SettingsError(f"CONSENTBOT_{name}: {error}") from error
+
+        def listed(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            raw = text(name, None)
+            if raw is None:
+                return default
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+
         return cls(
-            demo_cooling_off=demo_cooling_off,
+            demo_cooling_off=duration("DEMO_COOLING_OFF", defaults.demo_cooling_off),
+            link_lifetime=duration("LINK_LIFETIME", defaults.link_lifetime),
+            sms_regions=listed("SMS_REGIONS", defaults.sms_regions),
+            trusted_proxies=listed("TRUSTED_PROXIES", defaults.trusted_proxies),
+            code_sms_per_hour=int(number("CODE_SMS_PER_HOUR", defaults.code_sms_per_hour, int)),
+            codes_per_address_per_hour=int(
+                number("CODES_PER_ADDRESS_PER_HOUR", defaults.codes_per_address_per_hour, int)
+            ),
             data_dir=Path(text("DATA_DIR", str(defaults.data_dir)) or "var"),
             database_url=text("DATABASE_URL", "") or "",
             secret_key=text("SECRET_KEY", None),

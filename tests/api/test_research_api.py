@@ -50,11 +50,11 @@ async def test_unknown_participant_is_404(client: AppClient) -> None:
     ("body", "field", "message"),
     [
         ({"reference": "P-1"}, "phone", "phone: is required and must be a non-empty string"),
-        ({"phone": "+447700900001"}, "reference", "reference: is required"),
+        ({"phone": "+447400900001"}, "reference", "reference: is required"),
         ({"phone": "not a phone", "reference": "P-1"}, "phone", "phone: is not a phone number"),
         ({"phone": "+4412", "reference": "P-1"}, "phone", "phone: is not a possible phone number"),
-        ({"phone": "+447700900001", "reference": "P-1", "language": "fr"}, "language", "'fr' is not offered by this study (it offers en, cy, pl, ur)"),
-        ({"phone": "+447700900001", "reference": "P-1", "lang": "pl"}, "lang", "lang: is not a known field"),
+        ({"phone": "+447400900001", "reference": "P-1", "language": "fr"}, "language", "'fr' is not offered by this study (it offers en, cy, pl, ur)"),
+        ({"phone": "+447400900001", "reference": "P-1", "lang": "pl"}, "lang", "lang: is not a known field"),
         (["phone"], None, "the body must be a JSON object"),
     ],
 )
@@ -82,13 +82,13 @@ async def test_invalid_json_is_422(client: AppClient) -> None:
 async def test_invitation_is_idempotent_and_conflicts_are_409(client: AppClient) -> None:
     research = await ResearchSystem.register(client)
     token = research.headers["Authorization"].split()[1]
-    body = {"phone": "07700 900001", "reference": "P-1", "language": "pl"}
+    body = {"phone": "07400 900001", "reference": "P-1", "language": "pl"}
     assert (await post(client, body, token))[0] == 201
-    status, data = await post(client, body | {"phone": "+447700900001"}, token)
+    status, data = await post(client, body | {"phone": "+447400900001"}, token)
     assert status == 200
     assert data["created"] is False
     assert data["language"] == "pl"
-    status, data = await post(client, body | {"phone": "+447700900002"}, token)
+    status, data = await post(client, body | {"phone": "+447400900002"}, token)
     assert status == 409
     assert data["field"] == "reference"
     status, data = await post(client, body | {"reference": "P-2"}, token)
@@ -98,7 +98,7 @@ async def test_invitation_is_idempotent_and_conflicts_are_409(client: AppClient)
 
 async def test_consent_shape(client: AppClient) -> None:
     research = await ResearchSystem.register(client)
-    await research.invite("+447700900003", "P-3")
+    await research.invite("+447400900003", "P-3")
     response = await client.get(f"{BASE}/participants/P-3/consent", headers=research.headers)
     data = await response.json()
     assert data == {
@@ -109,7 +109,7 @@ async def test_consent_shape(client: AppClient) -> None:
 
 
 async def test_keyword_joiners_get_a_generated_reference(client: AppClient, fake_twilio: FakeTwilio) -> None:
-    phone = TwilioPhone(client, fake_twilio, "+447700900009")
+    phone = TwilioPhone(client, fake_twilio, "+447400900009")
     await phone.send("joints")
     await phone.send("YES")
     await phone.send("YES")
@@ -119,11 +119,11 @@ async def test_keyword_joiners_get_a_generated_reference(client: AppClient, fake
     assert len(participant.reference) == 10
     research = await ResearchSystem.register(client)
     assert (await research.consent(participant.reference))["records-research"] == "pending"
-    await research.invite("+447700900010", "P-10")
+    await research.invite("+447400900010", "P-10")
     response = await client.get(f"{BASE}/participants", headers=research.headers)
     listed = (await response.json())["participants"]
     assert [(p["participant"], p["joined"]) for p in listed] == [
         (participant.reference, "keyword"), ("P-10", "invitation")
     ]
     assert all(p["created"].endswith("Z") for p in listed)
-    assert "7700" not in await response.text()
+    assert "7400" not in await response.text()

@@ -134,8 +134,8 @@ INBOUND_FORM = {
     "MessageSid": "SM0123456789abcdef0123456789abcdef",
     "SmsSid": "SM0123456789abcdef0123456789abcdef",
     "AccountSid": "AC0123456789abcdef0123456789abcdef",
-    "From": "+447700900123",
-    "To": "+447700900999",
+    "From": "+447400900123",
+    "To": "+447400900999",
     "Body": "YES",
     "NumSegments": "1",
 }
@@ -159,8 +159,8 @@ async def test_inbound_with_a_valid_signature_reaches_the_handler(
         InboundSms(
             gateway="twilio",
             gateway_message_id="SM0123456789abcdef0123456789abcdef",
-            sender="+447700900123",
-            recipient="+447700900999",
+            sender="+447400900123",
+            recipient="+447400900999",
             text="YES",
             received_at=NOW,
         )
@@ -276,7 +276,7 @@ STATUS_FORM = {
     "MessageSid": "SMfedcba9876543210fedcba9876543210",
     "MessageStatus": "undelivered",
     "ErrorCode": "21610",
-    "To": "+447700900123",
+    "To": "+447400900123",
 }
 
 
@@ -330,7 +330,7 @@ ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 API_TOKEN = "rest-api-token"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 OUTBOUND = OutboundSms(
-    to="+447700900123", text="Thank you. Reply STOP to opt out.", reference="o-1", ucs2=False
+    to="+447400900123", text="Thank you. Reply STOP to opt out.", reference="o-1", ucs2=False
 )
 
 
@@ -390,7 +390,7 @@ async def gateway_for(
         "api_base": str(server.make_url("/")),
         "account_sid": ACCOUNT_SID,
         "auth_token": API_TOKEN,
-        "sender": "+447700900999",
+        "sender": "+447400900999",
         "status_callback_url": "https://consent.example.org/sms/twilio/status",
         "sleep": sleep,
         **overrides,
@@ -404,7 +404,7 @@ def test_gateway_keeps_the_sms_gateway_contract(session: aiohttp.ClientSession) 
         api_base="https://api.twilio.com",
         account_sid=ACCOUNT_SID,
         auth_token=API_TOKEN,
-        sender="+447700900999",
+        sender="+447400900999",
         status_callback_url=None,
     )
     assert gateway.name == "twilio"
@@ -421,9 +421,9 @@ async def test_send_posts_the_message_with_basic_auth(
     expected_auth = base64.b64encode(f"{ACCOUNT_SID}:{API_TOKEN}".encode()).decode()
     assert authorization == f"Basic {expected_auth}"
     assert form == {
-        "To": "+447700900123",
+        "To": "+447400900123",
         "Body": "Thank you. Reply STOP to opt out.",
-        "From": "+447700900999",
+        "From": "+447400900999",
         "StatusCallback": "https://consent.example.org/sms/twilio/status",
     }
     assert sleep.delays == []
@@ -503,7 +503,7 @@ async def test_send_retries_connection_failures(session: aiohttp.ClientSession) 
         api_base=f"http://127.0.0.1:{port}",
         account_sid=ACCOUNT_SID,
         auth_token=API_TOKEN,
-        sender="+447700900999",
+        sender="+447400900999",
         status_callback_url=None,
         max_attempts=3,
         backoff_base=0.25,
@@ -539,7 +539,7 @@ async def test_send_reports_other_rejections_as_final(
 ) -> None:
     invalid_to = {
         "code": 21211,
-        "message": "The 'To' number +447700900123 is not a valid phone number.",
+        "message": "The 'To' number +447400900123 is not a valid phone number.",
         "status": 400,
     }
     fake = FakeTwilio(script=[(400, invalid_to, {})])
@@ -549,7 +549,7 @@ async def test_send_reports_other_rejections_as_final(
     assert not isinstance(caught.value, RecipientOptedOut)
     assert not caught.value.retryable
     assert caught.value.code == "21211"
-    assert "+447700900123" not in str(caught.value)
+    assert "+447400900123" not in str(caught.value)
     assert len(fake.requests) == 1
 
 

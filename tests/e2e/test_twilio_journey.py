@@ -14,7 +14,7 @@ from consentbot.conversation.vocabulary import Command
 from consentbot.services.clock import ManualClock
 from consentbot.store.ledger import verify_ledger
 from tests.conftest import AppClient
-from tests.support.journey import PURPOSES, STUDY, ResearchSystem, translator, words
+from tests.support.journey import PURPOSES, STUDY, ResearchSystem, link_in, translator, words
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 Loops = Callable[[], Awaitable[None]]
@@ -34,18 +34,18 @@ async def test_invitation_to_confirm_to_withdraw(
     text = study.text(language)
     w = words(language)
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900101")
+    phone = TwilioPhone(client, fake_twilio, "+447400900101")
 
-    invited = await research.invite("07700 900101", "P-0001", language)
-    link = invited.pop("link")
-    assert link.startswith("https://consent.example.org/i/")
-    assert len(link.rsplit("/", 1)[1]) >= 32
+    invited = await research.invite("07400 900101", "P-0001", language)
     assert invited == {
         "study": STUDY, "participant": "P-0001", "language": language,
-        "created": True, "messages_stopped": False,
+        "created": True, "messages_stopped": False, "link_sent": True,
     }
     await run_loops()
     invitation = phone.text()
+    link = link_in(invitation)
+    assert link.startswith("https://consent.example.org/i/")
+    assert len(link.rsplit("/", 1)[1]) >= 32
     assert text.title in invitation
     assert text.summary in invitation
     assert w.word(Command.MORE) in invitation
@@ -136,7 +136,7 @@ async def test_replayed_webhook_changes_nothing_and_sends_nothing(
     client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900102")
+    phone = TwilioPhone(client, fake_twilio, "+447400900102")
     await research.invite(phone.number, "P-0002")
     await run_loops()
     phone.new_messages()
@@ -156,7 +156,7 @@ async def test_declining_the_required_purpose_declines_the_study(
     client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900103")
+    phone = TwilioPhone(client, fake_twilio, "+447400900103")
     await research.invite(phone.number, "P-0003")
     await phone.send("YES")
     await phone.send("no")
@@ -174,7 +174,7 @@ async def test_change_narrowing_is_immediate_and_widening_cools_off_again(
 ) -> None:
     study = study_of(client)
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900104")
+    phone = TwilioPhone(client, fake_twilio, "+447400900104")
     await research.invite(phone.number, "P-0004")
     for answer in ["YES", "YES", "YES", "NO", "NO", "NO"]:
         await phone.send(answer)
@@ -204,7 +204,7 @@ async def test_stop_silences_everything_but_changes_no_consent(
 ) -> None:
     study = study_of(client)
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900105")
+    phone = TwilioPhone(client, fake_twilio, "+447400900105")
     await research.invite(phone.number, "P-0005")
     for answer in ["YES", "YES", "NO", "NO", "NO", "NO"]:
         await phone.send(answer)

@@ -135,6 +135,8 @@ async def service(
             kannel_from=kannel.shortcode,
             kannel_inbound_token=INBOUND_TOKEN,
             kannel_status_url=f"http://127.0.0.1:{port}{STATUS_PATH}",
+            # The Polish journey texts a Polish mobile: a service must say so to text one.
+            sms_regions=("GB", "PL"),
         ),
         clock=clock,
         run_background=False,
@@ -232,7 +234,7 @@ def study_of(app: web.Application) -> Study:
 
 @pytest.mark.parametrize(
     ("language", "number", "as_invited"),
-    [("en", "+447700900201", "07700 900201"), ("pl", "+48600111301", "+48 600 111 301")],
+    [("en", "+447400900201", "07400 900201"), ("pl", "+48600111301", "+48 600 111 301")],
 )
 async def test_invitation_to_confirm_to_withdraw(
     service: KannelService, clock: ManualClock, language: str, number: str, as_invited: str
@@ -416,10 +418,10 @@ async def test_harness_returns_multiline_replies_exactly(tmp_path: Path) -> None
 async def test_kannel_delivery_reports_reach_the_outbox(service: KannelService) -> None:
     """Kannel calls the dlr-url with type 8 once the SMSC (fakesmsc) accepted the message."""
     research = await ResearchSystem.register(service.client)
-    await research.invite("+447700900901", "K-DLR")
+    await research.invite("+447400900901", "K-DLR")
     await settle(service.app)
-    (message,) = await sent_to(service.app, "+447700900901")
-    await service.kannel.next_mt("+447700900901")
+    (message,) = await sent_to(service.app, "+447400900901")
+    await service.kannel.next_mt("+447400900901")
     async with asyncio.timeout(HANDLED_WAIT):
         while True:
             async with service.app[keys.DATABASE].read() as session:

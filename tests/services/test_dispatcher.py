@@ -28,7 +28,7 @@ async def test_urdu_goes_as_ucs2_within_the_segment_limit(
     client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900601")
+    phone = TwilioPhone(client, fake_twilio, "+447400900601")
     await research.invite(phone.number, "D-1", "ur")
     await phone.send("مزید")
     await phone.send("3")
@@ -47,7 +47,7 @@ async def test_retryable_failures_are_retried_with_a_delay(
 ) -> None:
     research = await ResearchSystem.register(client)
     fake_twilio.fail_next.extend([500] * 8)  # the gateway's own retries, then the outbox's
-    await research.invite("+447700900602", "D-2")
+    await research.invite("+447400900602", "D-2")
     await run_loops()
     (row,) = await outbox(client)
     assert row.status == "pending"
@@ -59,14 +59,14 @@ async def test_retryable_failures_are_retried_with_a_delay(
     (row,) = await outbox(client)
     assert row.status == "sent"
     assert row.provider_id is not None
-    assert fake_twilio.inbox["+447700900602"] == [row.body]
+    assert fake_twilio.inbox["+447400900602"] == [row.body]
 
 
 async def test_carrier_stop_from_a_status_callback_stops_the_number(
     client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    await research.invite("+447700900603", "D-3")
+    await research.invite("+447400900603", "D-3")
     await run_loops()
     (row,) = await outbox(client)
     assert fake_twilio.status_callbacks == [f"{PUBLIC_URL}/sms/twilio/status"]
@@ -90,7 +90,7 @@ async def test_unsigned_status_callback_is_refused(client: AppClient) -> None:
 
 async def test_unsigned_inbound_is_refused_and_changes_nothing(client: AppClient) -> None:
     response = await client.post(
-        "/sms/twilio/inbound", data={"MessageSid": "SM1", "From": "+447700900604", "Body": "JOINTS"},
+        "/sms/twilio/inbound", data={"MessageSid": "SM1", "From": "+447400900604", "Body": "JOINTS"},
         headers={"X-Twilio-Signature": "forged"},
     )
     assert response.status == 403
@@ -103,7 +103,7 @@ async def test_carrier_stop_on_send_stops_the_number_and_is_not_retried(
 ) -> None:
     research = await ResearchSystem.register(client)
     fake_twilio.reject_next.append(21610)
-    await research.invite("+447700900605", "D-5")
+    await research.invite("+447400900605", "D-5")
     await run_loops()
     clock.advance(timedelta(hours=1))
     await run_loops()
@@ -113,14 +113,14 @@ async def test_carrier_stop_on_send_stops_the_number_and_is_not_retried(
     async with client.app[keys.DATABASE].transaction() as session:
         (contact,) = (await session.exec(select(Contact))).all()
     assert contact.stopped
-    assert fake_twilio.inbox["+447700900605"] == []
+    assert fake_twilio.inbox["+447400900605"] == []
 
 
 async def test_later_parts_wait_when_an_earlier_part_fails(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900606")
+    phone = TwilioPhone(client, fake_twilio, "+447400900606")
     await research.invite(phone.number, "D-6", "ur")
     await phone.send("3")
     await run_loops()

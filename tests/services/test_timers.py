@@ -37,7 +37,7 @@ async def test_reminder_at_end_of_cooling_off_sent_once(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900201")
+    phone = TwilioPhone(client, fake_twilio, "+447400900201")
     await answer_all(phone, research, "T-1")
     await run_loops()
     phone.new_messages()
@@ -59,7 +59,7 @@ async def test_reminder_in_quiet_hours_waits_until_morning(
 ) -> None:
     clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 22:30 in London
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900202")
+    phone = TwilioPhone(client, fake_twilio, "+447400900202")
     await answer_all(phone, research, "T-2")
     await run_loops()
     # The invitation itself is proactive: held until 08:00; the replies are answers and go at once.
@@ -84,7 +84,7 @@ async def test_unconfirmed_answers_expire_and_are_told(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900203")
+    phone = TwilioPhone(client, fake_twilio, "+447400900203")
     await answer_all(phone, research, "T-3")
     clock.advance(timedelta(days=15, minutes=1))
     await run_loops()
@@ -104,7 +104,7 @@ async def test_later_reminds_after_the_studys_delay(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900204")
+    phone = TwilioPhone(client, fake_twilio, "+447400900204")
     await research.invite(phone.number, "T-4")
     await phone.send("LATER")
     await run_loops()
@@ -118,7 +118,7 @@ async def test_stop_cancels_reminders_but_not_expiry(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900205")
+    phone = TwilioPhone(client, fake_twilio, "+447400900205")
     await answer_all(phone, research, "T-5")
     await phone.send("STOP")
     pending = {(t.kind, t.status) for t in await timers(client)}
@@ -143,7 +143,7 @@ async def test_timers_survive_a_restart(
     configured = settings.with_(twilio_api_base=api_base)
     first = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
     research = await ResearchSystem.register(first)
-    phone = TwilioPhone(first, fake_twilio, "+447700900206")
+    phone = TwilioPhone(first, fake_twilio, "+447400900206")
     await answer_all(phone, research, "T-6")
     await settle(first.app)
     phone.new_messages()
@@ -163,7 +163,7 @@ async def test_held_message_not_sent_at_night_after_downtime(
 ) -> None:
     """Queued at 10:00 but the service was down until 22:30: it waits for the morning."""
     research = await ResearchSystem.register(client)
-    phone = TwilioPhone(client, fake_twilio, "+447700900207")
+    phone = TwilioPhone(client, fake_twilio, "+447400900207")
     await research.invite(phone.number, "T-7")
     clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
     await run_loops()

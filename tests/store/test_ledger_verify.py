@@ -18,7 +18,7 @@ from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 async def journey(client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock) -> None:
     research = await ResearchSystem.register(client)
     for n in (1, 2):
-        phone = TwilioPhone(client, fake_twilio, f"+44770090030{n}")
+        phone = TwilioPhone(client, fake_twilio, f"+44740090030{n}")
         await research.invite(phone.number, f"L-{n}")
         for answer in ["YES", "YES", "YES", "NO", "NO", "YES"]:
             await phone.send(answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,14 @@ from consentbot.i18n.translator import Translator
 from consentbot.services.tokens import TokenService
 
 ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"https?://\S+/i/[A-Za-z0-9_-]{20,}")
+
+
+def link_in(text: str) -> str:
+    """The personal link in an invitation SMS (the only place it ever goes)."""
+    found = LINK.search(text)
+    assert found is not None, "no personal link in the message"
+    return found.group(0).rstrip("\u2069")
 STUDY = "joint-health-records"
 PURPOSES = ("records-research", "social-care-linkage", "commercial-partner", "recontact", "updates")
 
@@ -32,25 +41,26 @@ def words(language: str) -> Vocabulary:
 class ResearchSystem:
     """A research team's system talking to the consent API with its bearer token."""
 
-    def __init__(self, client: TestClient[web.Request, web.Application], token: str) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], token: str, study: str = STUDY) -> None:
         self.client = client
+        self.study = study
         self.headers = {"Authorization": f"Bearer {token}"}
 
     @classmethod
     async def register(cls, client: TestClient[web.Request, web.Application], study: str = STUDY) -> ResearchSystem:
         token = await client.app[keys.TOKENS].create(study, "tests")
-        return cls(client, token)
+        return cls(client, token, study)
 
     async def invite(self, phone: str, reference: str, language: str | None = None) -> Any:
         body = {"phone": phone, "reference": reference} | ({"language": language} if language else {})
-        response = await self.client.post(f"/api/v1/studies/{STUDY}/invitations", json=body, headers=self.headers)
+        response = await self.client.post(f"/api/v1/studies/{self.study}/invitations", json=body, headers=self.headers)
         assert response.status == 201, await response.text()
         return await response.json()
 
     async def consent(self, reference: str) -> dict[str, str]:
         """Purpose id -> status."""
         response = await self.client.get(
-            f"/api/v1/studies/{STUDY}/participants/{reference}/consent", headers=self.headers
+            f"/api/v1/studies/{self.study}/participants/{reference}/consent", headers=self.headers
         )
         assert response.status == 200, await response.text()
         data = await response.json()
@@ -58,7 +68,7 @@ class ResearchSystem:
 
     async def history(self, reference: str) -> list[dict[str, Any]]:
         response = await self.client.get(
-            f"/api/v1/studies/{STUDY}/participants/{reference}/history", headers=self.headers
+            f"/api/v1/studies/{self.study}/participants/{reference}/history", headers=self.headers
         )
         assert response.status == 200, await response.text()
         events: list[dict[str, Any]] = (await response.json())["events"]

@@ -115,9 +115,8 @@ async def create_invitation(request: web.Request) -> web.Response:
         "language": invitation.language,
         "created": invitation.created,
         "messages_stopped": invitation.messages_stopped,
+        "link_sent": invitation.link_sent,
     }
-    if invitation.link:
-        body["link"] = invitation.link
     return web.json_response(body, status=201 if invitation.created else 200)
 
 

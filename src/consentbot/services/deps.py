@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.clock import Clock
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
+from consentbot.store.phones import SendingPolicy
 
 
 @dataclass(frozen=True)
@@ -25,5 +27,9 @@ class ServiceDeps:
     max_segments: int
     public_url: str | None
     """Where people reach the web pages; personal links are built on it."""
+    sending: SendingPolicy
+    """Which numbers we may start texting (codes, invitations)."""
+    link_lifetime: timedelta
+    """How long a personal link works."""
     on_outbox: Callable[[], None]
     """Called after a commit that queued messages: wakes the dispatcher."""

@@ -6,17 +6,14 @@ from dataclasses import dataclass
 
 import structlog
 
-from consentbot.conversation.engine import invite
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
-from consentbot.services.participation import Participation
-from consentbot.services.turns import apply_turn, queue_sms_replies
+from consentbot.services.pipeline import BySms, ForParticipant, Invited, TurnPipeline
 from consentbot.store.contacts import ContactRepository
-from consentbot.store.links import LinkRepository
 from consentbot.store.participants import ParticipantRepository
-from consentbot.store.phones import PhoneNumberError, to_e164
+from consentbot.store.phones import PhoneNumberError
 
 log = structlog.get_logger(__name__)
 
@@ -32,15 +29,17 @@ class Invitation:
     """False when this exact invitation existed already (nothing was sent again)."""
     messages_stopped: bool
     """True when the number has sent STOP: the invitation is recorded but not sent."""
-    link: str | None = None
-    """The personal web link (only when created now, and only with a public URL set)."""
+    link_sent: bool = False
+    """A personal web link went with the invitation (never to the caller: it is the
+    person's, and the party inviting is the one that gains from a yes)."""
 
 
 class InvitationService:
     """Create participants and send their first message."""
 
-    def __init__(self, deps: ServiceDeps) -> None:
+    def __init__(self, deps: ServiceDeps, pipeline: TurnPipeline) -> None:
         self.deps = deps
+        self.pipeline = pipeline
 
     async def invite(
         self,
@@ -66,7 +65,7 @@ class InvitationService:
                 field="language",
             )
         try:
-            e164 = to_e164(phone, deps.default_region)
+            e164 = deps.sending.sendable(phone)
         except PhoneNumberError as error:
             raise InvalidInput(str(error), field="phone") from error
         now = deps.clock()
@@ -97,28 +96,23 @@ class InvitationService:
                 content_version=study.version,
                 now=now,
             )
-            contact.prompted_participant_id = participant.id
-            session.add(contact)
-            who = Participation(study, participant, contact, {})
-            ctx, state = who.engine(deps, now)
-            link = None
-            if deps.public_url:
-                token = await LinkRepository(session).create(participant.id or 0, now)
-                link = f"{deps.public_url}/i/{token}"
-            turn = invite(ctx, state, link)
-            await apply_turn(session, contacts, who, turn, provenance=provenance, now=now)
-            queue_sms_replies(
+            assert participant.id is not None
+            await self.pipeline.run(
                 session,
-                turn,
-                contact_id=contact.id,
-                participant_id=participant.id,
-                kind=OutboxKind.INVITATION,
-                now=now,
-                max_segments=deps.max_segments,
+                ForParticipant(participant.id),
+                Invited(),
+                provenance,
+                BySms(OutboxKind.INVITATION),
+                now,
             )
             log.info("participant.invited", study=study.id, participant=participant.id)
             result = Invitation(
-                study.id, reference, participant.language, True, contact.stopped, link
+                study.id,
+                reference,
+                participant.language,
+                True,
+                contact.stopped,
+                link_sent=deps.public_url is not None and not contact.stopped,
             )
         deps.on_outbox()
         return result

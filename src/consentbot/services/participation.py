@@ -1,21 +1,21 @@
-"""A participant with everything a turn needs, loaded once inside the caller's transaction."""
+"""A participant with everything a turn needs, loaded inside the pipeline's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from consentbot.content.model import Study
 from consentbot.conversation.engine import Context
+from consentbot.conversation.lexicon import Lexicon
+from consentbot.conversation.routing import Enrolment
 from consentbot.conversation.state import ConversationState
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
-from consentbot.services.deps import ServiceDeps
-from consentbot.store.contacts import ContactRepository
-from consentbot.store.participants import ParticipantRepository
-from consentbot.store.tables import Contact, Participant
+from consentbot.store.tables import ConsentState, Contact, Participant
+
+STILL_TO_DECIDE = frozenset({ConsentStatus.PENDING, ConsentStatus.ACTIVE})
 
 
 @dataclass
@@ -39,45 +39,47 @@ class Participation:
         assert self.contact.id is not None
         return self.contact.id
 
-    def engine(self, deps: ServiceDeps, now: datetime) -> tuple[Context, ConversationState]:
-        """What the conversation engine needs, and where the conversation is."""
-        ctx = Context(
+    @property
+    def state(self) -> ConversationState:
+        """Where the conversation is."""
+        return ConversationState.from_json(self.participant.conversation)
+
+    @property
+    def language(self) -> str:
+        """The language the person reads (one the study offers)."""
+        return self.study.language_or_default(self.participant.language)
+
+    def context(self, lexicon: Lexicon, now: datetime, *, can_start: bool = True) -> Context:
+        """What the conversation engine needs to know about this person now."""
+        return Context(
             study=self.study,
-            language=self.study.language_or_default(self.participant.language),
-            lexicon=deps.lexicon,
+            language=self.language,
+            lexicon=lexicon,
             consent=self.consent,
             now=now,
             stopped=self.contact.stopped,
+            can_start=can_start,
         )
-        return ctx, ConversationState.from_json(self.participant.conversation)
+
+    def enrolment(self) -> Enrolment:
+        """What routing needs to know about this participation."""
+        state = self.state
+        open_ = (
+            any(c.status in STILL_TO_DECIDE for c in self.consent.values())
+            or state.asking is not None
+            or self.participant.ledger_seq == 0
+        )
+        return Enrolment(
+            self.participant_id,
+            self.study.keyword,
+            open=open_,
+            erased=self.participant.erased_at is not None,
+        )
 
 
-async def with_consent(
-    session: AsyncSession, study: Study, participant: Participant, contact: Contact
-) -> Participation:
-    """Complete a participation whose rows the caller already holds (and has locked)."""
-    states = await ParticipantRepository(session).consent(participant.id or 0)
-    consent = {
-        state.purpose_id: PurposeConsent(
-            ConsentStatus(state.status), state.since, state.pending_since
-        )
-        for state in states
+def consent_from(rows: Iterable[ConsentState]) -> dict[str, PurposeConsent]:
+    """The engine's view of stored consent rows (purposes never answered have none)."""
+    return {
+        row.purpose_id: PurposeConsent(ConsentStatus(row.status), row.since, row.pending_since)
+        for row in rows
     }
-    return Participation(study, participant, contact, consent)
-
-
-async def load_participation(
-    session: AsyncSession, deps: ServiceDeps, participant_id: int
-) -> Participation | None:
-    """Load a participant and lock their contact (serialising all work for one number).
-
-    None when the participant is gone or their study is no longer in the content.
-    """
-    participant = await ParticipantRepository(session).get(participant_id)
-    if participant is None:
-        return None
-    contact = await ContactRepository(session, deps.vault).get(participant.contact_id, lock=True)
-    study = deps.studies.get(participant.study_id)
-    if contact is None or study is None:
-        return None
-    return await with_consent(session, study, participant, contact)

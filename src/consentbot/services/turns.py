@@ -1,13 +1,15 @@
-"""Apply one :class:`Turn` inside the caller's transaction: ledger, state, timers, outbox."""
+"""Apply one :class:`Turn` inside the pipeline's transaction: ledger, state, timers, replies."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.conversation.outcome import (
     CancelTimers,
+    RevokeLinks,
     ScheduleTimer,
     SetLanguage,
     StartMessages,
@@ -17,10 +19,12 @@ from consentbot.conversation.outcome import (
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.domain.status import ConsentStatus
-from consentbot.domain.stopping import StopSource, can_lift_stop
+from consentbot.domain.stopping import StopSource
+from consentbot.domain.timers import MESSAGE_TIMERS
 from consentbot.services.participation import Participation
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.ledger import LedgerRepository, NewEvent
+from consentbot.store.links import LinkRepository
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.timers import TimerRepository
@@ -34,14 +38,35 @@ async def apply_turn(
     *,
     provenance: Provenance,
     now: datetime,
+    number_participants: Sequence[int],
 ) -> None:
     """Write what ``turn`` decided about consent and state, in the caller's transaction.
 
     Consent changes are chained into the ledger with the content version and the
-    language the person was reading, before any language switch in the same turn.
-    Where the replies go is the channel's business: see :func:`queue_sms_replies`.
+    language the person was reading (before any language switch in the same turn), with
+    the channel, the actor and how the person was identified. STOP is about the number,
+    so its effects reach every one of ``number_participants`` (the number's studies).
     """
-    study, participant, contact = who.study, who.participant, who.contact
+    await record_changes(session, who, turn, provenance=provenance, now=now)
+    await apply_effects(
+        session,
+        contacts,
+        who,
+        turn,
+        provenance=provenance,
+        now=now,
+        number_participants=number_participants,
+    )
+    who.participant.conversation = turn.state.to_json()
+    who.participant.content_version = who.study.version
+    await ParticipantRepository(session).save(who.participant, now)
+
+
+async def record_changes(
+    session: AsyncSession, who: Participation, turn: Turn, *, provenance: Provenance, now: datetime
+) -> None:
+    """One ledger event per consent change, bound to the exact text the person saw."""
+    study, participant = who.study, who.participant
     ledger = LedgerRepository(session)
     text = study.text(participant.language)
     rules = study.cooling_off
@@ -68,23 +93,39 @@ async def apply_turn(
                 confirm_by=rules.expires_at(now) if pending else None,
             ),
         )
+
+
+async def apply_effects(
+    session: AsyncSession,
+    contacts: ContactRepository,
+    who: Participation,
+    turn: Turn,
+    *,
+    provenance: Provenance,
+    now: datetime,
+    number_participants: Sequence[int],
+) -> None:
+    """Language, STOP/START, links and timers, as the turn decided."""
     timers = TimerRepository(session)
+    links = LinkRepository(session)
     for effect in turn.effects:
         if isinstance(effect, SetLanguage):
-            participant.language = effect.language
+            who.participant.language = effect.language
         elif isinstance(effect, StopMessages):
             source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
-            contacts.stop(contact, source, now)
+            contacts.stop(who.contact, source, now)
+            for participant_id in number_participants:
+                await timers.cancel(participant_id, MESSAGE_TIMERS, now)
+            await links.revoke(number_participants, now)
         elif isinstance(effect, StartMessages):
-            if can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms):
-                contacts.start(contact)
+            # The engine only starts messages where domain.stopping.can_lift_stop allows.
+            contacts.start(who.contact)
+        elif isinstance(effect, RevokeLinks):
+            await links.revoke([who.participant_id], now)
         elif isinstance(effect, ScheduleTimer):
             await timers.schedule(who.participant_id, effect.kind, effect.due_at, now)
         elif isinstance(effect, CancelTimers):
             await timers.cancel(who.participant_id, effect.kinds, now)
-    participant.conversation = turn.state.to_json()
-    participant.content_version = study.version
-    await ParticipantRepository(session).save(participant, now)
 
 
 def queue_sms_replies(

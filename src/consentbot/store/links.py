@@ -1,18 +1,20 @@
-"""Personal invitation links: an unguessable token per participant, stored hashed, with an expiry."""
+"""Personal invitation links: an unguessable token per participant, stored hashed.
+
+A link is not a password: it opens one browser session (the first that uses it), and
+WITHDRAW, STOP and its expiry revoke it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import InvitationLink
-
-LINK_LIFETIME = timedelta(days=60)
-"""Long enough for a printed letter to arrive and be read."""
 
 
 def link_hash(token: str) -> str:
@@ -21,28 +23,52 @@ def link_hash(token: str) -> str:
 
 
 class LinkRepository:
-    """Create and resolve personal links."""
+    """Create, resolve, bind and revoke personal links."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, participant_id: int, now: datetime) -> str:
-        """A new link token for the participant (returned once)."""
+    async def create(self, participant_id: int, now: datetime, lifetime: timedelta) -> str:
+        """A new link token for the participant (returned once, stored only as a hash)."""
         token = secrets.token_urlsafe(24)
         self.session.add(
             InvitationLink(
                 participant_id=participant_id,
                 token_hash=link_hash(token),
                 created_at=now,
-                expires_at=now + LINK_LIFETIME,
+                expires_at=now + lifetime,
             )
         )
         await self.session.flush()
         return token
 
-    async def participant_for(self, token: str, now: datetime) -> int | None:
-        """The participant an unexpired link opens."""
-        statement = select(InvitationLink.participant_id).where(
-            InvitationLink.token_hash == link_hash(token), InvitationLink.expires_at > now
+    async def usable(self, token: str, now: datetime) -> InvitationLink | None:
+        """The unexpired, unrevoked link for ``token``, locked for binding."""
+        statement = (
+            select(InvitationLink)
+            .where(
+                InvitationLink.token_hash == link_hash(token),
+                InvitationLink.expires_at > now,
+                InvitationLink.revoked_at == None,  # noqa: E711
+            )
+            .with_for_update()
         )
         return (await self.session.exec(statement)).first()
+
+    def bind(self, link: InvitationLink, web_session_id: int) -> None:
+        """Tie the link to the browser session that used it first."""
+        link.web_session_id = web_session_id
+        self.session.add(link)
+
+    async def revoke(self, participant_ids: Sequence[int], now: datetime) -> None:
+        """Revoke every live link of these participants."""
+        if not participant_ids:
+            return
+        await self.session.exec(
+            update(InvitationLink)
+            .where(
+                col(InvitationLink.participant_id).in_(list(participant_ids)),
+                col(InvitationLink.revoked_at).is_(None),
+            )
+            .values(revoked_at=now)
+        )

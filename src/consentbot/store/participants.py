@@ -28,6 +28,24 @@ class ParticipantRepository:
         """The participant with this id."""
         return await self.session.get(Participant, participant_id)
 
+    async def contact_id_of(self, participant_id: int) -> int | None:
+        """The participant's contact, read without loading the row.
+
+        A participant's contact never changes, so this read may come before the contact's
+        lock; everything else about the participant is loaded after it.
+        """
+        statement = select(Participant.contact_id).where(Participant.id == participant_id)
+        return (await self.session.exec(statement)).first()
+
+    async def locked_get(self, participant_id: int) -> Participant | None:
+        """The participant as it is now (call with its contact locked)."""
+        statement = (
+            select(Participant)
+            .where(Participant.id == participant_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.exec(statement)).first()
+
     async def by_reference(self, study_id: str, reference: str) -> Participant | None:
         """The participant a research system knows by ``reference``."""
         statement = select(Participant).where(
@@ -97,6 +115,18 @@ class ParticipantRepository:
         """Write back changes to the conversation, language or ledger head."""
         participant.updated_at = now
         self.session.add(participant)
+
+    async def consent_of(self, participant_ids: list[int]) -> dict[int, list[ConsentState]]:
+        """Current consent rows of several participants, in one query."""
+        found: dict[int, list[ConsentState]] = {pid: [] for pid in participant_ids}
+        if not participant_ids:
+            return found
+        statement = select(ConsentState).where(
+            col(ConsentState.participant_id).in_(participant_ids)
+        )
+        for state in (await self.session.exec(statement)).all():
+            found[state.participant_id].append(state)
+        return found
 
     async def consent(self, participant_id: int) -> list[ConsentState]:
         """Current consent rows (purposes never answered have none)."""

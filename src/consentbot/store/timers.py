@@ -42,15 +42,22 @@ class TimerRepository:
             .values(status=TimerStatus.CANCELLED, done_at=now)
         )
 
-    async def due_ids(self, now: datetime, limit: int) -> Sequence[int]:
-        """Ids of pending timers due by ``now``, oldest first (not locked: see claim)."""
+    async def due(self, now: datetime, limit: int) -> Sequence[tuple[int, int, TimerKind]]:
+        """(id, participant, kind) of pending timers due by ``now``, oldest first.
+
+        Not locked: the pipeline claims each one after locking its contact.
+        """
         statement = (
-            select(Timer.id)
+            select(Timer.id, Timer.participant_id, Timer.kind)
             .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
             .order_by(col(Timer.due_at))
             .limit(limit)
         )
-        return [timer_id for timer_id in (await self.session.exec(statement)).all() if timer_id]
+        return [
+            (timer_id, participant_id, TimerKind(kind))
+            for timer_id, participant_id, kind in (await self.session.exec(statement)).all()
+            if timer_id is not None
+        ]
 
     async def get(self, timer_id: int) -> Timer | None:
         """The timer with this id."""

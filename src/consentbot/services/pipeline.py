@@ -1,0 +1,487 @@
+"""The one turn pipeline: every way a turn starts goes through :meth:`TurnPipeline.run`.
+
+SMS on each gateway, the web page, timers, invitations and language changes: whatever
+starts a turn, the pipeline, inside the caller's transaction,
+
+1. locks the number's contact row, then loads the participant(s): one number's turns
+   never interleave, on one process or several;
+2. reads the text once (:meth:`Lexicon.read`), in every language the person uses;
+3. decides the study (SMS only: :mod:`consentbot.conversation.routing`);
+4. runs the pure engine and applies its turn (ledger, projection, timers, links);
+5. records the channel, the actor and how the person was identified on every event;
+6. delivers the replies where they belong: the SMS outbox or the web page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.conversation.engine import Context, choose_language, invite, respond
+from consentbot.conversation.intents import Intent
+from consentbot.conversation.outcome import (
+    Reply,
+    SetLanguage,
+    StartMessages,
+    StopMessages,
+    Turn,
+)
+from consentbot.conversation.proactive import on_timer, respond_to_stranger
+from consentbot.conversation.routing import (
+    AskWhichStudy,
+    Erased,
+    EveryStudy,
+    Join,
+    NotJoined,
+    Route,
+    Stranger,
+    ToParticipant,
+    route,
+)
+from consentbot.conversation.state import ConversationState
+from consentbot.conversation.vocabulary import Command
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.provenance import Provenance
+from consentbot.domain.stopping import StopSource, can_lift_stop
+from consentbot.domain.timers import MESSAGE_TIMERS, TimerStatus
+from consentbot.services.deps import ServiceDeps
+from consentbot.services.participation import Participation, consent_from
+from consentbot.services.turns import apply_turn, joined_replies, queue_sms_replies
+from consentbot.store.contacts import ContactRepository
+from consentbot.store.inbound import InboundRepository
+from consentbot.store.links import LinkRepository
+from consentbot.store.participants import ParticipantRepository, generate_reference
+from consentbot.store.tables import Contact, WebSession
+from consentbot.store.timers import TimerRepository
+from consentbot.store.web_sessions import WebSessionRepository
+
+log = structlog.get_logger(__name__)
+
+
+# What starts a turn.
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The person sent or typed ``text``.
+
+    ``seen_question`` is the question they were answering, where the channel knows it
+    (a web form); None where it cannot (SMS).
+    """
+
+    text: str
+    seen_question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerDue:
+    """A timer fell due (claimed inside the pipeline, after the contact's lock)."""
+
+    timer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """A research system or staff invited the participant: send the study's first message."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChosen:
+    """The person picked a language on a page."""
+
+    language: str
+
+
+Stimulus = Said | TimerDue | Invited | LanguageChosen
+
+
+# Whose turn it is.
+@dataclass(frozen=True, slots=True)
+class FromNumber:
+    """An SMS from this number; the pipeline routes it to one of the number's studies.
+
+    ``message_key`` (gateway, gateway message id) makes handling idempotent.
+    """
+
+    e164: str
+    message_key: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForParticipant:
+    """A known participant: a linked web page, a timer, an invitation."""
+
+    participant_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymous:
+    """A web visitor not yet linked to any number: they may read, never decide."""
+
+    web: WebSession
+
+
+Address = FromNumber | ForParticipant | Anonymous
+
+
+# Where the replies go.
+@dataclass(frozen=True, slots=True)
+class BySms:
+    """To the number's SMS outbox."""
+
+    kind: OutboxKind = OutboxKind.REPLY
+
+
+@dataclass(frozen=True, slots=True)
+class ToPage:
+    """To a web page's transcript."""
+
+    web: WebSession
+
+
+ReplyTo = BySms | ToPage
+
+IDENTITY_COMMANDS = frozenset(
+    {
+        Command.YES,
+        Command.NO,
+        Command.CONFIRM,
+        Command.CHOICES,
+        Command.CHANGE,
+        Command.WITHDRAW,
+        Command.LATER,
+        Command.STOP,
+        Command.START,
+    }
+)
+"""What an anonymous visitor cannot do before their number is checked: everything that
+records, shows or schedules something for a person rather than for a reader."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a turn did."""
+
+    participant_id: int | None = None
+    turn: Turn | None = None
+    duplicate: bool = False
+    """The gateway delivered this message before: nothing was done again."""
+    needs_identity: bool = False
+    """An anonymous visitor asked for something only a checked number may do."""
+    sms_queued: bool = False
+
+
+class TurnPipeline:
+    """The consent service's single entry point for turns."""
+
+    def __init__(self, deps: ServiceDeps) -> None:
+        self.deps = deps
+
+    async def run(
+        self,
+        session: AsyncSession,
+        address: Address,
+        stimulus: Stimulus,
+        provenance: Provenance,
+        reply_to: ReplyTo,
+        now: datetime,
+    ) -> Outcome:
+        """Run one turn inside the caller's transaction (see the module docstring)."""
+        if isinstance(address, Anonymous):
+            return await self._anonymous(session, address.web, stimulus, now)
+        contacts = ContactRepository(session, self.deps.vault)
+        contact = await self._lock(session, contacts, address, now)
+        if contact is None:
+            return Outcome()
+        assert contact.id is not None
+        if isinstance(address, FromNumber) and address.message_key is not None:
+            gateway, message_id = address.message_key
+            inbound = InboundRepository(session)
+            if not await inbound.first_time(gateway, message_id, contact.id, now):
+                log.info("turn.duplicate", gateway=gateway, contact=contact.id)
+                return Outcome(duplicate=True)
+        enrolled = await self._enrolled(session, contact)
+        can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
+        if isinstance(address, ForParticipant):
+            who = next((p for p in enrolled if p.participant_id == address.participant_id), None)
+            if who is None:
+                return Outcome()
+            decided = await self._for_participant(session, who, stimulus, can_start, now)
+        else:
+            assert isinstance(stimulus, Said), "a number only ever says something"
+            decided = await self._from_number(session, contact, enrolled, stimulus, can_start, now)
+        if decided is None:
+            return Outcome()
+        who, turn = decided
+        if who is not None:
+            await apply_turn(
+                session,
+                contacts,
+                who,
+                turn,
+                provenance=provenance,
+                now=now,
+                number_participants=[p.participant_id for p in enrolled],
+            )
+        else:
+            self._stranger_effects(contacts, contact, turn, provenance, now)
+        queued = self._deliver(session, contact, who, turn, reply_to, now)
+        log.info(
+            "turn.handled",
+            channel=provenance.channel.value,
+            auth=provenance.auth.value,
+            study=who.study.id if who else None,
+            participant=who.participant_id if who else None,
+            changes=len(turn.changes),
+            replies=len(turn.replies),
+        )
+        return Outcome(who.participant_id if who else None, turn, sms_queued=queued)
+
+    # -- locking and loading ----------------------------------------------------------------
+
+    async def _lock(
+        self, session: AsyncSession, contacts: ContactRepository, address: Address, now: datetime
+    ) -> Contact | None:
+        """Lock the number's contact row first, whatever the turn; everything else after."""
+        if isinstance(address, FromNumber):
+            return await contacts.find_or_create(address.e164, now)
+        assert isinstance(address, ForParticipant)
+        contact_id = await ParticipantRepository(session).contact_id_of(address.participant_id)
+        return None if contact_id is None else await contacts.get(contact_id, lock=True)
+
+    async def _enrolled(self, session: AsyncSession, contact: Contact) -> list[Participation]:
+        """Every study this number takes part in (whose study is still in the content)."""
+        assert contact.id is not None
+        participants = ParticipantRepository(session)
+        rows = await participants.for_contact(contact.id)
+        consent = await participants.consent_of([p.id for p in rows if p.id is not None])
+        enrolled = []
+        for participant in rows:
+            study = self.deps.studies.get(participant.study_id)
+            if study is not None and participant.id is not None:
+                enrolled.append(
+                    Participation(
+                        study, participant, contact, consent_from(consent[participant.id])
+                    )
+                )
+        return enrolled
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    async def _for_participant(
+        self,
+        session: AsyncSession,
+        who: Participation,
+        stimulus: Stimulus,
+        can_start: bool,
+        now: datetime,
+    ) -> tuple[Participation | None, Turn] | None:
+        deps = self.deps
+        ctx = who.context(deps.lexicon, now, can_start=can_start)
+        if isinstance(stimulus, TimerDue):
+            return await self._timer(session, who, stimulus, now)
+        if who.participant.erased_at is not None:
+            if isinstance(stimulus, Said):
+                return None, self._erased_reply(who)
+            return None
+        if isinstance(stimulus, Said):
+            intent = deps.lexicon.read(stimulus.text, [who.language], [who.study.id])
+            return who, respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
+        if isinstance(stimulus, Invited):
+            link = None
+            if deps.public_url:
+                token = await LinkRepository(session).create(
+                    who.participant_id, now, deps.link_lifetime
+                )
+                link = f"{deps.public_url}/i/{token}"
+            return who, invite(ctx, who.state, link)
+        return who, choose_language(ctx, who.state, stimulus.language)
+
+    async def _timer(
+        self, session: AsyncSession, who: Participation, due: TimerDue, now: datetime
+    ) -> tuple[Participation | None, Turn] | None:
+        timers = TimerRepository(session)
+        timer = await timers.claim(due.timer_id)
+        if timer is None:
+            return None
+        if who.participant.erased_at is not None or (
+            timer.kind in MESSAGE_TIMERS and who.contact.stopped
+        ):
+            timers.finish(timer, TimerStatus.CANCELLED, now)
+            log.info("timer.cancelled", kind=timer.kind.value, participant=who.participant_id)
+            return None
+        timers.finish(timer, TimerStatus.DONE, now)
+        return who, on_timer(who.context(self.deps.lexicon, now), who.state, timer.kind)
+
+    async def _from_number(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        enrolled: list[Participation],
+        said: Said,
+        can_start: bool,
+        now: datetime,
+    ) -> tuple[Participation | None, Turn]:
+        deps = self.deps
+        languages = {p.language for p in enrolled} or {"en"}
+        intent = deps.lexicon.read(said.text, languages, {p.study.id for p in enrolled})
+        decision: Route = route(
+            intent, [p.enrolment() for p in enrolled], contact.prompted_participant_id
+        )
+        by_id = {p.participant_id: p for p in enrolled}
+        if isinstance(decision, Join):
+            joined = await self._join(session, contact, decision.keyword, now)
+            enrolled.append(joined)
+            decision = ToParticipant(joined.participant_id)
+        if isinstance(decision, ToParticipant):
+            who = by_id.get(decision.participant_id) or enrolled[-1]
+            ctx = who.context(deps.lexicon, now, can_start=can_start)
+            return who, respond(ctx, who.state, intent)
+        speaker = self._speaker(contact, enrolled)
+        return None, self._about_the_number(decision, intent, speaker, enrolled, now, can_start)
+
+    async def _join(
+        self, session: AsyncSession, contact: Contact, keyword: str, now: datetime
+    ) -> Participation:
+        study = self.deps.studies.by_keyword(keyword)
+        assert study is not None
+        assert contact.id is not None
+        participant = await ParticipantRepository(session).create(
+            study_id=study.id,
+            reference=generate_reference(),
+            contact_id=contact.id,
+            language=study.default_language,
+            content_version=study.version,
+            now=now,
+            joined_by="keyword",
+        )
+        log.info("participant.joined_by_keyword", study=study.id, participant=participant.id)
+        return Participation(study, participant, contact, {})
+
+    @staticmethod
+    def _speaker(contact: Contact, enrolled: Sequence[Participation]) -> Participation | None:
+        """Whose language to answer in when a reply is about the number, not one study."""
+        for who in enrolled:
+            if who.participant_id == contact.prompted_participant_id:
+                return who
+        return enrolled[-1] if enrolled else None
+
+    def _about_the_number(
+        self,
+        decision: Route,
+        intent: Intent,
+        speaker: Participation | None,
+        enrolled: Sequence[Participation],
+        now: datetime,
+        can_start: bool,
+    ) -> Turn:
+        """Replies that belong to no single study: they never change consent."""
+        lexicon = self.deps.lexicon
+        if isinstance(decision, Stranger) or speaker is None:
+            return respond_to_stranger(lexicon, speaker.language if speaker else "en", intent)
+        say = lexicon.say(speaker.language, speaker.study.timezone)
+        state = speaker.state
+        if isinstance(decision, AskWhichStudy):
+            text = say.which_study(decision.command, decision.keywords)
+        elif isinstance(decision, NotJoined):
+            text = say.not_joined(decision.keyword)
+        elif isinstance(decision, Erased):
+            erased = next(p for p in enrolled if p.participant_id == decision.participant_id)
+            return self._erased_reply(erased)
+        else:
+            assert isinstance(decision, EveryStudy)
+            texts = []
+            for who in enrolled:
+                if who.participant_id in decision.participant_ids:
+                    ctx = who.context(lexicon, now, can_start=can_start)
+                    turn = respond(ctx, who.state, Intent(command=Command.CHOICES))
+                    texts.append(f"{who.study.text(who.language).title}\n{turn.replies[0].text}")
+            text = "\n\n".join(texts)
+        return Turn(state, (Reply(text),))
+
+    def _erased_reply(self, who: Participation) -> Turn:
+        say = self.deps.lexicon.say(who.language, who.study.timezone)
+        text = say.participation_erased(who.study.text(who.language), who.study.contact)
+        return Turn(ConversationState(), (Reply(text),))
+
+    # -- applying and delivering ------------------------------------------------------------
+
+    @staticmethod
+    def _stranger_effects(
+        contacts: ContactRepository,
+        contact: Contact,
+        turn: Turn,
+        provenance: Provenance,
+        now: datetime,
+    ) -> None:
+        for effect in turn.effects:
+            if isinstance(effect, StopMessages):
+                source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
+                contacts.stop(contact, source, now)
+            elif isinstance(effect, StartMessages) and can_lift_stop(
+                contact.stopped_by, from_phone=provenance.channel.is_sms
+            ):
+                contacts.start(contact)
+
+    def _deliver(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        who: Participation | None,
+        turn: Turn,
+        reply_to: ReplyTo,
+        now: datetime,
+    ) -> bool:
+        if isinstance(reply_to, ToPage):
+            sessions = WebSessionRepository(session)
+            for _always, body in joined_replies(turn):
+                sessions.say(reply_to.web, "out", body, now)
+            return False
+        assert contact.id is not None
+        if who is not None and turn.prompts and turn.replies:
+            # What we ask by SMS decides where a bare YES, NO or CONFIRM goes next.
+            contact.prompted_participant_id = who.participant_id
+            session.add(contact)
+        queue_sms_replies(
+            session,
+            turn,
+            contact_id=contact.id,
+            participant_id=who.participant_id if who else None,
+            kind=reply_to.kind,
+            now=now,
+            max_segments=self.deps.max_segments,
+        )
+        return bool(turn.replies)
+
+    # -- anonymous web visitors -------------------------------------------------------------
+
+    async def _anonymous(
+        self, session: AsyncSession, web: WebSession, stimulus: Stimulus, now: datetime
+    ) -> Outcome:
+        """A reader on the web: the engine with no consent at all, replies to the page."""
+        deps = self.deps
+        study = deps.studies.get(web.study_id)
+        assert study is not None
+        language = study.language_or_default(web.language)
+        sessions = WebSessionRepository(session)
+        ctx = Context(study, language, deps.lexicon, {}, now, stopped=False)
+        state = ConversationState.from_json(web.conversation)
+        if isinstance(stimulus, LanguageChosen):
+            turn = choose_language(ctx, state, stimulus.language)
+        else:
+            assert isinstance(stimulus, Said)
+            intent = deps.lexicon.read(stimulus.text, [language], [study.id])
+            if intent.command in IDENTITY_COMMANDS:
+                return Outcome(needs_identity=True)
+            turn = respond(ctx, state, intent)
+        assert not turn.changes, "an anonymous turn must never change consent"
+        for effect in turn.effects:
+            if isinstance(effect, SetLanguage):
+                web.language = effect.language
+        web.conversation = turn.state.to_json()
+        session.add(web)
+        for _always, body in joined_replies(turn):
+            sessions.say(web, "out", body, now)
+        return Outcome(turn=turn)

@@ -1,0 +1,42 @@
+"""Study content for tests that need more than the shipped sample study."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.journey import ROOT, STUDY
+
+SECOND_STUDY = "hip-recovery"
+SECOND_KEYWORD = "HIPS"
+SECOND_TITLE = "Hip Recovery After Surgery"
+SECOND_PURPOSES = ("records-research", "updates")
+
+
+def with_second_study(target: Path) -> Path:
+    """A copy of content/ plus a second, English-only study (keyword HIPS, two purposes)."""
+    shutil.copytree(ROOT / "content", target)
+    source = target / "studies" / STUDY
+    folder = target / "studies" / SECOND_STUDY
+    folder.mkdir()
+    study: dict[str, Any] = yaml.safe_load((source / "study.yaml").read_text(encoding="utf-8"))
+    study.update(
+        id=SECOND_STUDY,
+        keyword=SECOND_KEYWORD,
+        languages=["en"],
+        purposes=[p for p in study["purposes"] if p["id"] in SECOND_PURPOSES],
+        contact={"phone": "+44 161 000 0001", "email": "hips-study@example.org"},
+    )
+    text: dict[str, Any] = yaml.safe_load((source / "en.yaml").read_text(encoding="utf-8"))
+    text.update(
+        title=SECOND_TITLE,
+        summary="High Fells NHS Trust wants to learn how people recover after a new hip. "
+        "It is your choice. Saying no will not change your care.",
+        purposes={k: v for k, v in text["purposes"].items() if k in SECOND_PURPOSES},
+    )
+    (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    (folder / "en.yaml").write_text(yaml.safe_dump(text, allow_unicode=True), encoding="utf-8")
+    return target
