@@ -28,6 +28,7 @@ from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
+from consentbot.web.client_address import trusted_networks
 from consentbot.web.security import security_headers
 from consentbot.web.views import web_routes
 
@@ -72,6 +73,7 @@ def create_app(
     app[keys.SETTINGS] = settings
     app[keys.STUDIES] = content.studies
     app[keys.LEXICON] = content.lexicon
+    app[keys.PROXIES] = trusted_networks(settings.trusted_proxies)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("consentbot.web", "templates"),
@@ -91,6 +93,7 @@ def create_app(
             app[keys.TIMERS] = runtime.timers
             app[keys.TOKENS] = runtime.tokens
             app[keys.WEB_CHAT] = runtime.web_chat
+            app[keys.WEB_SESSIONS] = runtime.web_sessions
             tasks: list[asyncio.Task[None]] = []
             if run_background:
                 interval = settings.scheduler_interval

@@ -14,8 +14,10 @@ from consentbot.services.queries import ConsentQueries
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.web_chat import WebChatService
+from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
 from consentbot.store.database import Database
+from consentbot.web.client_address import Network
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -29,3 +31,5 @@ TIMERS = web.AppKey("timer_service", TimerService)
 TOKENS = web.AppKey("token_service", TokenService)
 LEXICON = web.AppKey("lexicon", Lexicon)
 WEB_CHAT = web.AppKey("web_chat_service", WebChatService)
+WEB_SESSIONS = web.AppKey("web_session_service", WebSessionService)
+PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])

@@ -37,7 +37,7 @@ from tests.browser.harness import (
     screenshot,
 )
 from tests.conftest import AppClient, settle
-from tests.support.journey import PURPOSES, STUDY, ResearchSystem, translator, words
+from tests.support.journey import PURPOSES, STUDY, ResearchSystem, link_in, translator, words
 from tests.support.twilio_fake import FakeTwilio
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ WITHDRAWN = (
     "Your care is not affected. To ask for your data to be deleted where that is still "
     "possible, call {phone} or email {email}. To join again, reply {keyword}."
 )
-CODE_SENT = "We have texted you a code. It works for 10 minutes."
+CODE_SENT = "If we can text that number, we have sent it a code. It works for 10 minutes."
 
 
 # --------------------------------------------------------------------------- helpers
@@ -118,7 +118,7 @@ def keywords(language: str) -> dict[str, str]:
 
 
 def international(number: str) -> str:
-    """A UK mobile number as the service stores it ("07700 900801" -> "+447700900801")."""
+    """A UK mobile number as the service stores it ("07400 900801" -> "+447400900801")."""
     return "+44" + number.replace(" ", "").removeprefix("0")
 
 
@@ -367,7 +367,7 @@ async def test_whole_journey(
     app = web_client.app
     study = the_study(app)
     text = study.text(language)
-    number = "07700 900801"
+    number = "07400 900801"
     async with new_page(browser, javascript=javascript, locale=language) as page:
         patient = WebPatient(
             page, app, fake_twilio, language, javascript, shot_name("journey", language, javascript)
@@ -507,7 +507,7 @@ async def test_small_screen_and_zoom(
         await assert_inside_viewport(page, patient.verification.get_by_role("button"))
         await patient.checkpoint("verification")
 
-        await patient.verify("07700 900802")
+        await patient.verify("07400 900802")
         await assert_no_horizontal_scroll(page)
         buttons = patient.quick_replies.get_by_role("button")
         await expect(buttons).to_have_count(3)  # YES, NO, MORE
@@ -631,13 +631,13 @@ async def test_personal_link_in_urdu(
     """The link from an Urdu invitation opens an Urdu, right-to-left page that is already
     linked: YES goes straight to the first question (even in an English-speaking browser)."""
     language = "ur"
-    number = "+447700900803"
+    number = "+447400900803"
     research = await ResearchSystem.register(web_client)
     invited = await research.invite(number, "W-UR-1", language)
-    link = invited["link"]
-    assert link.startswith(str(web_client.make_url("/i/")))
+    assert invited["link_sent"] is True
     await settle(web_client.app)
-    assert link in fake_twilio.inbox[number][-1]  # the invitation SMS carries it
+    link = link_in(fake_twilio.inbox[number][-1])  # only the invitation SMS carries it
+    assert link.startswith(str(web_client.make_url("/i/")))
 
     async with new_page(browser, javascript=True, locale="en-GB") as page:
         patient = WebPatient(

@@ -10,6 +10,9 @@ from tests.conftest import AppClient
 from tests.support.journey import STUDY
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+FORM = re.compile(r'name="form" value="([^"]+)"')
+QUESTION = re.compile(r'name="question" value="([^"]*)"')
+LANG = re.compile(r'name="lang" value="([^"]*)"')
 BODY = re.compile(r'<p class="body"[^>]*>(.*?)</p>', re.S)
 
 
@@ -37,9 +40,27 @@ class Browser:
         assert match, "no CSRF token on the page"
         return match.group(1)
 
+    @property
+    def form_id(self) -> str:
+        match = FORM.search(self.page)
+        assert match, "no one-time form id on the page"
+        return match.group(1)
+
+    @property
+    def question(self) -> str:
+        """The question the page shows as waiting ("" for none)."""
+        match = QUESTION.search(self.page)
+        assert match, "no question field on the page"
+        return match.group(1)
+
     async def post(self, action: str, **form: str) -> int:
+        """Submit a form of the page as a browser would (the page's hidden fields included)."""
+        lang = LANG.search(self.page)
+        fields = {"csrf": self.csrf, "form": self.form_id, "lang": lang.group(1) if lang else ""}
+        if action == "messages":
+            fields["question"] = self.question
         response = await self.client.post(
-            f"/s/{self.study}/{action}", data={"csrf": self.csrf, **form}, allow_redirects=True
+            f"/s/{self.study}/{action}", data=fields | form, allow_redirects=True
         )
         self.status = response.status
         self.page = await response.text()

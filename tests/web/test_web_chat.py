@@ -12,9 +12,9 @@ from structlog.testing import capture_logs
 from consentbot import keys
 from consentbot.conversation.vocabulary import Command
 from consentbot.services.clock import ManualClock
-from consentbot.store.tables import Participant
+from consentbot.store.tables import Participant, WebSession
 from tests.conftest import AppClient
-from tests.support.journey import STUDY, ResearchSystem, translator, words
+from tests.support.journey import STUDY, ResearchSystem, link_in, translator, words
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser
 
@@ -25,6 +25,11 @@ CODE = re.compile(r"\b(\d{6})\b")
 async def participants(client: AppClient) -> list[Participant]:
     async with client.app[keys.DATABASE].transaction() as session:
         return list((await session.exec(select(Participant))).all())
+
+
+async def web_sessions(client: AppClient) -> int:
+    async with client.app[keys.DATABASE].read() as session:
+        return len((await session.exec(select(WebSession))).all())
 
 
 async def verify(browser: Browser, fake_twilio: FakeTwilio, run_loops: Loops, number: str) -> None:
@@ -44,9 +49,14 @@ async def test_reading_anonymously_in_the_browsers_language(web_client: AppClien
     assert '<html lang="pl" dir="ltr">' in page
     assert study.text("pl").title in page
     assert all(topic.detail.split("\n")[0][:40] in page for topic in study.text("pl").topics)
-    assert browser.headers["Set-Cookie"].startswith("consentbot_session=")
+    # Reading writes nothing: the page carries a CSRF token in a cookie, not a session.
+    assert browser.headers["Set-Cookie"].startswith("consentbot_csrf=")
+    assert await web_sessions(web_client) == 0
+    await browser.open()
+    assert await web_sessions(web_client) == 0
     reply = await browser.say("WIĘCEJ")
     assert study.text("pl").topics[0].title in reply
+    assert await web_sessions(web_client) == 1  # the first form started the session
     assert await participants(web_client) == []
 
 
@@ -68,16 +78,16 @@ async def test_answers_wait_for_a_verified_number_then_count(
     assert "need to check your mobile number" in reply
     assert 'id="phone"' in browser.page
     assert await participants(web_client) == []
-    await browser.post("verify", phone="07700 900701")
+    await browser.post("verify", phone="07400 900701")
     await run_loops()
     await browser.post(
         "verify/code",
-        code="000000" if "000000" not in fake_twilio.inbox["+447700900701"][-1] else "111111",
+        code="000000" if "000000" not in fake_twilio.inbox["+447400900701"][-1] else "111111",
     )
     assert "That code is not right" in browser.page
-    await browser.post("verify", phone="07700 900701")
+    await browser.post("verify", phone="07400 900701")
     await run_loops()
-    code = CODE.search(fake_twilio.inbox["+447700900701"][-1])
+    code = CODE.search(fake_twilio.inbox["+447400900701"][-1])
     assert code is not None
     await browser.post("verify/code", code=code.group(1))
     messages = browser.messages()
@@ -99,12 +109,12 @@ async def test_codes_are_rate_limited_and_attempts_counted(
     await browser.open()
     await browser.say("YES")
     for _ in range(3):
-        await browser.post("verify", phone="+447700900702")
-        assert "We have texted you a code" in browser.page
-    await browser.post("verify", phone="+447700900702")
+        await browser.post("verify", phone="+447400900702")
+        assert "we have sent it a code" in browser.page
+    await browser.post("verify", phone="+447400900702")
     assert "We have sent too many codes" in browser.page
     await run_loops()
-    code = CODE.search(fake_twilio.inbox["+447700900702"][-1])
+    code = CODE.search(fake_twilio.inbox["+447400900702"][-1])
     assert code is not None
     wrong = f"{(int(code.group(1)) + 1) % 10**6:06d}"
     for _ in range(5):
@@ -131,20 +141,34 @@ async def test_forms_need_the_csrf_token_and_a_session(web_client: AppClient) ->
     assert response.headers["Location"] == f"/s/{STUDY}?notice=new-session"
 
 
-async def test_security_headers_and_cookie_flags(client: AppClient) -> None:
+async def test_security_headers_and_cookie_flags(client: AppClient, web_client: AppClient) -> None:
     browser = Browser(client)  # the default test app: public URL https://consent.example.org
     await browser.open()
     csp = browser.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert browser.headers["Referrer-Policy"] == "no-referrer"
-    cookie = browser.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
-    assert "Secure" in cookie  # served under an https public URL
+    csrf_cookie = browser.headers["Set-Cookie"]
+    assert csrf_cookie.startswith("consentbot_csrf=")
+    assert "HttpOnly" in csrf_cookie
+    assert "SameSite=Strict" in csrf_cookie
+    assert "Secure" in csrf_cookie  # served under an https public URL
     assert "<script>" not in browser.page.replace(
         '<script src="/static/app.js" defer></script>', ""
     )
+    # The session cookie comes with the first form (here over plain http, as the test
+    # client cannot send a Secure cookie back).
+    plain = Browser(web_client)
+    await plain.open()
+    response = await web_client.post(
+        f"/s/{STUDY}/messages",
+        data={"csrf": plain.csrf, "form": plain.form_id, "text": "MORE"},
+        allow_redirects=False,
+    )
+    session_cookie = response.headers["Set-Cookie"]
+    assert session_cookie.startswith("consentbot_session=")
+    assert "HttpOnly" in session_cookie
+    assert "SameSite=Lax" in session_cookie
 
 
 async def test_patient_text_is_escaped(web_client: AppClient) -> None:
@@ -156,12 +180,16 @@ async def test_patient_text_is_escaped(web_client: AppClient) -> None:
 
 
 async def test_personal_link_opens_the_participants_conversation(
-    web_client: AppClient, clock: ManualClock
+    web_client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     research = await ResearchSystem.register(web_client)
-    invited = await research.invite("+447700900703", "W-1", "cy")
-    assert invited["link"].startswith(web_client.app[keys.SETTINGS].public_url + "/i/")
-    path = "/i/" + invited["link"].rsplit("/", 1)[1]
+    invited = await research.invite("+447400900703", "W-1", "cy")
+    assert "link" not in invited  # the link is the person's: it goes only to their phone
+    assert invited["link_sent"] is True
+    await run_loops()
+    link = link_in(fake_twilio.inbox["+447400900703"][-1])
+    assert link.startswith(web_client.app[keys.SETTINGS].public_url + "/i/")
+    path = "/i/" + link.rsplit("/", 1)[1]
     response = await web_client.get(path, allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"] == f"/s/{STUDY}"
@@ -173,7 +201,12 @@ async def test_personal_link_opens_the_participants_conversation(
     assert (await research.consent("W-1"))["records-research"] == "none"
     await browser.say("IE")
     assert (await research.consent("W-1"))["records-research"] == "pending"
-    clock.advance(timedelta(days=61))
+    history = await research.history("W-1")
+    assert {event["auth"] for event in history} == {"link"}
+    # The same browser may come back through the link; it opens its own session again.
+    again = await web_client.get(path, allow_redirects=False)
+    assert again.headers["Location"] == f"/s/{STUDY}"
+    clock.advance(timedelta(days=31))
     web_client.session.cookie_jar.clear()
     expired = await web_client.get(path)
     assert expired.status == 404
@@ -184,7 +217,7 @@ async def test_sms_and_web_agree(
     web_client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     """Start on the web, confirm by SMS after cooling-off: one state, one ledger, both channels."""
-    number = "+447700900704"
+    number = "+447400900704"
     browser = Browser(web_client)
     await browser.open()
     await browser.say("YES")
@@ -220,7 +253,7 @@ async def test_sms_and_web_agree(
 async def test_language_switch_is_remembered_for_sms(
     web_client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
 ) -> None:
-    number = "+447700900705"
+    number = "+447400900705"
     browser = Browser(web_client)
     await browser.open()
     await browser.post("language", language="pl")
@@ -240,16 +273,17 @@ async def test_codes_and_links_stay_out_of_logs(
 ) -> None:
     research = await ResearchSystem.register(web_client)
     with capture_logs() as logs:
-        invited = await research.invite("+447700900706", "W-6")
+        await research.invite("+447400900706", "W-6")
         browser = Browser(web_client)
         await browser.open()
         await browser.say("YES")
-        await verify(browser, fake_twilio, run_loops, "+447700900707")
-        await web_client.get("/i/" + invited["link"].rsplit("/", 1)[1])
-    code = CODE.search(fake_twilio.inbox["+447700900707"][-1])
+        await verify(browser, fake_twilio, run_loops, "+447400900707")
+        link = link_in(fake_twilio.inbox["+447400900706"][-1])
+        await web_client.get("/i/" + link.rsplit("/", 1)[1])
+    code = CODE.search(fake_twilio.inbox["+447400900707"][-1])
     assert code is not None
     dumped = repr(logs)
-    for secret in (code.group(1), invited["link"].rsplit("/", 1)[1], "7700900707", "7700900706"):
+    for secret in (code.group(1), link.rsplit("/", 1)[1], "7400900707", "7400900706"):
         assert secret not in dumped
 
 
@@ -257,7 +291,7 @@ async def test_welsh_reader_answers_on_the_web_and_withdraws_by_sms(
     web_client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
 ) -> None:
     w = words("cy")
-    number = "+447700900708"
+    number = "+447400900708"
     browser = Browser(web_client, language="cy")
     page = await browser.open()
     assert '<html lang="cy" dir="ltr">' in page

@@ -55,9 +55,15 @@ class VerificationRepository:
         return verification
 
     async def sent_since(
-        self, since: datetime, *, web_session_id: int | None = None, phone_hash: str | None = None
+        self,
+        since: datetime,
+        *,
+        web_session_id: int | None = None,
+        phone_hash: str | None = None,
+        client_hash: str | None = None,
     ) -> int:
-        """How many codes went to this session or this number since ``since`` (rate limits)."""
+        """How many codes were asked for since ``since``: by this session, for this number,
+        from this client address, or (with no filter) by anyone (rate limits)."""
         statement = (
             select(func.count())
             .select_from(PhoneVerification)
@@ -67,6 +73,8 @@ class VerificationRepository:
             statement = statement.where(PhoneVerification.web_session_id == web_session_id)
         if phone_hash is not None:
             statement = statement.where(PhoneVerification.phone_hash == phone_hash)
+        if client_hash is not None:
+            statement = statement.where(PhoneVerification.client_hash == client_hash)
         count: int = (await self.session.exec(statement)).one()
         return count
 

@@ -9,6 +9,10 @@ from aiohttp import web
 
 COOKIE = "consentbot_session"
 COOKIE_MAX_AGE = 7 * 24 * 3600
+CSRF_COOKIE = "consentbot_csrf"
+"""Before a visitor has a session, their page's CSRF token travels in this cookie too:
+the first form must carry the same value (double submit), so no other site can make a
+browser post it (and, say, have us text a code to a number of their choosing)."""
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -49,6 +53,13 @@ def _apply(response: web.StreamResponse) -> None:
 def csrf_ok(expected: str, given: object) -> bool:
     """Constant-time comparison of the form's token with the session's."""
     return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def set_csrf_cookie(response: web.StreamResponse, token: str, *, secure: bool) -> None:
+    """The pre-session CSRF token: HttpOnly, SameSite=Strict, for the browser session only."""
+    response.set_cookie(
+        CSRF_COOKIE, token, httponly=True, secure=secure, samesite="Strict", path="/"
+    )
 
 
 def set_session_cookie(response: web.StreamResponse, token: str, *, secure: bool) -> None:

@@ -1,7 +1,8 @@
-"""Handlers for the web chat. They call the web chat service and render templates; no SQL."""
+"""Handlers for the web chat. They call the web services and render templates; no SQL."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 import aiohttp_jinja2
@@ -14,39 +15,52 @@ from consentbot.domain.status import ConsentStatus
 from consentbot.services.errors import (
     CodeRejected,
     InvalidInput,
-    NumberStopped,
-    RateLimited,
-    ServiceError,
     SessionExpired,
     UnknownStudy,
 )
-from consentbot.services.web_chat import WebPage
+from consentbot.services.verification import CodeLimitReached, Limit
+from consentbot.services.web_chat import Action, Posted
+from consentbot.services.web_sessions import WebPage
+from consentbot.web.client_address import client_address
 from consentbot.web.negotiation import preferred_languages
-from consentbot.web.security import COOKIE, csrf_ok, set_session_cookie
+from consentbot.web.security import (
+    COOKIE,
+    CSRF_COOKIE,
+    csrf_ok,
+    set_csrf_cookie,
+    set_session_cookie,
+)
 
-NOTICE_FOR: dict[type[ServiceError], str] = {
-    CodeRejected: "code-wrong",
-    RateLimited: "rate-limited",
-    NumberStopped: "number-stopped",
-    InvalidInput: "phone-invalid",
+NOTICE_FOR_LIMIT = {
+    Limit.SESSION: "rate-limited",
+    Limit.ADDRESS: "rate-limited",
+    Limit.SERVICE: "busy",
 }
 
 
-def _notices(_: Callable[[str], str]) -> dict[str, str]:
+def _notices(_: Callable[[str], str], keyword: str, places: str) -> dict[str, str]:
     """Messages shown after a form, keyed by the ``notice`` in the redirect (translated by ``_``)."""
     return {
         "code-wrong": _(
             "That code is not right, or it has run out. Please try again or ask for a new code."
         ),
         "rate-limited": _("We have sent too many codes. Please wait an hour and try again."),
-        "number-stopped": _(
-            "This number has asked us not to text it. Text START to us first, then try again."
-        ),
+        "busy": _(
+            "Many people are asking for codes just now, so we have paused them. Please try "
+            "again in an hour, or text {keyword} from your phone to the number in your "
+            "invitation."
+        ).format(keyword=keyword),
         "phone-invalid": _(
-            "That does not look like a mobile number. Please check it and try again."
+            "We can only text mobile numbers from {places}. Please check the number and try again."
+        ).format(places=places),
+        "code-sent": _(
+            "If we can text that number, we have sent it a code. It works for 10 minutes."
         ),
-        "code-sent": _("We have texted you a code. It works for 10 minutes."),
         "new-session": _("Your session had ended, so we started a new one."),
+        "link-elsewhere": _(
+            "This personal link was first opened in another browser. To carry on here, "
+            "we will text you a code to check your number."
+        ),
     }
 
 
@@ -75,6 +89,8 @@ def _render(
     locale = Locale.parse(page.language)
     text = page.study.text(page.language)
     _ = translator.gettext
+    regions = request.app[keys.SETTINGS].sms_regions
+    places = translator.either([locale.territories.get(r.upper(), r) for r in regions])
     quick = [
         (vocabulary.word(command), vocabulary.word(command)) for command in _quick_replies(page)
     ]
@@ -89,112 +105,138 @@ def _render(
         "transcript": page.transcript,
         "quick_replies": quick,
         "languages": [(code, translator.language_name(code)) for code in page.study.languages],
-        "csrf": page.session.csrf_token,
+        "csrf": page.csrf,
+        "form_id": page.form_id,
+        "question": page.state.question_id,
         "linked": page.linked,
-        "verify": not page.linked and (page.session.waiting_text is not None or page.awaiting_code),
+        "verify": not page.linked and (page.waiting or page.awaiting_code),
         "awaiting_code": page.awaiting_code,
-        "notice": _notices(_).get(notice or ""),
+        "notice": _notices(_, translator.isolate(page.study.keyword), places).get(notice or ""),
         "last_id": page.transcript[-1].id if page.transcript else 0,
     }
     return aiohttp_jinja2.render_template("chat.html", request, context, status=status)
 
 
 async def study_page(request: web.Request) -> web.StreamResponse:
-    """``GET /s/{study}``: read anonymously, or continue a linked conversation."""
-    service = request.app[keys.WEB_CHAT]
-    study_id = request.match_info["study"]
+    """``GET /s/{study}``: read anonymously, or continue a conversation. Writes nothing."""
+    cookie = request.cookies.get(COOKIE)
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     try:
-        _opened, token = await service.open(
-            study_id,
-            request.cookies.get(COOKIE),
+        page = await request.app[keys.WEB_SESSIONS].page(
+            request.match_info["study"],
+            cookie,
             preferred_languages(request.headers.get("Accept-Language")),
+            csrf,
         )
     except UnknownStudy as error:
         raise web.HTTPNotFound(text=error.message) from None
-    cookie = token or request.cookies.get(COOKIE, "")
-    page = await service.page(cookie)
     notice = request.query.get("notice")
-    if token and request.cookies.get(COOKIE):
+    if cookie and page.session is None:
         notice = notice or "new-session"
     response = _render(request, page, notice)
-    if token:
-        set_session_cookie(response, token, secure=_secure(request))
+    if page.session is None and request.cookies.get(CSRF_COOKIE) != csrf:
+        set_csrf_cookie(response, csrf, secure=_secure(request))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-async def _posted(request: web.Request) -> tuple[str, dict[str, str]]:
-    """The session cookie and form of a POST, once its CSRF token is checked."""
+async def _posted(request: web.Request, action: Action, field: str) -> Posted:
+    """A form, once its CSRF token is shown to be the page's own."""
+    study_id = request.match_info["study"]
     cookie = request.cookies.get(COOKIE)
     form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
-    if not cookie:
-        raise web.HTTPSeeOther(f"/s/{request.match_info['study']}?notice=new-session")
-    try:
-        expected = await request.app[keys.WEB_CHAT].csrf_token(cookie)
-    except SessionExpired:
-        raise web.HTTPSeeOther(f"/s/{request.match_info['study']}?notice=new-session") from None
-    if not csrf_ok(expected, form.get("csrf")):
+    expected = await request.app[keys.WEB_SESSIONS].csrf_of(study_id, cookie) if cookie else None
+    if expected is None:
+        # No session yet (or it ended): the page carried the pre-session token in a cookie.
+        expected = request.cookies.get(CSRF_COOKIE)
+        if expected is None:
+            raise web.HTTPSeeOther(f"/s/{study_id}?notice=new-session")
+    if not csrf_ok(expected, form.get("csrf")) or not form.get("form"):
         raise web.HTTPForbidden(
             text="This form has expired. Please go back, reload the page and try again."
         )
-    return cookie, form
+    return Posted(
+        study_id=study_id,
+        cookie=cookie,
+        csrf=expected,
+        form_id=form["form"],
+        action=action,
+        value=form.get(field, ""),
+        question=form.get("question"),
+        client=client_address(
+            request.remote, request.headers.get("X-Forwarded-For"), request.app[keys.PROXIES]
+        ),
+        language=form.get("lang", ""),
+    )
+
+
+async def _act(request: web.Request, action: Action, field: str) -> web.StreamResponse:
+    posted = await _posted(request, action, field)
+    notice: str | None = "code-sent" if action is Action.SEND_CODE else None
+    cookie = posted.cookie
+    try:
+        handled = await request.app[keys.WEB_CHAT].handle(posted)
+        cookie = handled.cookie or cookie
+        if handled.repeated:
+            notice = None
+    except CodeLimitReached as error:
+        notice = NOTICE_FOR_LIMIT[error.limit]
+    except CodeRejected:
+        notice = "code-wrong"
+    except InvalidInput as error:
+        if action is Action.LANGUAGE:
+            raise web.HTTPBadRequest(text="That language is not offered for this study.") from None
+        notice = "phone-invalid" if error.field == "phone" else None
+    except SessionExpired:
+        raise web.HTTPSeeOther(f"/s/{posted.study_id}?notice=new-session") from None
+    return await _after(request, posted, cookie, notice)
 
 
 async def _after(
-    request: web.Request, cookie: str, notice: str | None = None
+    request: web.Request, posted: Posted, cookie: str | None, notice: str | None
 ) -> web.StreamResponse:
     """Without JavaScript: redirect (post/redirect/get). With it: the page, to swap in."""
-    study_id = request.match_info["study"]
+    response: web.StreamResponse
     if request.headers.get("X-Requested-With") == "consentbot":
-        page = await request.app[keys.WEB_CHAT].page(cookie)
+        page = await request.app[keys.WEB_SESSIONS].page(posted.study_id, cookie, [], posted.csrf)
         response = _render(request, page, notice)
         response.headers["Cache-Control"] = "no-store"
-        return response
-    suffix = f"?notice={notice}" if notice else ""
-    raise web.HTTPSeeOther(f"/s/{study_id}{suffix}#latest")
+    else:
+        suffix = f"?notice={notice}" if notice else ""
+        response = web.HTTPSeeOther(f"/s/{posted.study_id}{suffix}#latest")
+    if cookie and cookie != posted.cookie:
+        set_session_cookie(response, cookie, secure=_secure(request))
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
 
 
 async def post_message(request: web.Request) -> web.StreamResponse:
     """``POST /s/{study}/messages``: what the person typed or the quick reply they chose."""
-    cookie, form = await _posted(request)
-    await request.app[keys.WEB_CHAT].say(cookie, form.get("text", ""))
-    return await _after(request, cookie)
+    return await _act(request, Action.SAY, "text")
 
 
 async def post_language(request: web.Request) -> web.StreamResponse:
     """``POST /s/{study}/language``: the language switcher."""
-    cookie, form = await _posted(request)
-    try:
-        await request.app[keys.WEB_CHAT].set_language(cookie, form.get("language", ""))
-    except InvalidInput:
-        raise web.HTTPBadRequest(text="That language is not offered for this study.") from None
-    return await _after(request, cookie)
+    return await _act(request, Action.LANGUAGE, "language")
 
 
 async def post_phone(request: web.Request) -> web.StreamResponse:
     """``POST /s/{study}/verify``: text a code to the number given."""
-    cookie, form = await _posted(request)
-    try:
-        await request.app[keys.WEB_CHAT].send_code(cookie, form.get("phone", ""))
-    except (InvalidInput, RateLimited, NumberStopped) as error:
-        return await _after(request, cookie, NOTICE_FOR[type(error)])
-    return await _after(request, cookie, "code-sent")
+    return await _act(request, Action.SEND_CODE, "phone")
 
 
 async def post_code(request: web.Request) -> web.StreamResponse:
     """``POST /s/{study}/verify/code``: check the code and link the conversation."""
-    cookie, form = await _posted(request)
-    try:
-        await request.app[keys.WEB_CHAT].check_code(cookie, form.get("code", ""))
-    except CodeRejected:
-        return await _after(request, cookie, "code-wrong")
-    return await _after(request, cookie)
+    return await _act(request, Action.CHECK_CODE, "code")
 
 
 async def open_link(request: web.Request) -> web.StreamResponse:
-    """``GET /i/{token}``: a personal link opens that participant's conversation."""
+    """``GET /i/{token}``: a personal link opens its conversation, in one browser only."""
     try:
-        session, token = await request.app[keys.WEB_CHAT].open_link(request.match_info["token"])
+        opened = await request.app[keys.WEB_SESSIONS].open_link(
+            request.match_info["token"], request.cookies.get(COOKIE)
+        )
     except SessionExpired:
         lexicon = request.app[keys.LEXICON]
         wanted = preferred_languages(request.headers.get("Accept-Language"))
@@ -206,8 +248,10 @@ async def open_link(request: web.Request) -> web.StreamResponse:
             "dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
         }
         return aiohttp_jinja2.render_template("link_expired.html", request, context, status=404)
-    response = web.HTTPSeeOther(f"/s/{session.study_id}")
-    set_session_cookie(response, token, secure=_secure(request))
+    suffix = "?notice=link-elsewhere" if opened.elsewhere else ""
+    response = web.HTTPSeeOther(f"/s/{opened.study_id}{suffix}")
+    if opened.cookie:
+        set_session_cookie(response, opened.cookie, secure=_secure(request))
     response.headers["Cache-Control"] = "no-store"
     raise response
 
