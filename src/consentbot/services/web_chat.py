@@ -145,7 +145,10 @@ class WebChatService:
             study = self._study(web.study_id)
             transcript = list(await WebSessionRepository(session).transcript(web.id))
             awaiting = (
-                await VerificationRepository(session).latest(web.id, now, lock=False) is not None
+                await VerificationRepository(session, self.deps.vault).latest(
+                    web.id, now, lock=False
+                )
+                is not None
             )
             state, statuses = ConversationState.from_json(web.conversation), {}
             language = study.language_or_default(web.language)
@@ -278,12 +281,12 @@ class WebChatService:
         async with deps.db.transaction() as session:
             web = await self._session(session, cookie, now)
             assert web.id is not None
-            verifications = VerificationRepository(session)
-            lookup = deps.vault.lookup_hash(e164)
+            verifications = VerificationRepository(session, deps.vault)
+            lookups = deps.vault.lookup_hashes(e164)
             if (
                 await verifications.sent_since(now - timedelta(hours=1), web_session_id=web.id)
                 >= CODES_PER_SESSION_PER_HOUR
-                or await verifications.sent_since(now - timedelta(days=1), phone_hash=lookup)
+                or await verifications.sent_since(now - timedelta(days=1), phone_hashes=lookups)
                 >= CODES_PER_NUMBER_PER_DAY
             ):
                 raise RateLimited("too many codes have been sent; please wait and try again")
@@ -293,7 +296,9 @@ class WebChatService:
             if contact.stopped:
                 raise NumberStopped("this number has asked for no messages")
             code = new_code()
-            await verifications.issue(web.id, lookup, contact.phone_encrypted, "", code, now)
+            await verifications.issue(
+                web.id, contact.phone_hash, contact.phone_encrypted, "", code, now
+            )
             study = self._study(web.study_id)
             language = study.language_or_default(web.language)
             say = deps.lexicon.say(language, study.timezone)
@@ -316,7 +321,7 @@ class WebChatService:
         async with deps.db.transaction() as session:
             web = await self._session(session, cookie, now)
             assert web.id is not None
-            verifications = VerificationRepository(session)
+            verifications = VerificationRepository(session, deps.vault)
             pending = await verifications.latest(web.id, now)
             # The attempt is counted and committed even when the code is wrong: raising
             # inside the transaction would roll the count back and allow endless guesses.
