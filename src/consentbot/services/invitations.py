@@ -115,6 +115,8 @@ class InvitationService:
                 kind=OutboxKind.INVITATION,
                 now=now,
                 max_segments=deps.max_segments,
+                secret=link,
+                vault=deps.vault,
             )
             log.info("participant.invited", study=study.id, participant=participant.id)
             result = Invitation(

@@ -310,6 +310,8 @@ class WebChatService:
                 kind=OutboxKind.VERIFICATION,
                 now=now,
                 max_segments=deps.max_segments,
+                secret=code,
+                vault=deps.vault,
             )
         log.info("web.code_sent", session=web.id)
         deps.on_outbox()
