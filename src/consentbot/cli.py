@@ -1,4 +1,4 @@
-"""``consentbot``: serve, migrate, manage tokens, invite, verify the ledger, rotate keys, check content, chat."""
+"""The ``consentbot`` command: serve, db, token, invite, audit, keys, content, chat."""
 
 from __future__ import annotations
 
