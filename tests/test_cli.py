@@ -11,9 +11,10 @@ from pathlib import Path
 
 from consentbot import keys
 from consentbot.settings import Settings
+from consentbot.store.crypto import key_id_of
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
-from tests.support.journey import ROOT, STUDY
+from tests.support.journey import ROOT, STUDY, ResearchSystem
 
 
 async def test_token_create_prints_a_working_token_on_its_last_line(client: AppClient, settings: Settings) -> None:
@@ -56,6 +57,48 @@ def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Setti
     )
     assert bad.returncode == 1
     assert "phone: is not" in bad.stderr
+
+
+async def test_keys_rotate_moves_everything_to_the_new_key_and_says_when_the_old_can_go(
+    client: AppClient, settings: Settings
+) -> None:
+    research = await ResearchSystem.register(client)
+    await research.invite("+447400123410", "K-1")  # under the old key, its link waiting to go
+    new = "the-new-secret-key-after-rotation-0123456789"
+    old_id, new_id = key_id_of(settings.secret_key or ""), key_id_of(new)
+    rotated = settings.with_(secret_key=new, previous_secret_keys=(settings.secret_key,))
+
+    status = consentbot(rotated, "keys", "status")
+    assert status.returncode == 0, status.stderr
+    assert f"current key: {new_id}; previous: {old_id}" in status.stdout
+    assert f"contact.phone_encrypted: 1 under {old_id} (previous)" in status.stdout
+    assert f"outbox.secret_encrypted: 1 under {old_id} (previous)" in status.stdout
+    assert "2 rows are not under the current key: run `consentbot keys rotate`." in status.stdout
+
+    forgotten = consentbot(settings.with_(secret_key=new), "keys", "rotate")
+    assert forgotten.returncode == 1
+    assert f"contact 1: stored phone number was encrypted with key {old_id}, which is not configured" in forgotten.stderr
+    assert f"1 under {old_id} (NOT CONFIGURED)" in forgotten.stdout
+
+    result = consentbot(rotated, "keys", "rotate", "--batch-size", "1")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"rewritten under key {new_id}: contact.phone_encrypted 1, "
+        "phone_verification.phone_encrypted 0, outbox.secret_encrypted 1"
+    ) in result.stdout
+    assert f"contact.phone_encrypted: 1 under {new_id} (current)" in result.stdout
+    assert "Nothing is stored under an old key: the previous keys can be removed" in result.stdout
+    assert "7400123410" not in result.stdout + result.stderr
+
+    again = consentbot(rotated, "keys", "rotate")
+    assert again.returncode == 0, again.stderr
+    assert "contact.phone_encrypted 0, phone_verification.phone_encrypted 0, outbox.secret_encrypted 0" in again.stdout
+
+    done = consentbot(settings.with_(secret_key=new), "keys", "status")
+    assert "Everything is under the current key." in done.stdout
+    refused = consentbot(settings.with_(secret_key=new), "keys", "rotate", "--batch-size", "0")
+    assert refused.returncode == 2
+    assert "--batch-size: must be at least 1" in refused.stderr
 
 
 def test_content_check(settings: Settings, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``consentbot``: serve, migrate, manage tokens, invite, verify the ledger, check content, chat."""
+"""The ``consentbot`` command: serve, db, token, invite, audit, keys, content, chat."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 from consentbot.content.problems import ContentError
 from consentbot.logging import configure_logging
 from consentbot.settings import Settings, SettingsError
+from consentbot.store.crypto import SecretKeyError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check every hash chain; exit 1 at the first fault")
 
+    keys = commands.add_parser("keys", help="the secret key: status and rotation (docs/keys.md)")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser("status", help="how many rows are under each key id")
+    rotate = keys_commands.add_parser(
+        "rotate", help="rewrite everything under the current key (safe while serving)"
+    )
+    rotate.add_argument(
+        "--batch-size", type=_at_least_one, default=500, help="rows per transaction (default 500)"
+    )
+
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
@@ -61,6 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--phone", default="+447700900123", help="the number you are texting from")
     chat.add_argument("--url", default="http://127.0.0.1:8080", help="the running service")
     return parser
+
+
+def _at_least_one(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_format, settings.log_level)
     try:
         return _run(args, settings)
-    except ContentError as error:
+    except (ContentError, SecretKeyError) as error:
         print(f"consentbot: {error}", file=sys.stderr)
         return 1
 
@@ -104,6 +125,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "audit":
         return asyncio.run(commands.audit_verify(settings))
+    if args.command == "keys" and args.keys_command == "status":
+        return asyncio.run(commands.keys_status(settings))
+    if args.command == "keys":
+        return asyncio.run(commands.keys_rotate(settings, args.batch_size))
     if args.command == "content":
         return commands.content_check(settings)
     if args.command == "chat":

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import ClientError, ClientSession
 
 from consentbot.content.loader import load_catalogue
 from consentbot.domain.provenance import Auth, Channel, Provenance
-from consentbot.runtime import load_content, open_runtime
+from consentbot.runtime import load_content, open_runtime, open_vault
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
+from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
 from consentbot.settings import Settings
 from consentbot.store import migrate
+from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
 from consentbot.store.ledger import verify_ledger
 from consentbot.store.phones import PhoneNumberError, to_e164
+from consentbot.store.rekeying import CONTACT_PHONES, OUTBOX_SECRETS, VERIFICATION_PHONES, KeyCount
 
 
 def db_upgrade(settings: Settings) -> int:
@@ -148,3 +153,63 @@ async def _show_arrivals(session: ClientSession, url: str, phone: str, seen: int
             seen = await _console_messages(session, url, phone, seen)
         except ClientError:
             continue
+
+
+async def keys_status(settings: Settings) -> int:
+    """Print how many rows are under each key id, and whether an old key is still needed."""
+    async with _key_rotation(settings, DEFAULT_BATCH) as rotation:
+        counts = await rotation.status()
+    _print_key_status(rotation.vault, counts)
+    return 0
+
+
+async def keys_rotate(settings: Settings, batch_size: int) -> int:
+    """Rewrite every row not under the current key; exit 1 if some had to be left."""
+    async with _key_rotation(settings, batch_size) as rotation:
+        report = await rotation.rotate()
+        counts = await rotation.status()
+    done = ", ".join(f"{column} {rows}" for column, rows in report.rewritten.items())
+    print(f"rewritten under key {rotation.vault.current_key_id}: {done}")
+    for problem in report.problems:
+        print(f"consentbot: left as it was: {problem}", file=sys.stderr)
+    _print_key_status(rotation.vault, counts)
+    return 1 if report.problems else 0
+
+
+@asynccontextmanager
+async def _key_rotation(settings: Settings, batch_size: int) -> AsyncIterator[KeyRotation]:
+    if settings.is_embedded:
+        migrate.upgrade(settings.effective_database_url)
+    vault = open_vault(settings)
+    db = Database(settings.effective_database_url)
+    try:
+        yield KeyRotation(db, vault, batch_size=batch_size)
+    finally:
+        await db.dispose()
+
+
+def _print_key_status(vault: PhoneVault, counts: list[KeyCount]) -> None:
+    previous = vault.key_ids[1:]
+    print(f"current key: {vault.current_key_id}; previous: {', '.join(previous) or 'none'}")
+
+    def label(key_id: str | None) -> str:
+        if key_id is None:
+            return "from before key ids"
+        if key_id == vault.current_key_id:
+            return f"{key_id} (current)"
+        return f"{key_id} ({'previous' if key_id in previous else 'NOT CONFIGURED'})"
+
+    for column in (CONTACT_PHONES, VERIFICATION_PHONES, OUTBOX_SECRETS):
+        here = [count for count in counts if count.column == column]
+        held = ", ".join(f"{count.rows} under {label(count.key_id)}" for count in here)
+        print(f"  {column}: {held or 'nothing stored'}")
+    old = sum(count.rows for count in counts if count.key_id != vault.current_key_id)
+    if old:
+        print(f"{old} rows are not under the current key: run `consentbot keys rotate`.")
+    elif previous:
+        print(
+            "Nothing is stored under an old key: the previous keys can be removed "
+            "(CONSENTBOT_PREVIOUS_SECRET_KEYS or secret.previous), then restart."
+        )
+    else:
+        print("Everything is under the current key.")

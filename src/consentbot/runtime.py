@@ -35,7 +35,7 @@ from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
 from consentbot.store import migrate
-from consentbot.store.crypto import PhoneVault, load_or_create_secret
+from consentbot.store.crypto import PhoneVault, load_or_create_secret, load_previous_secrets
 from consentbot.store.database import Database
 from consentbot.store.phones import SendingPolicy
 
@@ -89,6 +89,19 @@ def secret_key(settings: Settings) -> str:
     if not settings.is_embedded:
         raise RuntimeError("CONSENTBOT_SECRET_KEY must be set when using PostgreSQL")
     return load_or_create_secret(settings.data_dir / "secret.key")
+
+
+def previous_secret_keys(settings: Settings) -> list[str]:
+    """CONSENTBOT_PREVIOUS_SECRET_KEYS, and with the generated key, ``secret.previous`` beside it."""
+    keys = list(settings.previous_secret_keys)
+    if not settings.secret_key and settings.is_embedded:
+        keys += load_previous_secrets(settings.data_dir / "secret.previous")
+    return keys
+
+
+def open_vault(settings: Settings) -> PhoneVault:
+    """The vault with the current key and every previous key (raises SecretKeyError)."""
+    return PhoneVault(secret_key(settings), previous_secret_keys(settings))
 
 
 def build_gateway(settings: Settings, client: ClientSession) -> SmsGateway:
@@ -148,7 +161,7 @@ async def open_runtime(
     if settings.is_embedded:
         # Zero set-up: the embedded default migrates itself on start.
         await asyncio.to_thread(migrate.upgrade, url)
-    vault = PhoneVault(secret_key(settings))
+    vault = open_vault(settings)
     db = Database(url)
     client = ClientSession(timeout=ClientTimeout(total=30))
     try:

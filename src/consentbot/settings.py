@@ -28,6 +28,8 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str | None = None
+    previous_secret_keys: tuple[str, ...] = ()
+    """Older keys still accepted for reading, until ``consentbot keys rotate`` has run."""
     content_dir: Path = Path("content")
     locales_dir: Path = Path("locales")
     host: str = "127.0.0.1"
@@ -178,6 +180,7 @@ class Settings:
             data_dir=Path(text("DATA_DIR", str(defaults.data_dir)) or "var"),
             database_url=text("DATABASE_URL", "") or "",
             secret_key=text("SECRET_KEY", None),
+            previous_secret_keys=_key_list(text("PREVIOUS_SECRET_KEYS", "") or ""),
             content_dir=Path(text("CONTENT_DIR", str(defaults.content_dir)) or "content"),
             locales_dir=Path(text("LOCALES_DIR", str(defaults.locales_dir)) or "locales"),
             host=text("HOST", defaults.host) or defaults.host,
@@ -201,3 +204,8 @@ class Settings:
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
             kannel_status_url=text("KANNEL_STATUS_URL", None),
         )
+
+
+def _key_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated keys; spaces around them and empty entries are ignored."""
+    return tuple(key.strip() for key in raw.split(",") if key.strip())

@@ -6,14 +6,17 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlmodel import col, select
+from structlog.testing import capture_logs
 
 from consentbot import keys
 from consentbot.channels.segments import segment_count
 from consentbot.channels.twilio_signature import compute_signature
 from consentbot.services.clock import ManualClock
+from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact, OutboxMessage
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
+from tests.support.outbox import same_message
 from tests.support.twilio_fake import AUTH_TOKEN, PUBLIC_URL, FakeTwilio, TwilioPhone
 
 Loops = Callable[[], Awaitable[None]]
@@ -36,10 +39,12 @@ async def test_urdu_goes_as_ucs2_within_the_segment_limit(
     await run_loops()
     rows = await outbox(client)
     limit = client.app[keys.SETTINGS].max_segments
+    received = fake_twilio.inbox[phone.number]
     assert all(row.ucs2 for row in rows)
-    assert all(row.segments == segment_count(row.body) <= limit for row in rows)
+    # Counted on the text that went, personal link included (the body keeps it redacted).
+    assert all(row.segments == segment_count(text) <= limit for row, text in zip(rows, received, strict=True))
     assert len(rows) > 4, "the Urdu detail should need more than one message"
-    assert [row.body for row in rows] == fake_twilio.inbox[phone.number]
+    assert all(same_message(row.body, text) for row, text in zip(rows, received, strict=True))
 
 
 async def test_retryable_failures_are_retried_with_a_delay(
@@ -59,7 +64,8 @@ async def test_retryable_failures_are_retried_with_a_delay(
     (row,) = await outbox(client)
     assert row.status == "sent"
     assert row.provider_id is not None
-    assert fake_twilio.inbox["+447400900602"] == [row.body]
+    (text,) = fake_twilio.inbox["+447400900602"]
+    assert same_message(row.body, text)
 
 
 async def test_carrier_stop_from_a_status_callback_stops_the_number(
@@ -138,3 +144,29 @@ async def test_later_parts_wait_when_an_earlier_part_fails(
     parts = [row for row in await outbox(client) if row.id not in before]
     assert {row.status for row in parts} == {"sent"}
     assert phone.new_messages() == [row.body for row in parts]
+
+
+async def test_a_message_whose_secret_cannot_be_decrypted_fails_alone(
+    client: AppClient, fake_twilio: FakeTwilio, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    await research.invite("+447400123460", "D-7")
+    await research.invite("+447400123461", "D-8")
+    stranger = PhoneVault("a-key-this-service-was-never-configured-with")
+    async with client.app[keys.DATABASE].transaction() as session:
+        statement = select(OutboxMessage).where(col(OutboxMessage.secret_encrypted).is_not(None))
+        row = (await session.exec(statement.order_by(col(OutboxMessage.id)))).first()
+        assert row is not None
+        row.secret_encrypted = stranger.seal_secret("https://elsewhere.example/i/x", row.reference)
+        session.add(row)
+    with capture_logs() as logs:
+        await run_loops()
+    async with client.app[keys.DATABASE].read() as session:
+        failed = await session.get(OutboxMessage, row.id)
+    assert failed is not None
+    assert (failed.status, failed.error_code, failed.secret_encrypted) == ("failed", "undecryptable", None)
+    assert fake_twilio.inbox["+447400123460"] == []
+    assert len(fake_twilio.inbox["+447400123461"]) >= 1, "the other invitation still went"
+    (event,) = [entry for entry in logs if entry["event"] == "outbox.undecryptable"]
+    assert event["message"] == row.id
+    assert stranger.current_key_id in event["error"]

@@ -16,6 +16,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         "CONSENTBOT_DATABASE_URL": settings.effective_database_url,
         "CONSENTBOT_DATA_DIR": str(settings.data_dir),
         "CONSENTBOT_SECRET_KEY": settings.secret_key or "",
+        "CONSENTBOT_PREVIOUS_SECRET_KEYS": ",".join(settings.previous_secret_keys),
         "CONSENTBOT_CONTENT_DIR": str(settings.content_dir),
         "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
         "CONSENTBOT_LOG_LEVEL": "WARNING",

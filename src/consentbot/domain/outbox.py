@@ -47,3 +47,15 @@ class OutboxStatus(StrEnum):
     """The carrier refused it: the person sent STOP at the carrier."""
     UNKNOWN = "unknown"
     """Stuck in ``sending`` after a crash: it may or may not have gone. Never resent by itself."""
+
+
+SETTLED = frozenset(
+    {
+        OutboxStatus.SENT,
+        OutboxStatus.FAILED,
+        OutboxStatus.SUPPRESSED,
+        OutboxStatus.OPTED_OUT,
+        OutboxStatus.UNKNOWN,
+    }
+)
+"""Statuses a message never leaves by itself: its code or link is no longer needed."""

@@ -16,9 +16,9 @@ from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
 from consentbot.store.contacts import ContactRepository
-from consentbot.store.crypto import PhoneVault
+from consentbot.store.crypto import PhoneVault, SecretKeyError
 from consentbot.store.database import Database
-from consentbot.store.outbox import ClaimedMessage, OutboxRepository
+from consentbot.store.outbox import ClaimedMessage, OutboxRepository, reveal, set_status
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import OutboxMessage
 
@@ -34,6 +34,15 @@ class _Outcome:
     error: GatewayError | None = None
     held: bool = False
     """Not sent because an earlier message to the same number failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """A claimed message with its number and text decrypted, ready for the gateway."""
+
+    item: ClaimedMessage
+    phone: str
+    text: str
 
 
 class OutboxDispatcher:
@@ -91,19 +100,37 @@ class OutboxDispatcher:
         async with self.db.transaction() as session:
             claimed = await OutboxRepository(session).claim_due(now, self.batch)
             claimed = await self._hold_for_quiet_hours(session, claimed, now)
-            contacts = ContactRepository(session, self.vault)
-            outgoing = [(item, contacts.phone(item.contact)) for item in claimed]
+            outgoing, unreadable = self._open(ContactRepository(session, self.vault), claimed)
         # One number's messages go in order (a long reply's parts must not overtake
         # each other); different numbers are sent concurrently.
-        by_number: dict[str, list[ClaimedMessage]] = {}
-        for item, phone in outgoing:
-            by_number.setdefault(phone, []).append(item)
-        rounds = await asyncio.gather(
-            *(self._send_in_order(phone, items) for phone, items in by_number.items())
-        )
+        by_number: dict[str, list[_Outgoing]] = {}
+        for each in outgoing:
+            by_number.setdefault(each.phone, []).append(each)
+        rounds = await asyncio.gather(*(self._send_in_order(items) for items in by_number.values()))
         # One write for the whole batch: on SQLite every transaction queues for the lock.
-        await self._record([outcome for outcomes in rounds for outcome in outcomes])
+        await self._record([*unreadable, *(outcome for outcomes in rounds for outcome in outcomes)])
         return len(claimed)
+
+    def _open(
+        self, contacts: ContactRepository, claimed: list[ClaimedMessage]
+    ) -> tuple[list[_Outgoing], list[_Outcome]]:
+        """Decrypt each message's number and secret; one that cannot be decrypted fails alone.
+
+        Only a missing key does that (removed before ``keys rotate`` had finished):
+        failing the message, loudly, lets every other message go.
+        """
+        outgoing: list[_Outgoing] = []
+        unreadable: list[_Outcome] = []
+        for item in claimed:
+            try:
+                phone = contacts.phone(item.contact)
+                outgoing.append(_Outgoing(item, phone, reveal(item.message, self.vault)))
+            except SecretKeyError as error:
+                # The error names a key id and what failed, never a number or a text.
+                log.error("outbox.undecryptable", message=item.message.id, error=str(error))
+                failure = GatewayError(str(error), retryable=False, code="undecryptable")
+                unreadable.append(_Outcome(item.message.id or 0, error=failure))
+        return outgoing, unreadable
 
     async def _hold_for_quiet_hours(
         self, session: AsyncSession, claimed: list[ClaimedMessage], now: datetime
@@ -127,31 +154,31 @@ class OutboxDispatcher:
                 continue
             allowed = study.quiet_hours.next_allowed(now, study.timezone)
             if allowed > now:
-                item.message.status = OutboxStatus.PENDING
+                set_status(item.message, OutboxStatus.PENDING)
                 item.message.attempts -= 1
                 item.message.send_after = allowed
                 session.add(item.message)
                 held.add(id(item))
         return [item for item in claimed if id(item) not in held]
 
-    async def _send_in_order(self, phone: str, items: list[ClaimedMessage]) -> list[_Outcome]:
+    async def _send_in_order(self, items: list[_Outgoing]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
-        for index, item in enumerate(items):
-            outcome = await self._send(item, phone)
+        for index, each in enumerate(items):
+            outcome = await self._send(each)
             outcomes.append(outcome)
             if outcome.error is not None:
                 # Hold the rest so nothing arrives before the part that failed.
                 outcomes.extend(
-                    _Outcome(later.message.id or 0, held=True) for later in items[index + 1 :]
+                    _Outcome(later.item.message.id or 0, held=True) for later in items[index + 1 :]
                 )
                 break
         return outcomes
 
-    async def _send(self, item: ClaimedMessage, phone: str) -> _Outcome:
-        message = item.message
+    async def _send(self, outgoing: _Outgoing) -> _Outcome:
+        message = outgoing.item.message
         assert message.id is not None
         outbound = OutboundSms(
-            to=phone, text=message.body, reference=message.reference, ucs2=message.ucs2
+            to=outgoing.phone, text=outgoing.text, reference=message.reference, ucs2=message.ucs2
         )
         async with self._limit:
             try:
@@ -174,11 +201,11 @@ class OutboxDispatcher:
                 stored = await outbox.get(outcome.message_id)
                 assert stored is not None
                 if outcome.provider_id is not None:
-                    stored.status = OutboxStatus.SENT
+                    set_status(stored, OutboxStatus.SENT)
                     stored.provider_id = outcome.provider_id
                     stored.sent_at = now
                 elif outcome.held:
-                    stored.status = OutboxStatus.PENDING
+                    set_status(stored, OutboxStatus.PENDING)
                     stored.attempts -= 1  # never handed to the gateway
                     stored.send_after = retry_at.get(stored.contact_id, now)
                 elif outcome.error is not None:
@@ -191,17 +218,17 @@ class OutboxDispatcher:
     ) -> None:
         stored.error_code = error.code
         if isinstance(error, RecipientOptedOut):
-            stored.status = OutboxStatus.OPTED_OUT
+            set_status(stored, OutboxStatus.OPTED_OUT)
             contacts = ContactRepository(session, self.vault)
             contact = await contacts.get(stored.contact_id)
             if contact is not None:
                 # The carrier says they sent STOP there: respect it here too.
                 contacts.stop(contact, StopSource.CARRIER, now)
         elif error.retryable and stored.attempts < self.max_attempts:
-            stored.status = OutboxStatus.PENDING
+            set_status(stored, OutboxStatus.PENDING)
             stored.send_after = now + timedelta(seconds=2**stored.attempts)
         else:
-            stored.status = OutboxStatus.FAILED
+            set_status(stored, OutboxStatus.FAILED)
         log.warning(
             "outbox.send_failed",
             message=stored.id,

@@ -161,6 +161,16 @@ records, shows or schedules something for a person rather than for a reader."""
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """The turn decided for a participant (or, with ``who`` None, for the number)."""
+
+    who: Participation | None
+    turn: Turn
+    secret: str | None = None
+    """A personal link in the replies: the outbox keeps it only encrypted."""
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What a turn did."""
 
@@ -214,7 +224,7 @@ class TurnPipeline:
             decided = await self._from_number(session, contact, enrolled, stimulus, can_start, now)
         if decided is None:
             return Outcome()
-        who, turn = decided
+        who, turn = decided.who, decided.turn
         if who is not None:
             await apply_turn(
                 session,
@@ -227,7 +237,7 @@ class TurnPipeline:
             )
         else:
             self._stranger_effects(contacts, contact, turn, provenance, now)
-        queued = self._deliver(session, contact, who, turn, reply_to, now)
+        queued = self._deliver(session, contact, decided, reply_to, now)
         log.info(
             "turn.handled",
             channel=provenance.channel.value,
@@ -277,18 +287,19 @@ class TurnPipeline:
         stimulus: Stimulus,
         can_start: bool,
         now: datetime,
-    ) -> tuple[Participation | None, Turn] | None:
+    ) -> Decided | None:
         deps = self.deps
         ctx = who.context(deps.lexicon, now, can_start=can_start)
         if isinstance(stimulus, TimerDue):
             return await self._timer(session, who, stimulus, now)
         if who.participant.erased_at is not None:
             if isinstance(stimulus, Said):
-                return None, self._erased_reply(who)
+                return Decided(None, self._erased_reply(who))
             return None
         if isinstance(stimulus, Said):
             intent = deps.lexicon.read(stimulus.text, [who.language], [who.study.id])
-            return who, respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
+            turn = respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
+            return Decided(who, turn)
         if isinstance(stimulus, Invited):
             link = None
             if deps.public_url:
@@ -296,12 +307,12 @@ class TurnPipeline:
                     who.participant_id, now, deps.link_lifetime
                 )
                 link = f"{deps.public_url}/i/{token}"
-            return who, invite(ctx, who.state, link)
-        return who, choose_language(ctx, who.state, stimulus.language)
+            return Decided(who, invite(ctx, who.state, link), secret=link)
+        return Decided(who, choose_language(ctx, who.state, stimulus.language))
 
     async def _timer(
         self, session: AsyncSession, who: Participation, due: TimerDue, now: datetime
-    ) -> tuple[Participation | None, Turn] | None:
+    ) -> Decided | None:
         timers = TimerRepository(session)
         timer = await timers.claim(due.timer_id)
         if timer is None:
@@ -313,7 +324,7 @@ class TurnPipeline:
             log.info("timer.cancelled", kind=timer.kind.value, participant=who.participant_id)
             return None
         timers.finish(timer, TimerStatus.DONE, now)
-        return who, on_timer(who.context(self.deps.lexicon, now), who.state, timer.kind)
+        return Decided(who, on_timer(who.context(self.deps.lexicon, now), who.state, timer.kind))
 
     async def _from_number(
         self,
@@ -323,7 +334,7 @@ class TurnPipeline:
         said: Said,
         can_start: bool,
         now: datetime,
-    ) -> tuple[Participation | None, Turn]:
+    ) -> Decided:
         deps = self.deps
         languages = {p.language for p in enrolled} or {"en"}
         intent = deps.lexicon.read(said.text, languages, {p.study.id for p in enrolled})
@@ -338,9 +349,11 @@ class TurnPipeline:
         if isinstance(decision, ToParticipant):
             who = by_id.get(decision.participant_id) or enrolled[-1]
             ctx = who.context(deps.lexicon, now, can_start=can_start)
-            return who, respond(ctx, who.state, intent)
+            return Decided(who, respond(ctx, who.state, intent))
         speaker = self._speaker(contact, enrolled)
-        return None, self._about_the_number(decision, intent, speaker, enrolled, now, can_start)
+        return Decided(
+            None, self._about_the_number(decision, intent, speaker, enrolled, now, can_start)
+        )
 
     async def _join(
         self, session: AsyncSession, contact: Contact, keyword: str, now: datetime
@@ -429,11 +442,11 @@ class TurnPipeline:
         self,
         session: AsyncSession,
         contact: Contact,
-        who: Participation | None,
-        turn: Turn,
+        decided: Decided,
         reply_to: ReplyTo,
         now: datetime,
     ) -> bool:
+        who, turn = decided.who, decided.turn
         if isinstance(reply_to, ToPage):
             sessions = WebSessionRepository(session)
             for _always, body in joined_replies(turn):
@@ -452,6 +465,8 @@ class TurnPipeline:
             kind=reply_to.kind,
             now=now,
             max_segments=self.deps.max_segments,
+            secret=decided.secret,
+            vault=self.deps.vault,
         )
         return bool(turn.replies)
 

@@ -23,6 +23,7 @@ from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import MESSAGE_TIMERS
 from consentbot.services.participation import Participation
 from consentbot.store.contacts import ContactRepository
+from consentbot.store.crypto import PhoneVault
 from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.links import LinkRepository
 from consentbot.store.outbox import OutboxRepository
@@ -137,13 +138,17 @@ def queue_sms_replies(
     kind: OutboxKind,
     now: datetime,
     max_segments: int,
+    secret: str | None = None,
+    vault: PhoneVault | None = None,
 ) -> None:
     """Put a turn's replies in the SMS outbox, due now.
 
     Quiet hours are the dispatcher's business: it holds the kinds of message we
-    start until they end, whenever it would otherwise send them.
+    start until they end, whenever it would otherwise send them. ``secret`` (a
+    one-time code or personal link in the replies) is stored only encrypted with
+    ``vault``: see :meth:`OutboxRepository.add`.
     """
-    outbox = OutboxRepository(session)
+    outbox = OutboxRepository(session, vault)
     for always, body in joined_replies(turn):
         outbox.add(
             contact_id=contact_id,
@@ -154,6 +159,7 @@ def queue_sms_replies(
             send_after=now,
             now=now,
             max_segments=max_segments,
+            secret=secret,
         )
 
 

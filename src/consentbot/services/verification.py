@@ -100,7 +100,7 @@ class VerificationService:
         except PhoneNumberError as error:
             raise InvalidInput(str(error), field="phone") from error
         assert web.id is not None
-        verifications = VerificationRepository(session)
+        verifications = VerificationRepository(session, deps.vault)
         client_hash = deps.vault.lookup_hash(f"client:{client}")
         since = now - HOUR
         limits = self.limits
@@ -118,16 +118,20 @@ class VerificationService:
             # Numbers stay out of the log; the alert is what matters.
             log.warning("verification.service_budget_reached", budget=limits.service_per_hour)
             raise CodeLimitReached(Limit.SERVICE)
-        lookup = deps.vault.lookup_hash(e164)
         number_busy = (
-            await verifications.sent_since(now - timedelta(days=1), phone_hash=lookup)
+            await verifications.sent_since(
+                now - timedelta(days=1), phone_hashes=deps.vault.lookup_hashes(e164)
+            )
             >= limits.per_number_per_day
         )
         contacts = ContactRepository(session, deps.vault)
         contact = await contacts.find_or_create(e164, now)
         assert contact.id is not None
         code = new_code()
-        await verifications.issue(web.id, lookup, contact.phone_encrypted, client_hash, code, now)
+        # The contact's own hash, not a fresh one: before rotation it may be under an older key.
+        await verifications.issue(
+            web.id, contact.phone_hash, contact.phone_encrypted, client_hash, code, now
+        )
         if contact.stopped or number_busy:
             log.info("web.code_withheld", session=web.id)
             return
@@ -143,6 +147,8 @@ class VerificationService:
             kind=OutboxKind.VERIFICATION,
             now=now,
             max_segments=deps.max_segments,
+            secret=code,
+            vault=deps.vault,
         )
         log.info("web.code_sent", session=web.id)
 
@@ -155,7 +161,7 @@ class VerificationService:
         (not roll back) so guesses stay counted.
         """
         assert web.id is not None
-        verifications = VerificationRepository(session)
+        verifications = VerificationRepository(session, self.deps.vault)
         pending = await verifications.latest(web.id, now)
         if pending is None or not verifications.check(pending, code, now):
             raise CodeRejected("that code is not right, or there is no code waiting")

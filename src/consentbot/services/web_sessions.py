@@ -96,7 +96,8 @@ class WebSessionService:
     ) -> WebPage:
         assert web.id is not None
         transcript = list(await WebSessionRepository(session).transcript(web.id))
-        awaiting = await VerificationRepository(session).latest(web.id, now, lock=False) is not None
+        verifications = VerificationRepository(session, self.deps.vault)
+        awaiting = await verifications.latest(web.id, now, lock=False) is not None
         state = ConversationState.from_json(web.conversation)
         language = study.language_or_default(web.language)
         statuses: dict[str, str] = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import case
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.stopping import StopSource
@@ -25,12 +26,28 @@ class ContactRepository:
 
         Locking the contact serialises everything done for one number, so two
         messages from the same phone never interleave their consent changes.
+        The number is looked up under every known key: until ``keys rotate`` has
+        run, a row may still carry its hash under a previous key.
         """
-        return await self.find_by_hash(self.vault.lookup_hash(e164), lock=lock)
+        return await self._find_by_hashes(self.vault.lookup_hashes(e164), lock=lock)
 
     async def find_by_hash(self, lookup_hash: str, *, lock: bool = False) -> Contact | None:
         """The contact whose number has this keyed hash; ``lock`` as in :meth:`find`."""
-        statement = select(Contact).where(Contact.phone_hash == lookup_hash)
+        return await self._find_by_hashes([lookup_hash], lock=lock)
+
+    async def _find_by_hashes(self, hashes: list[str], *, lock: bool) -> Contact | None:
+        # A number has one row; should a second have been created while its old key
+        # was missing from the configuration, the one under the first hash wins.
+        preference = case(
+            {h: rank for rank, h in enumerate(hashes)},
+            value=col(Contact.phone_hash),
+            else_=len(hashes),
+        )
+        statement = (
+            select(Contact)
+            .where(col(Contact.phone_hash).in_(hashes))
+            .order_by(preference, col(Contact.id))
+        )
         if lock:
             statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()

@@ -1,4 +1,10 @@
-"""The outbox: messages written with the change they report, sent after commit."""
+"""The outbox: messages written with the change they report, sent after commit.
+
+A one-time code or personal link is never stored in a message's body: the body holds
+:data:`SECRET_MARKER` in its place and ``secret_encrypted`` the secret, sealed by the
+vault and bound to the message's reference. The dispatcher puts it back at send time
+(:func:`reveal`) and :func:`set_status` erases it once the message is settled.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.segments import encoding_for, plan_messages, segment_count
-from consentbot.domain.outbox import OutboxKind, OutboxStatus
+from consentbot.domain.outbox import SETTLED, OutboxKind, OutboxStatus
+from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact, OutboxMessage
+
+SECRET_MARKER = "[secret]"  # noqa: S105 (a placeholder, not a password)
+"""Stands in a stored body for the code or link that ``secret_encrypted`` holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +34,14 @@ class ClaimedMessage:
 
 
 class OutboxRepository:
-    """Queue, claim and settle outbound messages."""
+    """Queue, claim and settle outbound messages.
 
-    def __init__(self, session: AsyncSession) -> None:
+    ``vault`` is needed only to queue a message with a secret in it.
+    """
+
+    def __init__(self, session: AsyncSession, vault: PhoneVault | None = None) -> None:
         self.session = session
+        self.vault = vault
 
     def add(
         self,
@@ -40,16 +54,33 @@ class OutboxRepository:
         send_after: datetime,
         now: datetime,
         max_segments: int,
+        secret: str | None = None,
     ) -> list[OutboxMessage]:
-        """Queue ``body``, split into SMS-sized messages of at most ``max_segments`` each."""
+        """Queue ``body``, split into SMS-sized messages of at most ``max_segments`` each.
+
+        ``secret`` is a substring of ``body`` (a one-time code, a personal link) that
+        must not be stored in clear: each part holding it stores :data:`SECRET_MARKER`
+        instead and the secret encrypted. Segments and encoding are those of the real
+        text. A secret absent from ``body`` leaves nothing to hide.
+        """
+        parts = plan_messages(body, max_segments)
+        if secret and secret in body:
+            self._check_secret(body, parts, secret)
         messages = []
-        for part in plan_messages(body, max_segments):
+        for part in parts:
+            reference = secrets.token_hex(16)
+            stored, sealed = part, None
+            if secret and secret in part:
+                assert self.vault is not None
+                stored = part.replace(secret, SECRET_MARKER)
+                sealed = self.vault.seal_secret(secret, reference)
             message = OutboxMessage(
                 contact_id=contact_id,
                 participant_id=participant_id,
-                reference=secrets.token_hex(16),
+                reference=reference,
                 kind=kind,
-                body=part,
+                body=stored,
+                secret_encrypted=sealed,
                 ucs2=encoding_for(part) == "ucs2",
                 segments=segment_count(part),
                 always=always,
@@ -59,6 +90,14 @@ class OutboxRepository:
             self.session.add(message)
             messages.append(message)
         return messages
+
+    def _check_secret(self, body: str, parts: list[str], secret: str) -> None:
+        if self.vault is None:
+            raise ValueError("queueing a message with a secret needs the vault")
+        if SECRET_MARKER in body or SECRET_MARKER in secret:
+            raise ValueError(f"the text already holds {SECRET_MARKER!r}: it cannot be redacted")
+        if sum(part.count(secret) for part in parts) != body.count(secret):
+            raise ValueError("the secret would be split between two messages")
 
     async def any_due(self, now: datetime) -> bool:
         """Whether anything waits to be sent (a cheap read before taking the write lock)."""
@@ -86,9 +125,9 @@ class OutboxRepository:
         claimed = []
         for message, contact in (await self.session.exec(statement)).all():
             if contact.stopped and not message.always:
-                message.status = OutboxStatus.SUPPRESSED
+                set_status(message, OutboxStatus.SUPPRESSED)
             else:
-                message.status = OutboxStatus.SENDING
+                set_status(message, OutboxStatus.SENDING)
                 message.claimed_at = now
                 message.attempts += 1
                 claimed.append(ClaimedMessage(message, contact))
@@ -112,3 +151,23 @@ class OutboxRepository:
             .order_by(col(OutboxMessage.id))
         )
         return (await self.session.exec(statement)).all()
+
+
+def reveal(message: OutboxMessage, vault: PhoneVault) -> str:
+    """The text to send: the body with its secret put back (raises SecretKeyError)."""
+    if message.secret_encrypted is None:
+        return message.body
+    secret = vault.open_secret(message.secret_encrypted, message.reference)
+    return message.body.replace(SECRET_MARKER, secret)
+
+
+def set_status(message: OutboxMessage, status: OutboxStatus) -> None:
+    """Give the message ``status``; a settled message's secret is erased for good.
+
+    Every change of an outbox status goes through here, so that once a message is
+    sent (or will never be), its body keeps codes and links redacted and nothing
+    can restore them.
+    """
+    message.status = status
+    if status in SETTLED:
+        message.secret_encrypted = None

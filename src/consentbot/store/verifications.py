@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import PhoneVerification
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -21,15 +22,21 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def _code_hash(verification_salt: str, code: str) -> str:
-    return hashlib.sha256(f"{verification_salt}:{code}".encode()).hexdigest()
+def _salt(web_session_id: int) -> str:
+    # Not the phone hash: ``keys rotate`` rewrites that while a code may be waiting.
+    return f"web-session:{web_session_id}"
 
 
 class VerificationRepository:
-    """Issue, count and check codes."""
+    """Issue, count and check codes.
 
-    def __init__(self, session: AsyncSession) -> None:
+    A code is stored only as a keyed hash (an unkeyed hash of six digits is as good as
+    the digits), bound to the web session it was asked for.
+    """
+
+    def __init__(self, session: AsyncSession, vault: PhoneVault) -> None:
         self.session = session
+        self.vault = vault
 
     async def issue(
         self,
@@ -40,13 +47,13 @@ class VerificationRepository:
         code: str,
         now: datetime,
     ) -> PhoneVerification:
-        """Store a code (hashed with the phone's lookup hash as salt)."""
+        """Store a code (keyed hash only); ``phone_hash`` and ``phone_encrypted`` are the contact's."""
         verification = PhoneVerification(
             web_session_id=web_session_id,
             phone_hash=phone_hash,
             phone_encrypted=phone_encrypted,
             client_hash=client_hash,
-            code_hash=_code_hash(phone_hash, code),
+            code_hash=self.vault.code_hash(code, _salt(web_session_id)),
             created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
@@ -59,11 +66,15 @@ class VerificationRepository:
         since: datetime,
         *,
         web_session_id: int | None = None,
-        phone_hash: str | None = None,
+        phone_hashes: Sequence[str] | None = None,
         client_hash: str | None = None,
     ) -> int:
         """How many codes were asked for since ``since``: by this session, for this number,
-        from this client address, or (with no filter) by anyone (rate limits)."""
+        from this client address, or (with no filter) by anyone (rate limits).
+
+        ``phone_hashes`` are the number's hashes under every known key
+        (:meth:`PhoneVault.lookup_hashes`): rows may predate the current key.
+        """
         statement = (
             select(func.count())
             .select_from(PhoneVerification)
@@ -71,8 +82,8 @@ class VerificationRepository:
         )
         if web_session_id is not None:
             statement = statement.where(PhoneVerification.web_session_id == web_session_id)
-        if phone_hash is not None:
-            statement = statement.where(PhoneVerification.phone_hash == phone_hash)
+        if phone_hashes is not None:
+            statement = statement.where(col(PhoneVerification.phone_hash).in_(phone_hashes))
         if client_hash is not None:
             statement = statement.where(PhoneVerification.client_hash == client_hash)
         count: int = (await self.session.exec(statement)).one()
@@ -102,8 +113,10 @@ class VerificationRepository:
         if verification.attempts > MAX_ATTEMPTS:
             return False
         expected = verification.code_hash
-        given = _code_hash(verification.phone_hash, code.strip())
-        if hmac.compare_digest(expected, given):
+        given = self.vault.code_hashes(code.strip(), _salt(verification.web_session_id))
+        # Every key's hash is compared (no early exit), each in constant time.
+        matches = [hmac.compare_digest(expected, each) for each in given]
+        if any(matches):
             verification.verified_at = now
             return True
         return False
