@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentbot.domain.cooling_off import CoolingOff
-from consentbot.domain.ledger_replay import Finding, Projection, ReplayEvent, Severity, replay
+from consentbot.domain.findings import Finding, Severity
+from consentbot.domain.ledger_replay import Projection, ReplayEvent, replay
 from consentbot.domain.status import ConsentStatus as S
 from consentbot.domain.transitions import ConsentAction as A
 from consentbot.domain.transitions import is_recorded, next_status

@@ -19,18 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from consentbot.domain.cooling_off import CoolingOff
+from consentbot.domain.findings import Finding, Severity
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.transitions import ConsentAction, is_recorded, next_status
-
-
-class Severity(StrEnum):
-    """How bad a finding is: a fault fails verification, a warning is only reported."""
-
-    FAULT = "fault"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +50,6 @@ class Projection:
     since: datetime
     pending_since: datetime | None
     withdrawal_level: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """Something the replay found; ``seq``/``event_id`` are None for the projection."""
-
-    severity: Severity
-    seq: int | None
-    event_id: int | None
-    problem: str
 
 
 @dataclass(frozen=True, slots=True)
