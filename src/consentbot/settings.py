@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 from consentbot.domain.durations import DurationError, parse_duration
+from consentbot.store.signing_key import SigningKeyError, decode_private_key
 
 
 class SettingsError(ValueError):
@@ -50,6 +51,12 @@ class Settings:
     kannel_inbound_token: str | None = None
     kannel_status_url: str | None = None
     """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
+    # Ledger checkpoints (docs/audit.md)
+    audit_signing_key: str | None = field(default=None, repr=False)
+    """Base64 of the raw 32-byte Ed25519 key that signs checkpoints (None: the data folder's)."""
+    audit_checkpoint_dir: Path | None = None
+    """Where ``serve`` writes a checkpoint every ``audit_checkpoint_every`` (None: it does not)."""
+    audit_checkpoint_every: timedelta = timedelta(days=1)
 
     @property
     def effective_database_url(self) -> str:
@@ -98,6 +105,30 @@ class Settings:
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
+        self._check_audit()
+
+    def _check_audit(self) -> None:
+        if self.audit_signing_key:
+            try:
+                decode_private_key(self.audit_signing_key, "CONSENTBOT_AUDIT_SIGNING_KEY")
+            except SigningKeyError as error:
+                raise SettingsError(str(error)) from error
+        if self.audit_checkpoint_every <= timedelta(0):
+            raise SettingsError("CONSENTBOT_AUDIT_CHECKPOINT_EVERY must be longer than zero")
+
+    @staticmethod
+    def _audit_from_env(
+        text: Callable[[str, str | None], str | None],
+    ) -> tuple[Path | None, timedelta]:
+        """CONSENTBOT_AUDIT_CHECKPOINT_DIR and _EVERY."""
+        every = Settings.audit_checkpoint_every
+        if raw_every := text("AUDIT_CHECKPOINT_EVERY", None):
+            try:
+                every = parse_duration(raw_every)
+            except DurationError as error:
+                raise SettingsError(f"CONSENTBOT_AUDIT_CHECKPOINT_EVERY: {error}") from error
+        folder = text("AUDIT_CHECKPOINT_DIR", None)
+        return (Path(folder) if folder else None), every
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +155,7 @@ class Settings:
                 demo_cooling_off = parse_duration(raw_demo)
             except DurationError as error:
                 raise SettingsError(f"CONSENTBOT_DEMO_COOLING_OFF: {error}") from error
+        checkpoint_dir, checkpoint_every = cls._audit_from_env(text)
         return cls(
             demo_cooling_off=demo_cooling_off,
             data_dir=Path(text("DATA_DIR", str(defaults.data_dir)) or "var"),
@@ -151,4 +183,7 @@ class Settings:
             kannel_from=text("KANNEL_FROM", None),
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
             kannel_status_url=text("KANNEL_STATUS_URL", None),
+            audit_signing_key=text("AUDIT_SIGNING_KEY", None),
+            audit_checkpoint_dir=checkpoint_dir,
+            audit_checkpoint_every=checkpoint_every,
         )
