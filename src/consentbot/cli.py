@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoint", help="sign every participant's event count and head hash (keep it elsewhere)"
     )
     checkpoint.add_argument("--out", type=Path, help="write it here (default: stdout)")
+    checkpoint.add_argument(
+        "--extends", type=Path, help="the previous checkpoint: refuse if it no longer matches"
+    )
     audit_commands.add_parser("public-key", help="print the checkpoint signing key's public half")
 
     content = commands.add_parser("content", help="study content")
@@ -118,7 +121,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "audit":
         if args.audit_command == "checkpoint":
-            return asyncio.run(commands.audit_checkpoint(settings, args.out))
+            return asyncio.run(commands.audit_checkpoint(settings, args.out, args.extends))
         if args.audit_command == "public-key":
             return commands.audit_public_key(settings)
         return asyncio.run(commands.audit_verify(settings, args.checkpoint, args.public_key))

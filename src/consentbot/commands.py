@@ -146,16 +146,30 @@ def _read_checkpoint(settings: Settings, path: Path, public_key: str | None) -> 
         raise _CommandFailed(f"checkpoint {path}: {error}") from error
 
 
-async def audit_checkpoint(settings: Settings, out: Path | None) -> int:
-    """Sign a checkpoint of every participant's ledger; write it to ``out`` or stdout."""
+async def audit_checkpoint(
+    settings: Settings, out: Path | None, extends_file: Path | None = None
+) -> int:
+    """Sign a checkpoint of every participant's ledger; write it to ``out`` or stdout.
+
+    With ``extends_file`` (the previous checkpoint) it is refused if anything that
+    one covers has changed since.
+    """
     key = signing_key(settings.audit_signing_key, settings.data_dir)
+    extends = None
+    if extends_file is not None:
+        try:
+            extends = _read_checkpoint(settings, extends_file, None)
+        except _CommandFailed as failed:
+            print(f"consentbot: --extends: {failed}", file=sys.stderr)
+            return failed.code
     db = await _audit_database(settings)
     try:
-        checkpoint = await LedgerAudit(db, StudyCatalogue({})).checkpoint(key, system_clock())
+        audit = LedgerAudit(db, StudyCatalogue({}))
+        checkpoint = await audit.checkpoint(key, system_clock(), extends=extends)
     except LedgerBroken as error:
         for fault in error.faults:
             print(fault, file=sys.stderr)
-        print("consentbot: a broken ledger is not signed: see the faults above", file=sys.stderr)
+        print("consentbot: not signed: the ledger is broken or was rewritten", file=sys.stderr)
         return 1
     finally:
         await db.dispose()

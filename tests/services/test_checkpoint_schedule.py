@@ -13,8 +13,9 @@ from consentbot.domain.checkpoint import parse
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.signing_key import signing_key
+from consentbot.store.tables import ConsentEvent
 from tests.conftest import AppClient
-from tests.support.tamper import execute, two_participants
+from tests.support.tamper import execute, rewrite, two_participants
 from tests.support.twilio_fake import FakeTwilio
 
 Start = Callable[..., Awaitable[AppClient]]
@@ -105,3 +106,27 @@ async def test_a_broken_chain_is_not_signed(
     assert not folder.exists() or list(folder.iterdir()) == []
 
 
+
+
+async def test_a_rewrite_since_the_newest_checkpoint_is_not_signed(
+    settings: Settings,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    twilio_server: TestServer,
+    aiohttp_client: Start,
+) -> None:
+    """Otherwise an insider would only need to wait for the next checkpoint to have the rewrite signed."""
+    configured = configure(settings, twilio_server)
+    client = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
+    phones = await two_participants(client, fake_twilio, clock)
+    schedule = client.app[keys.CHECKPOINTS]
+    assert await schedule.run_due() is not None
+
+    def in_welsh(events: list[ConsentEvent]) -> None:
+        events[0].language = "cy"
+
+    await rewrite(client, 1, in_welsh)
+    await phones[1].send("WITHDRAW")  # the service goes on writing meanwhile
+    clock.advance(timedelta(days=1))
+    assert await schedule.run_due() is None
+    assert list(checkpoints_of(configured)) == ["checkpoint-20261202T100000Z.json"]

@@ -59,6 +59,10 @@ async def test_checkpoint_from_the_cli_then_an_edit_that_keeps_the_rules(
     assert f"fault: {A1}, event 2 (seq 2): changed since the checkpoint of {checkpoint.taken}; " \
            "the hashes of 3 later events differ with it" in result.stderr
     assert "ledger broken: 1 faults in 13 events checked (2 participants)" in result.stderr
+    refused = consentbot(settings, "audit", "checkpoint", "--extends", str(out))
+    assert refused.returncode == 1
+    assert f"fault: {A1}, event 2 (seq 2): changed since the checkpoint" in refused.stderr
+    assert refused.stdout == ""
 
 
 async def test_events_after_the_checkpoint_are_fine(

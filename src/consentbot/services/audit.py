@@ -66,10 +66,10 @@ class AuditReport:
 
 
 class LedgerBroken(Exception):
-    """A checkpoint was refused: signing it would vouch for broken chains."""
+    """A checkpoint was refused: signing it would vouch for a broken or rewritten ledger."""
 
     def __init__(self, faults: Sequence[AuditFinding]) -> None:
-        super().__init__(f"{len(faults)} broken chains: run consentbot audit verify")
+        super().__init__(f"{len(faults)} faults: run consentbot audit verify")
         self.faults = list(faults)
 
 
@@ -95,37 +95,39 @@ class LedgerAudit:
         ``checkpoint`` must already be parsed and its signature checked.
         """
         report = AuditReport(checkpoint=checkpoint)
-        expected = {entry.id: entry for entry in checkpoint.participants} if checkpoint else {}
-        taken = checkpoint.taken if checkpoint else ""
+        against = _Against(checkpoint)
         async for batch in ledger_batches(
             self.db, batch_size=self.batch_size, on_batch=self.on_batch
         ):
             for ledger in batch:
                 report.participants += 1
                 report.events += len(ledger.events)
-                findings = chain_faults(ledger) + self._replay(ledger)
-                entry = expected.pop(ledger.id, None)
-                if entry is not None:
-                    findings += match(entry, _now(ledger), taken)
+                findings = chain_faults(ledger) + self._replay(ledger) + against.match(ledger)
                 report.findings += [_named(ledger, found) for found in findings]
-        for entry in expected.values():
-            report.findings += [
-                AuditFinding(entry.id, entry.study, entry.reference, found)
-                for found in match(entry, None, taken)
-            ]
+        report.findings += against.gone()
         return report
 
-    async def checkpoint(self, key: Ed25519PrivateKey, now: datetime) -> Checkpoint:
-        """Every participant's count and head, signed; refused if any chain is broken."""
+    async def checkpoint(
+        self, key: Ed25519PrivateKey, now: datetime, *, extends: Checkpoint | None = None
+    ) -> Checkpoint:
+        """Every participant's count and head, signed.
+
+        Refused (:class:`LedgerBroken`) if a chain is broken or, given the previous
+        checkpoint ``extends``, if anything it covers was changed or removed: a new
+        checkpoint must never vouch for tampering done since the last one.
+        """
         entries: list[CheckpointEntry] = []
         faults: list[AuditFinding] = []
+        against = _Against(extends)
         async for batch in ledger_batches(
             self.db, batch_size=self.batch_size, on_batch=self.on_batch
         ):
             for ledger in batch:
-                faults += [_named(ledger, found) for found in chain_faults(ledger)]
+                found = chain_faults(ledger) + against.match(ledger)
+                faults += [_named(ledger, finding) for finding in found]
                 chain = [(event.id or 0, event.hash) for event in ledger.events]
                 entries.append(CheckpointEntry.of(ledger.id, ledger.study, ledger.reference, chain))
+        faults += against.gone()
         if faults:
             raise LedgerBroken(faults)
         return sign(entries, now, key)
@@ -155,8 +157,28 @@ class LedgerAudit:
         return replay(events, projection, rules, study=ledger.study)
 
 
-def _now(ledger: ParticipantLedger) -> LedgerNow:
-    return LedgerNow(ledger.study, ledger.reference, [(e.id, e.seq, e.hash) for e in ledger.events])
+class _Against:
+    """Matches ledgers to a checkpoint as they stream past; the entries left over are gone."""
+
+    def __init__(self, checkpoint: Checkpoint | None) -> None:
+        self.expected = {e.id: e for e in checkpoint.participants} if checkpoint else {}
+        self.taken = checkpoint.taken if checkpoint else ""
+
+    def match(self, ledger: ParticipantLedger) -> list[Finding]:
+        entry = self.expected.pop(ledger.id, None)
+        if entry is None:
+            return []  # not in the checkpoint: joined since
+        now = LedgerNow(
+            ledger.study, ledger.reference, [(e.id, e.seq, e.hash) for e in ledger.events]
+        )
+        return match(entry, now, self.taken)
+
+    def gone(self) -> list[AuditFinding]:
+        return [
+            AuditFinding(entry.id, entry.study, entry.reference, found)
+            for entry in self.expected.values()
+            for found in match(entry, None, self.taken)
+        ]
 
 
 def _named(ledger: ParticipantLedger, found: Finding) -> AuditFinding:

@@ -1,7 +1,9 @@
 """Checkpoint files, and the task inside ``consentbot serve`` that writes one every so often.
 
 Files are named by the UTC time they were taken (``checkpoint-20261202T100000Z.json``),
-so after a restart the next one is due ``every`` after the newest in the folder.
+so after a restart the next one is due ``every`` after the newest in the folder. Each
+new checkpoint extends the newest: it is refused if the ledger no longer matches it,
+so tampering between two checkpoints is never signed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consentbot.content.model import StudyCatalogue
-from consentbot.domain.checkpoint import Checkpoint
+from consentbot.domain.checkpoint import Checkpoint, CheckpointError, parse
 from consentbot.services.audit import LedgerAudit, LedgerBroken
 from consentbot.services.clock import Clock
 from consentbot.settings import Settings
@@ -37,16 +39,16 @@ def file_name(taken: datetime) -> str:
     return f"checkpoint-{taken.astimezone(UTC):{_STAMP}}.json"
 
 
-def newest_checkpoint(folder: Path) -> datetime | None:
-    """When the newest checkpoint in ``folder`` was taken, read from its name."""
+def newest_checkpoint(folder: Path) -> tuple[datetime, Path] | None:
+    """The newest checkpoint file in ``folder``, and when it was taken (read from its name)."""
     if not folder.is_dir():
         return None
-    times = [
-        datetime.strptime(match[1], _STAMP).replace(tzinfo=UTC)
+    found = [
+        (datetime.strptime(match[1], _STAMP).replace(tzinfo=UTC), path)
         for path in folder.iterdir()
         if (match := _NAME.match(path.name))
     ]
-    return max(times, default=None)
+    return max(found, default=None)
 
 
 def write_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
@@ -88,7 +90,7 @@ class CheckpointSchedule:
         """When the next checkpoint is due: ``every`` after the newest, or now if none."""
         if self._due is None:
             newest = newest_checkpoint(self.folder)
-            self._due = newest + self.every if newest is not None else self.clock()
+            self._due = newest[0] + self.every if newest is not None else self.clock()
         return self._due
 
     async def run_due(self) -> Path | None:
@@ -101,12 +103,12 @@ class CheckpointSchedule:
         if now < self.due():
             return None
         try:
-            checkpoint = await self.audit.checkpoint(self.key, now)
+            checkpoint = await self.audit.checkpoint(self.key, now, extends=self._previous())
         except LedgerBroken as error:
             self._due = now + self.every
             log.error(
                 "audit.checkpoint_refused",
-                reason="broken chains: run consentbot audit verify",
+                reason="the ledger is broken or was rewritten: run consentbot audit verify",
                 participants=sorted({fault.participant_id for fault in error.faults}),
             )
             return None
@@ -125,6 +127,18 @@ class CheckpointSchedule:
             self.written += 1
             self._change.notify_all()
         return path
+
+    def _previous(self) -> Checkpoint | None:
+        """The newest checkpoint here, which the next must extend; None if there is none."""
+        newest = newest_checkpoint(self.folder)
+        if newest is None:
+            return None
+        try:
+            return parse(newest[1].read_text(encoding="utf-8"), self.key.public_key())
+        except (OSError, UnicodeDecodeError, CheckpointError) as error:
+            # Refusing would end checkpoints until someone notices; say it loudly instead.
+            log.warning("audit.checkpoint_not_chained", previous=newest[1].name, problem=str(error))
+            return None
 
     async def wait_written(self, count: int = 1) -> None:
         """Wait until ``count`` checkpoints have been written since start."""
