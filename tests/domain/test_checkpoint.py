@@ -156,3 +156,9 @@ def test_a_reassigned_reference_is_named() -> None:
     chain = [(11, 1, digest(11)), (12, 2, digest(12)), (13, 3, digest(13))]
     [finding] = match(ENTRY, now(*chain, reference="L-9"), "T")
     assert finding.problem == "reference was 'L-1' at the checkpoint of T, now 'L-9'"
+
+
+def test_an_empty_ledger_has_a_checkpoint_too() -> None:
+    checkpoint = sign([], AT, KEY)
+    assert '"participants": [],' in checkpoint.render()
+    assert parse(checkpoint.render(), KEY.public_key()).root == hashlib.sha256(b"").hexdigest()

@@ -113,10 +113,11 @@ class Checkpoint:
             return json.dumps(item, ensure_ascii=False)
 
         rows = ",\n".join(f"  {value(entry.to_json())}" for entry in self.participants)
+        participants = f"[\n{rows}\n ]" if rows else "[]"
         return (
             f'{{"format": {value(FORMAT)},\n'
             f' "created_at": {value(self.taken)},\n'
-            f' "participants": [\n{rows}\n ],\n'
+            f' "participants": {participants},\n'
             f' "root": {value(self.root)},\n'
             f' "public_key": {value(self.public_key)},\n'
             f' "signature": {value(self.signature)}}}\n'
