@@ -25,6 +25,7 @@ from consentbot.channels.gateway import InboundSms, SmsGateway
 from consentbot.channels.kannel import kannel_routes
 from consentbot.channels.twilio import twilio_routes
 from consentbot.runtime import load_content, open_runtime
+from consentbot.services.checkpoints import checkpoint_schedule
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
@@ -95,12 +96,17 @@ def create_app(
             app[keys.WEB_CHAT] = runtime.web_chat
             app[keys.WEB_SESSIONS] = runtime.web_sessions
             tasks: list[asyncio.Task[None]] = []
+            checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
+            if checkpoints is not None:
+                app[keys.CHECKPOINTS] = checkpoints
             if run_background:
                 interval = settings.scheduler_interval
                 tasks.append(asyncio.create_task(runtime.dispatcher.run(interval), name="outbox"))
                 tasks.append(
                     asyncio.create_task(run_scheduler(runtime.timers, interval), name="scheduler")
                 )
+                if checkpoints is not None:
+                    tasks.append(asyncio.create_task(checkpoints.run(interval), name="checkpoints"))
             log.info(
                 "service.started",
                 gateway=runtime.gateway.name,

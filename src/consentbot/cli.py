@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -50,7 +51,23 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the consent ledger")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check every hash chain; exit 1 at the first fault")
+    verify = audit_commands.add_parser(
+        "verify", help="check chains, consent rules and projection; exit 1 naming every fault"
+    )
+    verify.add_argument(
+        "--checkpoint", type=Path, help="also check nothing it covers was changed or removed"
+    )
+    verify.add_argument(
+        "--public-key", help="the key the checkpoint must be signed by (base64; default: ours)"
+    )
+    checkpoint = audit_commands.add_parser(
+        "checkpoint", help="sign every participant's event count and head hash (keep it elsewhere)"
+    )
+    checkpoint.add_argument("--out", type=Path, help="write it here (default: stdout)")
+    checkpoint.add_argument(
+        "--extends", type=Path, help="the previous checkpoint: refuse if it no longer matches"
+    )
+    audit_commands.add_parser("public-key", help="print the checkpoint signing key's public half")
 
     keys = commands.add_parser("keys", help="the secret key: status and rotation (docs/keys.md)")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -124,7 +141,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             commands.invite(settings, args.study, args.phone, args.reference, args.language)
         )
     if args.command == "audit":
-        return asyncio.run(commands.audit_verify(settings))
+        if args.audit_command == "checkpoint":
+            return asyncio.run(commands.audit_checkpoint(settings, args.out, args.extends))
+        if args.audit_command == "public-key":
+            return commands.audit_public_key(settings)
+        return asyncio.run(commands.audit_verify(settings, args.checkpoint, args.public_key))
     if args.command == "keys" and args.keys_command == "status":
         return asyncio.run(commands.keys_status(settings))
     if args.command == "keys":

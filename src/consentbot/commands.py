@@ -6,12 +6,23 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
 
 from consentbot.content.loader import load_catalogue
+from consentbot.content.model import StudyCatalogue
+from consentbot.domain.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    decode_public_key,
+    public_key_text,
+)
+from consentbot.domain.checkpoint import parse as parse_checkpoint
 from consentbot.domain.provenance import Auth, Channel, Provenance
-from consentbot.runtime import load_content, open_runtime, open_vault
+from consentbot.runtime import demo_catalogue, load_content, open_runtime, open_vault
+from consentbot.services.audit import LedgerAudit, LedgerBroken
+from consentbot.services.checkpoints import write_checkpoint
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
@@ -19,9 +30,9 @@ from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
-from consentbot.store.ledger import verify_ledger
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.rekeying import CONTACT_PHONES, OUTBOX_SECRETS, VERIFICATION_PHONES, KeyCount
+from consentbot.store.signing_key import existing_signing_key, signing_key
 
 
 def db_upgrade(settings: Settings) -> int:
@@ -75,21 +86,126 @@ async def invite(
     return 0
 
 
-async def audit_verify(settings: Settings) -> int:
-    """Check every participant's hash chain."""
-    if settings.is_embedded:
-        migrate.upgrade(settings.effective_database_url)
-    db = Database(settings.effective_database_url)
+async def audit_verify(
+    settings: Settings, checkpoint_file: Path | None = None, public_key: str | None = None
+) -> int:
+    """Check chains, rules and projection, and the ledger against a checkpoint if given."""
+    checkpoint = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = _read_checkpoint(settings, checkpoint_file, public_key)
+        except _CommandFailed as failed:
+            print(f"consentbot: {failed}", file=sys.stderr)
+            return failed.code
+    studies = load_catalogue(settings.content_dir)
+    if settings.demo:
+        studies = demo_catalogue(studies, settings.demo_cooling_off)
+    db = await _audit_database(settings)
     try:
-        async with db.transaction() as session:
-            checked, fault = await verify_ledger(session)
+        report = await LedgerAudit(db, studies).verify(checkpoint)
     finally:
         await db.dispose()
-    if fault is not None:
-        print(f"ledger broken at {fault}", file=sys.stderr)
+    for finding in report.findings:
+        print(finding, file=sys.stderr)
+    checked = f"{report.events} events checked ({report.participants} participants)"
+    if report.faults:
+        print(f"ledger broken: {len(report.faults)} faults in {checked}", file=sys.stderr)
         return 1
-    print(f"ledger intact: {checked} events checked")
+    matched = (
+        f"; it matches the checkpoint of {checkpoint.taken} "
+        f"({len(checkpoint.participants)} participants, {checkpoint.event_count} events)"
+        if checkpoint
+        else ""
+    )
+    print(f"ledger intact: {checked}{matched}")
     return 0
+
+
+class _CommandFailed(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _read_checkpoint(settings: Settings, path: Path, public_key: str | None) -> Checkpoint:
+    if public_key is not None:
+        try:
+            trusted = decode_public_key(public_key)
+        except CheckpointError as error:
+            raise _CommandFailed(f"--public-key: {error}", code=2) from error
+    else:
+        key = existing_signing_key(settings.audit_signing_key, settings.data_dir)
+        if key is None:
+            raise _CommandFailed(
+                "no key to check the checkpoint against: set CONSENTBOT_AUDIT_SIGNING_KEY "
+                "or give --public-key (what consentbot audit public-key printed)"
+            )
+        trusted = key.public_key()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _CommandFailed(f"cannot read the checkpoint {path}: {error}") from error
+    try:
+        return parse_checkpoint(text, trusted)
+    except CheckpointError as error:
+        raise _CommandFailed(f"checkpoint {path}: {error}") from error
+
+
+async def audit_checkpoint(
+    settings: Settings, out: Path | None, extends_file: Path | None = None
+) -> int:
+    """Sign a checkpoint of every participant's ledger; write it to ``out`` or stdout.
+
+    With ``extends_file`` (the previous checkpoint) it is refused if anything that
+    one covers has changed since.
+    """
+    key = signing_key(settings.audit_signing_key, settings.data_dir)
+    extends = None
+    if extends_file is not None:
+        try:
+            extends = _read_checkpoint(settings, extends_file, None)
+        except _CommandFailed as failed:
+            print(f"consentbot: --extends: {failed}", file=sys.stderr)
+            return failed.code
+    db = await _audit_database(settings)
+    try:
+        audit = LedgerAudit(db, StudyCatalogue({}))
+        checkpoint = await audit.checkpoint(key, system_clock(), extends=extends)
+    except LedgerBroken as error:
+        for fault in error.faults:
+            print(fault, file=sys.stderr)
+        print("consentbot: not signed: the ledger is broken or was rewritten", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    summary = (
+        f"checkpoint of {len(checkpoint.participants)} participants and "
+        f"{checkpoint.event_count} events, root {checkpoint.root}"
+    )
+    if out is None:
+        sys.stdout.write(checkpoint.render())
+        print(summary, file=sys.stderr)
+        return 0
+    try:
+        write_checkpoint(out, checkpoint)
+    except OSError as error:
+        print(f"consentbot: --out {out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"{summary} written to {out}", file=sys.stderr)
+    return 0
+
+
+def audit_public_key(settings: Settings) -> int:
+    """Print the public half of the checkpoint signing key (generated if there is none)."""
+    key = signing_key(settings.audit_signing_key, settings.data_dir)
+    print(public_key_text(key.public_key()))
+    return 0
+
+
+async def _audit_database(settings: Settings) -> Database:
+    if settings.is_embedded:
+        await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
+    return Database(settings.effective_database_url)
 
 
 def content_check(settings: Settings) -> int:

@@ -7,6 +7,7 @@ from aiohttp import web
 from consentbot.channels.console import ConsoleGateway
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
+from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
@@ -33,3 +34,4 @@ LEXICON = web.AppKey("lexicon", Lexicon)
 WEB_CHAT = web.AppKey("web_chat_service", WebChatService)
 WEB_SESSIONS = web.AppKey("web_session_service", WebSessionService)
 PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
+CHECKPOINTS = web.AppKey("checkpoint_schedule", CheckpointSchedule)

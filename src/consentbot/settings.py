@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 from phonenumbers import SUPPORTED_REGIONS
 
 from consentbot.domain.durations import DurationError, parse_duration
+from consentbot.store.signing_key import SigningKeyError, decode_private_key
 
 
 class SettingsError(ValueError):
@@ -64,6 +65,12 @@ class Settings:
     codes_per_address_per_hour: int = 10
     link_lifetime: timedelta = timedelta(days=30)
     """How long a personal invitation link works (unless WITHDRAW or STOP revoke it)."""
+    # Ledger checkpoints (docs/audit.md)
+    audit_signing_key: str | None = field(default=None, repr=False)
+    """Base64 of the raw 32-byte Ed25519 key that signs checkpoints (None: the data folder's)."""
+    audit_checkpoint_dir: Path | None = None
+    """Where ``serve`` writes a checkpoint every ``audit_checkpoint_every`` (None: it does not)."""
+    audit_checkpoint_every: timedelta = timedelta(days=1)
 
     @property
     def effective_database_url(self) -> str:
@@ -134,6 +141,17 @@ class Settings:
         if self.link_lifetime <= timedelta(0):
             raise SettingsError("CONSENTBOT_LINK_LIFETIME must be longer than nothing")
 
+        self._check_audit()
+
+    def _check_audit(self) -> None:
+        if self.audit_signing_key:
+            try:
+                decode_private_key(self.audit_signing_key, "CONSENTBOT_AUDIT_SIGNING_KEY")
+            except SigningKeyError as error:
+                raise SettingsError(str(error)) from error
+        if self.audit_checkpoint_every <= timedelta(0):
+            raise SettingsError("CONSENTBOT_AUDIT_CHECKPOINT_EVERY must be longer than zero")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``CONSENTBOT_*`` variables; unset ones keep their defaults."""
@@ -168,6 +186,7 @@ class Settings:
                 return default
             return tuple(part.strip() for part in raw.split(",") if part.strip())
 
+        checkpoint_dir = text("AUDIT_CHECKPOINT_DIR", None)
         return cls(
             demo_cooling_off=duration("DEMO_COOLING_OFF", defaults.demo_cooling_off),
             link_lifetime=duration("LINK_LIFETIME", defaults.link_lifetime),
@@ -180,7 +199,7 @@ class Settings:
             data_dir=Path(text("DATA_DIR", str(defaults.data_dir)) or "var"),
             database_url=text("DATABASE_URL", "") or "",
             secret_key=text("SECRET_KEY", None),
-            previous_secret_keys=_key_list(text("PREVIOUS_SECRET_KEYS", "") or ""),
+            previous_secret_keys=listed("PREVIOUS_SECRET_KEYS", ()),
             content_dir=Path(text("CONTENT_DIR", str(defaults.content_dir)) or "content"),
             locales_dir=Path(text("LOCALES_DIR", str(defaults.locales_dir)) or "locales"),
             host=text("HOST", defaults.host) or defaults.host,
@@ -203,9 +222,9 @@ class Settings:
             kannel_from=text("KANNEL_FROM", None),
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
             kannel_status_url=text("KANNEL_STATUS_URL", None),
+            audit_signing_key=text("AUDIT_SIGNING_KEY", None),
+            audit_checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
+            audit_checkpoint_every=duration(
+                "AUDIT_CHECKPOINT_EVERY", defaults.audit_checkpoint_every
+            ),
         )
-
-
-def _key_list(raw: str) -> tuple[str, ...]:
-    """Comma-separated keys; spaces around them and empty entries are ignored."""
-    return tuple(key.strip() for key in raw.split(",") if key.strip())

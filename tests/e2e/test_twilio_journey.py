@@ -11,8 +11,8 @@ import pytest
 from consentbot import keys
 from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
+from consentbot.services.audit import LedgerAudit
 from consentbot.services.clock import ManualClock
-from consentbot.store.ledger import verify_ledger
 from tests.conftest import AppClient
 from tests.support.journey import PURPOSES, STUDY, ResearchSystem, link_in, translator, words
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
@@ -126,10 +126,9 @@ async def test_invitation_to_confirm_to_withdraw(
     assert all(e["channel"] == "sms:twilio" for e in history)
     assert history[0]["prev_hash"] == "0" * 64
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(history))
-    async with client.app[keys.DATABASE].transaction() as session:
-        checked, fault = await verify_ledger(session)
-    assert fault is None
-    assert checked == len(history)
+    report = await LedgerAudit(client.app[keys.DATABASE], client.app[keys.STUDIES]).verify()
+    assert report.findings == []
+    assert report.events == len(history)
 
 
 async def test_replayed_webhook_changes_nothing_and_sends_nothing(

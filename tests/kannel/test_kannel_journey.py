@@ -58,10 +58,10 @@ from consentbot.channels.kannel import INBOUND_PATH, STATUS_PATH, KannelGateway,
 from consentbot.channels.segments import is_gsm7
 from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
+from consentbot.services.audit import LedgerAudit
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.contacts import ContactRepository
-from consentbot.store.ledger import verify_ledger
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.tables import OutboxMessage
 from tests.conftest import AppClient, settle
@@ -347,10 +347,9 @@ async def test_invitation_to_confirm_to_withdraw(
     assert all(e["channel"] == "sms:kannel" for e in history)
     assert history[0]["prev_hash"] == "0" * 64
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(history))
-    async with app[keys.DATABASE].transaction() as session:
-        checked, fault = await verify_ledger(session)
-    assert fault is None
-    assert checked == len(history)
+    report = await LedgerAudit(app[keys.DATABASE], app[keys.STUDIES]).verify()
+    assert report.findings == []
+    assert report.events == len(history)
 
 
 # --------------------------------------------------------------------------

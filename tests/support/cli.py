@@ -21,6 +21,8 @@ def env_for(settings: Settings) -> dict[str, str]:
         "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
         "CONSENTBOT_LOG_LEVEL": "WARNING",
     })
+    if settings.audit_signing_key:
+        env["CONSENTBOT_AUDIT_SIGNING_KEY"] = settings.audit_signing_key
     return env
 
 

@@ -1,4 +1,4 @@
-"""The consent ledger: append events, keep the projection, verify the hash chains."""
+"""The consent ledger: append events and keep the projection (audits: store/ledger_audit.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.domain.ledger_hash import GENESIS, event_hash
+from consentbot.domain.ledger_hash import event_hash
 from consentbot.domain.provenance import Auth
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant
 
@@ -135,82 +135,3 @@ class LedgerRepository:
             .order_by(col(ConsentEvent.seq))
         )
         return (await self.session.exec(statement)).all()
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerFault:
-    """The first thing found wrong in the ledger."""
-
-    event_id: int | None
-    participant_id: int
-    seq: int
-    problem: str
-
-    def __str__(self) -> str:
-        where = f"event {self.event_id}" if self.event_id is not None else "ledger"
-        return f"{where} (participant {self.participant_id}, seq {self.seq}): {self.problem}"
-
-
-async def verify_ledger(session: AsyncSession) -> tuple[int, LedgerFault | None]:
-    """Check every chain; return (events checked, the first fault or None).
-
-    Detects an altered event (hash mismatch), a removed or reordered one (seq gap or
-    broken prev_hash), a removed last event (participant head mismatch) and a
-    projection that disagrees with the ledger.
-    """
-    checked = 0
-    participants = (await session.exec(select(Participant).order_by(col(Participant.id)))).all()
-    for participant in participants:
-        assert participant.id is not None
-        events = (
-            await session.exec(
-                select(ConsentEvent)
-                .where(ConsentEvent.participant_id == participant.id)
-                .order_by(col(ConsentEvent.seq))
-            )
-        ).all()
-        previous = GENESIS
-        latest: dict[str, str] = {}
-        for expected_seq, event in enumerate(events, start=1):
-            checked += 1
-            fault = _check_event(event, expected_seq, previous)
-            if fault is not None:
-                return checked, fault
-            previous = event.hash
-            latest[event.purpose_id] = event.to_status
-        if participant.ledger_seq != len(events) or participant.ledger_head != previous:
-            return checked, LedgerFault(
-                None,
-                participant.id,
-                participant.ledger_seq,
-                f"the participant's last event is seq {participant.ledger_seq} with hash "
-                f"{participant.ledger_head[:12]}…, but the ledger ends at seq {len(events)}: "
-                "an event was removed",
-            )
-        states = (
-            await session.exec(
-                select(ConsentState).where(ConsentState.participant_id == participant.id)
-            )
-        ).all()
-        projected = {state.purpose_id: state.status for state in states}
-        if projected != latest:
-            return checked, LedgerFault(
-                None,
-                participant.id,
-                participant.ledger_seq,
-                f"current consent {projected} does not match the ledger {latest}",
-            )
-    return checked, None
-
-
-def _check_event(event: ConsentEvent, expected_seq: int, previous: str) -> LedgerFault | None:
-    def fault(problem: str) -> LedgerFault:
-        return LedgerFault(event.id, event.participant_id, event.seq, problem)
-
-    if event.seq != expected_seq:
-        return fault(f"expected seq {expected_seq}: an earlier event was removed")
-    if event.prev_hash != previous:
-        return fault("prev_hash does not match the event before it")
-    if event.hash != event_hash(event.prev_hash, hashed_fields(event)):
-        return fault("hash does not match the event's contents: it was altered")
-    return None
