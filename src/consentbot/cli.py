@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token (printed on the last line)")
     create.add_argument("--study", required=True, help="the study the token may use")
     create.add_argument("--label", default="", help="a note saying who holds it")
+    token_commands.add_parser(
+        "list", help="every token: id, study, label, created, revoked (never the token)"
+    )
+    revoke = token_commands.add_parser("revoke", help="revoke a token: the API refuses it at once")
+    revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
 
     invite = commands.add_parser("invite", help="invite a person to a study by SMS")
     invite.add_argument("--study", required=True)
@@ -97,7 +102,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "token":
-        return asyncio.run(commands.token_create(settings, args.study, args.label))
+        match args.token_command:
+            case "list":
+                return asyncio.run(commands.token_list(settings))
+            case "revoke":
+                return asyncio.run(commands.token_revoke(settings, args.id))
+            case _:
+                return asyncio.run(commands.token_create(settings, args.study, args.label))
     if args.command == "invite":
         return asyncio.run(
             commands.invite(settings, args.study, args.phone, args.reference, args.language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 
 from aiohttp import ClientError, ClientSession
 
@@ -38,6 +39,47 @@ async def token_create(settings: Settings, study: str, label: str) -> int:
     print(f"Token for study {study!r}. Store it now: it is not shown again.", file=sys.stderr)
     print(token)
     return 0
+
+
+async def token_list(settings: Settings) -> int:
+    """Print every token as a table: id, study, label, created, revoked. Never the token."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        tokens = await runtime.tokens.list()
+    if not tokens:
+        print("no tokens yet: create one with `consentbot token create --study <id>`")
+        return 0
+    rows = [("id", "study", "label", "created", "revoked")]
+    rows += [
+        (str(t.id), t.study, t.label or "-", _moment(t.created), _moment(t.revoked)) for t in tokens
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+async def token_revoke(settings: Settings, token_id: int) -> int:
+    """Revoke one token; an unknown or already revoked id is an error (exit 1)."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        try:
+            revoked = await runtime.tokens.revoke(token_id)
+        except ServiceError as error:
+            print(f"consentbot: {error.message}", file=sys.stderr)
+            return 1
+    label = f" ({revoked.label})" if revoked.label else ""
+    print(f"token {revoked.id}{label} for study {revoked.study!r} revoked")
+    return 0
+
+
+def _moment(moment: datetime | None) -> str:
+    """A stored time for the terminal: ISO 8601 in UTC, to the second; "-" for none."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 async def invite(
