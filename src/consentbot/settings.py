@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
-from consentbot.domain.durations import DurationError, parse_duration
+from consentbot.domain.durations import DurationError, format_duration, parse_duration
+from consentbot.domain.retention import MINIMUM_PERIOD, RetentionPeriods
 
 
 class SettingsError(ValueError):
@@ -50,6 +51,8 @@ class Settings:
     kannel_inbound_token: str | None = None
     kannel_status_url: str | None = None
     """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)
+    """How long working data is kept (CONSENTBOT_RETENTION_*; see docs/retention.md)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -98,6 +101,13 @@ class Settings:
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
+        if short := self.retention.too_short():
+            name = short[0]
+            raise SettingsError(
+                f"{retention_variable(name)} must be at least {format_duration(MINIMUM_PERIOD)} "
+                f"(one day), not {format_duration(getattr(self.retention, name))}: code rate "
+                "limits count the last day's codes and gateways retry messages for hours"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -151,4 +161,25 @@ class Settings:
             kannel_from=text("KANNEL_FROM", None),
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
             kannel_status_url=text("KANNEL_STATUS_URL", None),
+            retention=retention_from_env(env),
         )
+
+
+def retention_variable(period: str) -> str:
+    """The environment variable of a :class:`RetentionPeriods` field."""
+    return f"CONSENTBOT_RETENTION_{period.upper()}"
+
+
+def retention_from_env(env: Mapping[str, str]) -> RetentionPeriods:
+    """Read the CONSENTBOT_RETENTION_* durations; unset ones keep their defaults."""
+    periods = {}
+    for period in fields(RetentionPeriods):
+        name = retention_variable(period.name)
+        raw = env.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            periods[period.name] = parse_duration(raw)
+        except DurationError as error:
+            raise SettingsError(f"{name}: {error}") from error
+    return RetentionPeriods(**periods)
