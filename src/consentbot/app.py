@@ -26,6 +26,7 @@ from consentbot.channels.kannel import kannel_routes
 from consentbot.channels.twilio import twilio_routes
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import Clock, system_clock
+from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
 from consentbot.web.security import security_headers
@@ -64,7 +65,7 @@ def create_app(
     """Build the service.
 
     ``gateway`` overrides the configured one (tests); ``run_background=False`` leaves
-    the scheduler and outbox loops to the caller (tests drive them step by step).
+    the scheduler, outbox and retention loops to the caller (tests drive them step by step).
     """
     settings.check()
     content = load_content(settings)
@@ -91,12 +92,16 @@ def create_app(
             app[keys.TIMERS] = runtime.timers
             app[keys.TOKENS] = runtime.tokens
             app[keys.WEB_CHAT] = runtime.web_chat
+            app[keys.RETENTION] = runtime.retention
             tasks: list[asyncio.Task[None]] = []
             if run_background:
                 interval = settings.scheduler_interval
                 tasks.append(asyncio.create_task(runtime.dispatcher.run(interval), name="outbox"))
                 tasks.append(
                     asyncio.create_task(run_scheduler(runtime.timers, interval), name="scheduler")
+                )
+                tasks.append(
+                    asyncio.create_task(run_retention(runtime.retention), name="retention")
                 )
             log.info(
                 "service.started",

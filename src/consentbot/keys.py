@@ -11,6 +11,7 @@ from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.web_chat import WebChatService
@@ -29,3 +30,4 @@ TIMERS = web.AppKey("timer_service", TimerService)
 TOKENS = web.AppKey("token_service", TokenService)
 LEXICON = web.AppKey("lexicon", Lexicon)
 WEB_CHAT = web.AppKey("web_chat_service", WebChatService)
+RETENTION = web.AppKey("retention_service", RetentionService)

@@ -27,6 +27,7 @@ from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.web_chat import WebChatService
@@ -132,6 +133,7 @@ class Runtime:
     timers: TimerService
     tokens: TokenService
     web_chat: WebChatService
+    retention: RetentionService
 
 
 @asynccontextmanager
@@ -171,6 +173,7 @@ async def open_runtime(
             timers=TimerService(deps),
             tokens=TokenService(deps),
             web_chat=WebChatService(deps),
+            retention=RetentionService(deps, settings.retention),
         )
     finally:
         await client.close()

@@ -47,3 +47,7 @@ class OutboxStatus(StrEnum):
     """The carrier refused it: the person sent STOP at the carrier."""
     UNKNOWN = "unknown"
     """Stuck in ``sending`` after a crash: it may or may not have gone. Never resent by itself."""
+
+
+SETTLED = frozenset(OutboxStatus) - {OutboxStatus.PENDING, OutboxStatus.SENDING}
+"""Messages whose sending is over, one way or another: nothing sends them again by itself."""
