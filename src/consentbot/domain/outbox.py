@@ -47,6 +47,8 @@ class OutboxStatus(StrEnum):
     """The carrier refused it: the person sent STOP at the carrier."""
     UNKNOWN = "unknown"
     """Stuck in ``sending`` after a crash: it may or may not have gone. Never resent by itself."""
+    ERASED = "erased"
+    """Not sent: the person's data was erased on request before it went."""
 
 
 SETTLED = frozenset(OutboxStatus) - {OutboxStatus.PENDING, OutboxStatus.SENDING}

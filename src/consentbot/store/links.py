@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import InvitationLink
@@ -41,8 +41,21 @@ class LinkRepository:
         return token
 
     async def participant_for(self, token: str, now: datetime) -> int | None:
-        """The participant an unexpired link opens."""
+        """The participant an unexpired, unrevoked link opens."""
         statement = select(InvitationLink.participant_id).where(
-            InvitationLink.token_hash == link_hash(token), InvitationLink.expires_at > now
+            InvitationLink.token_hash == link_hash(token),
+            InvitationLink.expires_at > now,
+            InvitationLink.revoked_at == None,  # noqa: E711
         )
         return (await self.session.exec(statement)).first()
+
+    async def revoke_all(self, participant_id: int, now: datetime) -> None:
+        """Revoke every link of the participant not revoked already: none opens anything again."""
+        await self.session.exec(
+            update(InvitationLink)
+            .where(
+                col(InvitationLink.participant_id) == participant_id,
+                col(InvitationLink.revoked_at).is_(None),
+            )
+            .values(revoked_at=now)
+        )
