@@ -1,4 +1,4 @@
-"""``consentbot``: serve, migrate, manage tokens, invite, verify the ledger, check content, chat."""
+"""``consentbot``: serve, migrate, manage tokens, invite, erase, verify the ledger, check content, chat."""
 
 from __future__ import annotations
 
@@ -51,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--phone", required=True)
     invite.add_argument("--reference", required=True, help="your reference for the participant")
     invite.add_argument("--language", help="language code, e.g. pl (default: the study's)")
+
+    participant = commands.add_parser("participant", help="one participant of a study")
+    participant_commands = participant.add_subparsers(dest="participant_command", required=True)
+    erase = participant_commands.add_parser(
+        "erase",
+        help="serve a verified deletion request: withdraw every purpose with removal, "
+        "delete their conversation text and, unless another study uses it, their number",
+    )
+    erase.add_argument("--study", required=True)
+    erase.add_argument("--reference", required=True, help="the participant's reference")
 
     audit = commands.add_parser("audit", help="the consent ledger")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -113,6 +123,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(
             commands.invite(settings, args.study, args.phone, args.reference, args.language)
         )
+    if args.command == "participant":
+        return asyncio.run(commands.participant_erase(settings, args.study, args.reference))
     if args.command == "audit":
         return asyncio.run(commands.audit_verify(settings))
     if args.command == "content":

@@ -112,6 +112,34 @@ async def invite(
     return 0
 
 
+async def participant_erase(settings: Settings, study: str, reference: str) -> int:
+    """Serve a verified deletion request; erasing again says so and changes nothing."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        try:
+            done = await runtime.erasure.erase(study, reference)
+        except ServiceError as error:
+            where = f"--{error.field}: " if error.field else ""
+            print(f"consentbot: {where}{error.message}", file=sys.stderr)
+            return 1
+    if done.already:
+        print(
+            f"{reference} in {study} was already erased at {_moment(done.erased_at)}: "
+            "nothing changed"
+        )
+        return 0
+    number = (
+        "phone number removed"
+        if done.number_removed
+        else "phone number kept: another study's participant still uses it"
+    )
+    print(
+        f"{reference} erased from {study}: {done.events} purposes withdrawn "
+        f"(no-further-use-and-removal), conversation text deleted, {number}"
+    )
+    return 0
+
+
 async def audit_verify(settings: Settings) -> int:
     """Check every participant's hash chain."""
     if settings.is_embedded:

@@ -24,6 +24,7 @@ from consentbot.i18n.catalogs import Catalogs
 from consentbot.services.clock import Clock
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
+from consentbot.services.erasure import ErasureService
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
@@ -134,6 +135,7 @@ class Runtime:
     tokens: TokenService
     web_chat: WebChatService
     retention: RetentionService
+    erasure: ErasureService
 
 
 @asynccontextmanager
@@ -174,6 +176,7 @@ async def open_runtime(
             tokens=TokenService(deps),
             web_chat=WebChatService(deps),
             retention=RetentionService(deps, settings.retention),
+            erasure=ErasureService(deps),
         )
     finally:
         await client.close()

@@ -32,33 +32,39 @@ def words(language: str) -> Vocabulary:
 class ResearchSystem:
     """A research team's system talking to the consent API with its bearer token."""
 
-    def __init__(self, client: TestClient[web.Request, web.Application], token: str) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], token: str, study: str = STUDY) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"}
+        self.study = study
 
     @classmethod
     async def register(cls, client: TestClient[web.Request, web.Application], study: str = STUDY) -> ResearchSystem:
         token = await client.app[keys.TOKENS].create(study, "tests")
-        return cls(client, token)
+        return cls(client, token, study)
 
     async def invite(self, phone: str, reference: str, language: str | None = None) -> Any:
         body = {"phone": phone, "reference": reference} | ({"language": language} if language else {})
-        response = await self.client.post(f"/api/v1/studies/{STUDY}/invitations", json=body, headers=self.headers)
+        response = await self.client.post(f"/api/v1/studies/{self.study}/invitations", json=body, headers=self.headers)
         assert response.status == 201, await response.text()
         return await response.json()
 
     async def consent(self, reference: str) -> dict[str, str]:
         """Purpose id -> status."""
+        data = await self.consent_json(reference)
+        return {purpose: item["status"] for purpose, item in data["purposes"].items()}
+
+    async def consent_json(self, reference: str) -> dict[str, Any]:
+        """The consent API's whole answer."""
         response = await self.client.get(
-            f"/api/v1/studies/{STUDY}/participants/{reference}/consent", headers=self.headers
+            f"/api/v1/studies/{self.study}/participants/{reference}/consent", headers=self.headers
         )
         assert response.status == 200, await response.text()
-        data = await response.json()
-        return {purpose: item["status"] for purpose, item in data["purposes"].items()}
+        data: dict[str, Any] = await response.json()
+        return data
 
     async def history(self, reference: str) -> list[dict[str, Any]]:
         response = await self.client.get(
-            f"/api/v1/studies/{STUDY}/participants/{reference}/history", headers=self.headers
+            f"/api/v1/studies/{self.study}/participants/{reference}/history", headers=self.headers
         )
         assert response.status == 200, await response.text()
         events: list[dict[str, Any]] = (await response.json())["events"]
