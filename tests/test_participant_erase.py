@@ -287,3 +287,27 @@ async def test_an_erased_participants_ledger_refuses_new_events(
         with pytest.raises(LedgerClosed, match="was erased: their ledger is closed"):
             await LedgerRepository(session).append(erased, event)
     assert len(await research.history("E-4")) == len(PURPOSES)
+
+
+async def test_a_message_that_returns_to_the_queue_after_an_erasure_is_never_sent(
+    client: AppClient, settings: Settings, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    """A text in flight during the erasure can be put back (a retry): it must not go, nor break the outbox."""
+    research = await ResearchSystem.register(client)
+    await research.invite(NUMBER, "E-5")
+    await research.invite("+447400123463", "E-6")
+    assert erase(settings, "E-5").returncode == 0
+    sent_before = len(fake_twilio.inbox[NUMBER])
+    # As the dispatcher leaves a retried message: pending again, with the (now blank) body.
+    e5 = await participant(client, "E-5")
+    async with client.app[keys.DATABASE].transaction() as session:
+        mine = select(OutboxMessage).where(OutboxMessage.participant_id == e5.id)
+        (late,) = (await session.exec(mine)).all()
+        assert late.status is OutboxStatus.ERASED  # it was waiting when the erasure came
+        late.status = OutboxStatus.PENDING
+        session.add(late)
+    await settle(client.app)
+    (settled,) = await rows(client, OutboxMessage, OutboxMessage.id == late.id)
+    assert settled.status is OutboxStatus.ERASED
+    assert len(fake_twilio.inbox[NUMBER]) == sent_before
+    assert len(fake_twilio.inbox["+447400123463"]) == 1  # everyone else's messages still go
