@@ -242,17 +242,35 @@ async def test_the_loop_survives_a_failed_round_and_carries_on() -> None:
     assert rounds == [PurgeReport(inbound_ids=2), PurgeReport(inbound_ids=3)]
 
 
-async def test_serve_runs_the_purge_in_the_background(
+async def test_serve_purges_in_the_background_from_the_start(
+    client: AppClient,
     settings: Settings,
     clock: ManualClock,
+    fake_twilio: FakeTwilio,
     twilio_server: TestServer,
     aiohttp_client: Callable[..., Awaitable[AppClient]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    await TwilioPhone(client, fake_twilio, "+447400123459").send("HELP")
+    assert (await census(client))["inbound_ids"] == 1
+    clock.advance(timedelta(days=91))
+    rounds: asyncio.Queue[PurgeReport] = asyncio.Queue()
+    real_purge = RetentionService.purge
+
+    async def observed(self: RetentionService) -> PurgeReport:
+        report = await real_purge(self)
+        rounds.put_nowait(report)
+        return report
+
+    monkeypatch.setattr(RetentionService, "purge", observed)
     app = create_app(
         settings.with_(twilio_api_base=str(twilio_server.make_url("")).rstrip("/")),
         clock=clock,
         run_background=True,
     )
-    await aiohttp_client(app)
+    await aiohttp_client(app)  # starting the service starts the loop, which purges at once
+    report = await rounds.get()
+    assert report.inbound_ids == 1
+    assert (await census(client))["inbound_ids"] == 0
     (task,) = [task for task in asyncio.all_tasks() if task.get_name() == "retention"]
-    assert not task.done()
+    assert not task.done()  # and it carries on, to purge again in an hour
