@@ -27,6 +27,7 @@ from consentbot.channels.twilio import twilio_routes
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.checkpoints import checkpoint_schedule
 from consentbot.services.clock import Clock, system_clock
+from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
 from consentbot.web.client_address import trusted_networks
@@ -66,7 +67,7 @@ def create_app(
     """Build the service.
 
     ``gateway`` overrides the configured one (tests); ``run_background=False`` leaves
-    the scheduler and outbox loops to the caller (tests drive them step by step).
+    the scheduler, outbox and retention loops to the caller (tests drive them step by step).
     """
     settings.check()
     content = load_content(settings)
@@ -95,6 +96,7 @@ def create_app(
             app[keys.TOKENS] = runtime.tokens
             app[keys.WEB_CHAT] = runtime.web_chat
             app[keys.WEB_SESSIONS] = runtime.web_sessions
+            app[keys.RETENTION] = runtime.retention
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:
@@ -107,6 +109,9 @@ def create_app(
                 )
                 if checkpoints is not None:
                     tasks.append(asyncio.create_task(checkpoints.run(interval), name="checkpoints"))
+                tasks.append(
+                    asyncio.create_task(run_retention(runtime.retention), name="retention")
+                )
             log.info(
                 "service.started",
                 gateway=runtime.gateway.name,

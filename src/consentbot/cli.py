@@ -1,4 +1,4 @@
-"""The ``consentbot`` command: serve, db, token, invite, audit, keys, content, chat."""
+"""The ``consentbot`` command: serve, db, token, invite, participant erase, audit, keys, content, chat."""
 
 from __future__ import annotations
 
@@ -42,12 +42,27 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token (printed on the last line)")
     create.add_argument("--study", required=True, help="the study the token may use")
     create.add_argument("--label", default="", help="a note saying who holds it")
+    token_commands.add_parser(
+        "list", help="every token: id, study, label, created, revoked (never the token)"
+    )
+    revoke = token_commands.add_parser("revoke", help="revoke a token: the API refuses it at once")
+    revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
 
     invite = commands.add_parser("invite", help="invite a person to a study by SMS")
     invite.add_argument("--study", required=True)
     invite.add_argument("--phone", required=True)
     invite.add_argument("--reference", required=True, help="your reference for the participant")
     invite.add_argument("--language", help="language code, e.g. pl (default: the study's)")
+
+    participant = commands.add_parser("participant", help="one participant of a study")
+    participant_commands = participant.add_subparsers(dest="participant_command", required=True)
+    erase = participant_commands.add_parser(
+        "erase",
+        help="serve a verified deletion request: withdraw every purpose with removal, "
+        "delete their conversation text and, unless another study uses it, their number",
+    )
+    erase.add_argument("--study", required=True)
+    erase.add_argument("--reference", required=True, help="the participant's reference")
 
     audit = commands.add_parser("audit", help="the consent ledger")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -135,11 +150,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "token":
-        return asyncio.run(commands.token_create(settings, args.study, args.label))
+        match args.token_command:
+            case "list":
+                return asyncio.run(commands.token_list(settings))
+            case "revoke":
+                return asyncio.run(commands.token_revoke(settings, args.id))
+            case _:
+                return asyncio.run(commands.token_create(settings, args.study, args.label))
     if args.command == "invite":
         return asyncio.run(
             commands.invite(settings, args.study, args.phone, args.reference, args.language)
         )
+    if args.command == "participant":
+        return asyncio.run(commands.participant_erase(settings, args.study, args.reference))
     if args.command == "audit":
         if args.audit_command == "checkpoint":
             return asyncio.run(commands.audit_checkpoint(settings, args.out, args.extends))

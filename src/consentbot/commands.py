@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
@@ -56,6 +57,47 @@ async def token_create(settings: Settings, study: str, label: str) -> int:
     return 0
 
 
+async def token_list(settings: Settings) -> int:
+    """Print every token as a table: id, study, label, created, revoked. Never the token."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        tokens = await runtime.tokens.list()
+    if not tokens:
+        print("no tokens yet: create one with `consentbot token create --study <id>`")
+        return 0
+    rows = [("id", "study", "label", "created", "revoked")]
+    rows += [
+        (str(t.id), t.study, t.label or "-", _moment(t.created), _moment(t.revoked)) for t in tokens
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+async def token_revoke(settings: Settings, token_id: int) -> int:
+    """Revoke one token; an unknown or already revoked id is an error (exit 1)."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        try:
+            revoked = await runtime.tokens.revoke(token_id)
+        except ServiceError as error:
+            print(f"consentbot: {error.message}", file=sys.stderr)
+            return 1
+    label = f" ({revoked.label})" if revoked.label else ""
+    print(f"token {revoked.id}{label} for study {revoked.study!r} revoked")
+    return 0
+
+
+def _moment(moment: datetime | None) -> str:
+    """A stored time for the terminal: ISO 8601 in UTC, to the second; "-" for none."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 async def invite(
     settings: Settings, study: str, phone: str, reference: str, language: str | None
 ) -> int:
@@ -83,6 +125,34 @@ async def invite(
         else " (held until quiet hours end; a running server sends it)"
     )
     print(f"{reference} {state} to {study} in {result.language}{note}{held}")
+    return 0
+
+
+async def participant_erase(settings: Settings, study: str, reference: str) -> int:
+    """Serve a verified deletion request; erasing again says so and changes nothing."""
+    content = load_content(settings)
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
+        try:
+            done = await runtime.erasure.erase(study, reference)
+        except ServiceError as error:
+            where = f"--{error.field}: " if error.field else ""
+            print(f"consentbot: {where}{error.message}", file=sys.stderr)
+            return 1
+    if done.already:
+        print(
+            f"{reference} in {study} was already erased at {_moment(done.erased_at)}: "
+            "nothing changed"
+        )
+        return 0
+    number = (
+        "phone number removed"
+        if done.number_removed
+        else "phone number kept: another study's participant still uses it"
+    )
+    print(
+        f"{reference} erased from {study}: {done.events} purposes withdrawn "
+        f"(no-further-use-and-removal), conversation text deleted, {number}"
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.web_chat import WebChatService
@@ -35,3 +36,4 @@ WEB_CHAT = web.AppKey("web_chat_service", WebChatService)
 WEB_SESSIONS = web.AppKey("web_session_service", WebSessionService)
 PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
 CHECKPOINTS = web.AppKey("checkpoint_schedule", CheckpointSchedule)
+RETENTION = web.AppKey("retention_service", RetentionService)

@@ -24,10 +24,12 @@ from consentbot.i18n.catalogs import Catalogs
 from consentbot.services.clock import Clock
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
+from consentbot.services.erasure import ErasureService
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.pipeline import TurnPipeline
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.verification import CodeLimits, VerificationService
@@ -150,6 +152,8 @@ class Runtime:
     tokens: TokenService
     web_sessions: WebSessionService
     web_chat: WebChatService
+    retention: RetentionService
+    erasure: ErasureService
 
 
 @asynccontextmanager
@@ -201,6 +205,8 @@ async def open_runtime(
             tokens=TokenService(deps),
             web_sessions=web_sessions,
             web_chat=WebChatService(deps, pipeline, web_sessions, verification),
+            retention=RetentionService(deps, settings.retention),
+            erasure=ErasureService(deps, pipeline),
         )
     finally:
         await client.close()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
 
 from phonenumbers import SUPPORTED_REGIONS
 
-from consentbot.domain.durations import DurationError, parse_duration
+from consentbot.domain.durations import DurationError, format_duration, parse_duration
+from consentbot.domain.retention import MINIMUM_PERIOD, RetentionPeriods
 from consentbot.store.signing_key import SigningKeyError, decode_private_key
 
 
@@ -71,6 +72,8 @@ class Settings:
     audit_checkpoint_dir: Path | None = None
     """Where ``serve`` writes a checkpoint every ``audit_checkpoint_every`` (None: it does not)."""
     audit_checkpoint_every: timedelta = timedelta(days=1)
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)
+    """How long working data is kept (CONSENTBOT_RETENTION_*; see docs/retention.md)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -140,6 +143,14 @@ class Settings:
             )
         if self.link_lifetime <= timedelta(0):
             raise SettingsError("CONSENTBOT_LINK_LIFETIME must be longer than nothing")
+
+        if short := self.retention.too_short():
+            name = short[0]
+            raise SettingsError(
+                f"{retention_variable(name)} must be at least {format_duration(MINIMUM_PERIOD)} "
+                f"(one day), not {format_duration(getattr(self.retention, name))}: code rate "
+                "limits count the last day's codes and gateways retry messages for hours"
+            )
 
         self._check_audit()
 
@@ -227,4 +238,25 @@ class Settings:
             audit_checkpoint_every=duration(
                 "AUDIT_CHECKPOINT_EVERY", defaults.audit_checkpoint_every
             ),
+            retention=retention_from_env(env),
         )
+
+
+def retention_variable(period: str) -> str:
+    """The environment variable of a :class:`RetentionPeriods` field."""
+    return f"CONSENTBOT_RETENTION_{period.upper()}"
+
+
+def retention_from_env(env: Mapping[str, str]) -> RetentionPeriods:
+    """Read the CONSENTBOT_RETENTION_* durations; unset ones keep their defaults."""
+    periods = {}
+    for period in fields(RetentionPeriods):
+        name = retention_variable(period.name)
+        raw = env.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            periods[period.name] = parse_duration(raw)
+        except DurationError as error:
+            raise SettingsError(f"{name}: {error}") from error
+    return RetentionPeriods(**periods)

@@ -104,7 +104,29 @@ async def test_consent_shape(client: AppClient) -> None:
     assert data == {
         "study": STUDY,
         "participant": "P-3",
-        "purposes": {p: {"status": "none", "since": None, "content_version": None} for p in PURPOSES},
+        "purposes": {
+            p: {"status": "none", "since": None, "content_version": None, "withdrawal_level": None}
+            for p in PURPOSES
+        },
+    }
+
+
+async def test_consent_says_how_far_a_withdrawal_goes(client: AppClient, fake_twilio: FakeTwilio) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447400123401")
+    await research.invite(phone.number, "P-11")
+    for answer in ["YES", "YES", "NO", "NO", "NO", "YES"]:
+        await phone.send(answer)
+    await phone.send("WITHDRAW")
+    response = await client.get(f"{BASE}/participants/P-11/consent", headers=research.headers)
+    purposes = (await response.json())["purposes"]
+    levels = {p: (item["status"], item["withdrawal_level"]) for p, item in purposes.items()}
+    assert levels == {
+        "records-research": ("withdrawn", "no-further-use"),
+        "social-care-linkage": ("declined", None),
+        "commercial-partner": ("declined", None),
+        "recontact": ("declined", None),
+        "updates": ("withdrawn", "no-further-use"),
     }
 
 

@@ -45,6 +45,7 @@ class ResearchSystem:
         self.client = client
         self.study = study
         self.headers = {"Authorization": f"Bearer {token}"}
+        self.study = study
 
     @classmethod
     async def register(cls, client: TestClient[web.Request, web.Application], study: str = STUDY) -> ResearchSystem:
@@ -59,12 +60,17 @@ class ResearchSystem:
 
     async def consent(self, reference: str) -> dict[str, str]:
         """Purpose id -> status."""
+        data = await self.consent_json(reference)
+        return {purpose: item["status"] for purpose, item in data["purposes"].items()}
+
+    async def consent_json(self, reference: str) -> dict[str, Any]:
+        """The consent API's whole answer."""
         response = await self.client.get(
             f"/api/v1/studies/{self.study}/participants/{reference}/consent", headers=self.headers
         )
         assert response.status == 200, await response.text()
-        data = await response.json()
-        return {purpose: item["status"] for purpose, item in data["purposes"].items()}
+        data: dict[str, Any] = await response.json()
+        return data
 
     async def history(self, reference: str) -> list[dict[str, Any]]:
         response = await self.client.get(

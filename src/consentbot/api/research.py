@@ -136,6 +136,7 @@ async def get_consent(request: web.Request) -> web.Response:
                     "status": item.status,
                     "since": _iso(item.since),
                     "content_version": item.content_version,
+                    "withdrawal_level": item.withdrawal_level,
                 }
                 for purpose, item in view.purposes.items()
             },

@@ -47,15 +47,9 @@ class OutboxStatus(StrEnum):
     """The carrier refused it: the person sent STOP at the carrier."""
     UNKNOWN = "unknown"
     """Stuck in ``sending`` after a crash: it may or may not have gone. Never resent by itself."""
+    ERASED = "erased"
+    """Not sent: the person's data was erased on request before it went."""
 
 
-SETTLED = frozenset(
-    {
-        OutboxStatus.SENT,
-        OutboxStatus.FAILED,
-        OutboxStatus.SUPPRESSED,
-        OutboxStatus.OPTED_OUT,
-        OutboxStatus.UNKNOWN,
-    }
-)
-"""Statuses a message never leaves by itself: its code or link is no longer needed."""
+SETTLED = frozenset(OutboxStatus) - {OutboxStatus.PENDING, OutboxStatus.SENDING}
+"""Messages whose sending is over, one way or another: nothing sends them again by itself."""

@@ -42,3 +42,7 @@ class NumberStopped(ServiceError):
 
 class SessionExpired(ServiceError):
     """The web session is unknown or has expired."""
+
+
+class UnknownToken(ServiceError):
+    """No API token with that id."""

@@ -4,7 +4,8 @@ SMS on each gateway, the web page, timers, invitations and language changes: wha
 starts a turn, the pipeline, inside the caller's transaction,
 
 1. locks the number's contact row, then loads the participant(s): one number's turns
-   never interleave, on one process or several;
+   never interleave, on one process or several (a web page's session row, where there is
+   one, is written before the contact is locked, everywhere, so the two never deadlock);
 2. reads the text once (:meth:`Lexicon.read`), in every language the person uses;
 3. decides the study (SMS only: :mod:`consentbot.conversation.routing`);
 4. runs the pure engine and applies its turn (ledger, projection, timers, links);
@@ -22,6 +23,7 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.conversation.engine import Context, choose_language, invite, respond
+from consentbot.conversation.erasure import erase
 from consentbot.conversation.intents import Intent
 from consentbot.conversation.outcome import (
     Reply,
@@ -94,7 +96,12 @@ class LanguageChosen:
     language: str
 
 
-Stimulus = Said | TimerDue | Invited | LanguageChosen
+@dataclass(frozen=True, slots=True)
+class ErasureRequested:
+    """The study team serves the person's verified request to erase their data."""
+
+
+Stimulus = Said | TimerDue | Invited | LanguageChosen | ErasureRequested
 
 
 # Whose turn it is.
@@ -292,6 +299,8 @@ class TurnPipeline:
         ctx = who.context(deps.lexicon, now, can_start=can_start)
         if isinstance(stimulus, TimerDue):
             return await self._timer(session, who, stimulus, now)
+        if isinstance(stimulus, ErasureRequested):
+            return None if who.participant.erased_at else Decided(who, erase(ctx, who.state))
         if who.participant.erased_at is not None:
             if isinstance(stimulus, Said):
                 return Decided(None, self._erased_reply(who))
@@ -308,6 +317,7 @@ class TurnPipeline:
                 )
                 link = f"{deps.public_url}/i/{token}"
             return Decided(who, invite(ctx, who.state, link), secret=link)
+        assert isinstance(stimulus, LanguageChosen)
         return Decided(who, choose_language(ctx, who.state, stimulus.language))
 
     async def _timer(

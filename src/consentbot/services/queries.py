@@ -19,6 +19,8 @@ class PurposeView:
     status: str
     since: datetime | None
     content_version: int | None
+    withdrawal_level: str | None = None
+    """How far a withdrawal goes (only on ``withdrawn``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class ConsentQueries:
         for purpose_id in (purpose.id for purpose in study.purposes):
             state = states.get(purpose_id)
             purposes[purpose_id] = (
-                PurposeView(state.status, state.since, state.content_version)
+                PurposeView(
+                    state.status, state.since, state.content_version, state.withdrawal_level
+                )
                 if state
                 else PurposeView("none", None, None)
             )

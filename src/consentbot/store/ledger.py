@@ -66,6 +66,10 @@ def hashed_fields(event: ConsentEvent) -> dict[str, object]:
     return fields
 
 
+class LedgerClosed(RuntimeError):
+    """An event for a participant erased on request: their ledger ends with the erasure."""
+
+
 class LedgerRepository:
     """Append-only writes to consent_event, with consent_state updated alongside."""
 
@@ -76,8 +80,12 @@ class LedgerRepository:
         """Chain ``new`` after the participant's last event and update the projection.
 
         The caller holds the participant's contact lock and commits both together.
+        Raises :class:`LedgerClosed` once the participant is erased: whatever routed a
+        turn to them, no consent may be recorded after a deletion request.
         """
         assert participant.id is not None
+        if participant.erased_at is not None:
+            raise LedgerClosed(f"participant {participant.id} was erased: their ledger is closed")
         event = ConsentEvent(
             participant_id=participant.id,
             seq=participant.ledger_seq + 1,

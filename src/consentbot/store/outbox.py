@@ -112,7 +112,8 @@ class OutboxRepository:
         """Take due messages for sending (status "sending"), oldest first.
 
         A number that sent STOP gets only the messages marked ``always``: the rest are
-        settled as "suppressed" here, so they are never sent later either.
+        settled as "suppressed" here, so they are never sent later either. A number
+        erased on request gets nothing ("erased"): it is no longer stored.
         """
         statement = (
             select(OutboxMessage, Contact)
@@ -124,7 +125,9 @@ class OutboxRepository:
         )
         claimed = []
         for message, contact in (await self.session.exec(statement)).all():
-            if contact.stopped and not message.always:
+            if contact.erased_at is not None:
+                set_status(message, OutboxStatus.ERASED)
+            elif contact.stopped and not message.always:
                 set_status(message, OutboxStatus.SUPPRESSED)
             else:
                 set_status(message, OutboxStatus.SENDING)

@@ -18,6 +18,15 @@ def generate_reference() -> str:
     return "K-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
 
+def takes_turns(participant: Participant) -> bool:
+    """False once the participant was erased on request: no conversation, no consent change.
+
+    Routing must check it: a message for an erased participant gets no turn (see
+    docs/retention.md for what it gets instead), and the ledger refuses their events.
+    """
+    return participant.erased_at is None
+
+
 class ParticipantRepository:
     """Participants and their current consent, inside the caller's transaction."""
 
@@ -94,6 +103,14 @@ class ParticipantRepository:
             .order_by(col(Participant.id))
         )
         return list((await self.session.exec(statement)).all())
+
+    async def others_on_contact(self, contact_id: int, participant_id: int) -> list[Participant]:
+        """The number's other participants (other studies) that were not erased, oldest first."""
+        return [
+            p
+            for p in await self.for_contact(contact_id)
+            if p.id != participant_id and takes_turns(p)
+        ]
 
     async def in_study(self, study_id: str) -> list[Participant]:
         """Every participant of a study, oldest first."""

@@ -184,8 +184,8 @@ class InboundMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     gateway: str = Field(max_length=32)
     gateway_message_id: str = Field(max_length=128)
-    contact_id: int | None = Field(default=None, foreign_key="contact.id")
-    received_at: datetime = _at()
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    received_at: datetime = _at(index=True)
 
 
 class ApiToken(SQLModel, table=True):
@@ -224,7 +224,7 @@ class WebSession(SQLModel, table=True):
     waiting_question: str | None = None
     """The question the waiting answer was given to ("" for none)."""
     created_at: datetime = _at()
-    expires_at: datetime = _at()
+    expires_at: datetime = _at(index=True)
 
 
 class WebMessage(SQLModel, table=True):
@@ -237,7 +237,7 @@ class WebMessage(SQLModel, table=True):
     direction: str = Field(max_length=8)
     """"in" (the person) or "out" (the bot)."""
     body: str
-    created_at: datetime = _at()
+    created_at: datetime = _at(index=True)
 
 
 class InvitationLink(SQLModel, table=True):
@@ -250,7 +250,7 @@ class InvitationLink(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _at()
     expires_at: datetime = _at()
-    web_session_id: int | None = Field(default=None, foreign_key="web_session.id")
+    web_session_id: int | None = Field(default=None, foreign_key="web_session.id", index=True)
     """The browser session it was first opened in: it opens no other."""
     revoked_at: datetime | None = _at(nullable=True)
     """WITHDRAW or STOP revoke a participant's links."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import ApiToken
@@ -20,7 +21,7 @@ def token_hash(token: str) -> str:
 
 
 class TokenRepository:
-    """Create and check bearer tokens."""
+    """Create, check, list and revoke bearer tokens."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -41,3 +42,19 @@ class TokenRepository:
             ApiToken.revoked_at == None,  # noqa: E711
         )
         return (await self.session.exec(statement)).first()
+
+    async def all(self) -> Sequence[ApiToken]:
+        """Every token ever created, revoked ones included, oldest first."""
+        return (await self.session.exec(select(ApiToken).order_by(col(ApiToken.id)))).all()
+
+    async def get(self, token_id: int, *, lock: bool = False) -> ApiToken | None:
+        """The token with this id; ``lock`` holds its row until commit (PostgreSQL)."""
+        statement = select(ApiToken).where(ApiToken.id == token_id)
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.exec(statement)).first()
+
+    def revoke(self, token: ApiToken, now: datetime) -> None:
+        """Mark ``token`` revoked: :meth:`find` no longer matches it."""
+        token.revoked_at = now
+        self.session.add(token)
