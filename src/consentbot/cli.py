@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port or settings.port,
                 demo=settings.demo or args.demo,
             )
-        settings.check()
+        settings.check(serving=args.command == "serve")
     except SettingsError as error:
         print(f"consentbot: {error}", file=sys.stderr)
         return 2
