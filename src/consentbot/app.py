@@ -125,6 +125,9 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     async def on_status(provider_id: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery(provider_id, status, error_code)
 
+    async def on_kannel_status(reference: str, status: str, error_code: str | None) -> None:
+        await app[keys.DISPATCHER].record_delivery_for_reference(reference, status, error_code)
+
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -143,12 +146,13 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
             )
         )
     elif settings.sms_gateway == "kannel":
+        assert settings.kannel_inbound_token  # Settings.check() requires it
         app.router.add_routes(
             kannel_routes(
                 on_inbound=on_inbound,
                 token=settings.kannel_inbound_token,
                 now=clock,
-                on_status=on_status,
+                on_status=on_kannel_status,
             )
         )
     else:

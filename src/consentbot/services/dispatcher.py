@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -211,11 +212,31 @@ class OutboxDispatcher:
         )
 
     async def record_delivery(self, provider_id: str, status: str, error_code: str | None) -> None:
-        """A gateway's delivery report; error 21610 means the person sent STOP at the carrier."""
+        """A gateway's delivery report by its own message id (Twilio's MessageSid).
+
+        Error 21610 means the person sent STOP at the carrier.
+        """
+        await self._record_delivery(
+            OutboxRepository.by_provider_id, provider_id, status, error_code
+        )
+
+    async def record_delivery_for_reference(
+        self, reference: str, status: str, error_code: str | None
+    ) -> None:
+        """A delivery report naming our outbox reference (Kannel's dlr-url carries it)."""
+        await self._record_delivery(OutboxRepository.by_reference, reference, status, error_code)
+
+    async def _record_delivery(
+        self,
+        find: Callable[[OutboxRepository, str], Awaitable[OutboxMessage | None]],
+        key: str,
+        status: str,
+        error_code: str | None,
+    ) -> None:
         now = self.clock()
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
-            message = await outbox.by_provider_id(provider_id)
+            message = await find(outbox, key)
             if message is None:
                 log.info("outbox.delivery_unknown_message")
                 return

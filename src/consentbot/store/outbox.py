@@ -104,6 +104,11 @@ class OutboxRepository:
         statement = select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)
         return (await self.session.exec(statement)).first()
 
+    async def by_reference(self, reference: str) -> OutboxMessage | None:
+        """The message with this (unguessable) reference, as Kannel's delivery reports give it."""
+        statement = select(OutboxMessage).where(OutboxMessage.reference == reference)
+        return (await self.session.exec(statement)).first()
+
     async def for_contact(self, contact_id: int) -> Sequence[OutboxMessage]:
         """Every message queued for a number, oldest first."""
         statement = (
