@@ -28,6 +28,7 @@ from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
+from consentbot.unavailable import database_unavailable
 from consentbot.web.security import security_headers
 from consentbot.web.views import web_routes
 
@@ -68,7 +69,9 @@ def create_app(
     """
     settings.check()
     content = load_content(settings)
-    app = web.Application(middlewares=[request_id_middleware, security_headers])
+    app = web.Application(
+        middlewares=[request_id_middleware, security_headers, database_unavailable]
+    )
     app[keys.SETTINGS] = settings
     app[keys.STUDIES] = content.studies
     app[keys.LEXICON] = content.lexicon
