@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
 from consentbot.content.model import StudyCatalogue
+from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
@@ -217,28 +218,41 @@ class OutboxDispatcher:
         Error 21610 means the person sent STOP at the carrier.
         """
         await self._record_delivery(
-            OutboxRepository.by_provider_id, provider_id, status, error_code
+            lambda outbox: outbox.by_provider_id(provider_id, lock=True), status, error_code
         )
 
     async def record_delivery_for_reference(
         self, reference: str, status: str, error_code: str | None
     ) -> None:
         """A delivery report naming our outbox reference (Kannel's dlr-url carries it)."""
-        await self._record_delivery(OutboxRepository.by_reference, reference, status, error_code)
+        await self._record_delivery(
+            lambda outbox: outbox.by_reference(reference, lock=True), status, error_code
+        )
 
     async def _record_delivery(
         self,
-        find: Callable[[OutboxRepository, str], Awaitable[OutboxMessage | None]],
-        key: str,
+        find: Callable[[OutboxRepository], Awaitable[OutboxMessage | None]],
         status: str,
         error_code: str | None,
     ) -> None:
+        """Record a report unless it would move the message backwards (late or repeated).
+
+        The row is locked so two reports at once cannot both pass the check.
+        """
         now = self.clock()
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
-            message = await find(outbox, key)
+            message = await find(outbox)
             if message is None:
                 log.info("outbox.delivery_unknown_message")
+                return
+            if not report_advances(message.delivery_status, status):
+                log.info(
+                    "outbox.delivery_not_newer",
+                    message=message.id,
+                    status=status,
+                    recorded=message.delivery_status,
+                )
                 return
             message.delivery_status = status
             message.error_code = error_code

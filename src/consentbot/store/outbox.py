@@ -99,14 +99,18 @@ class OutboxRepository:
         """The message with this id."""
         return await self.session.get(OutboxMessage, message_id)
 
-    async def by_provider_id(self, provider_id: str) -> OutboxMessage | None:
-        """The message a gateway's status callback refers to."""
+    async def by_provider_id(self, provider_id: str, *, lock: bool = False) -> OutboxMessage | None:
+        """The message a gateway's status callback refers to (``lock``: FOR UPDATE)."""
         statement = select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)
+        if lock:
+            statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()
 
-    async def by_reference(self, reference: str) -> OutboxMessage | None:
+    async def by_reference(self, reference: str, *, lock: bool = False) -> OutboxMessage | None:
         """The message with this (unguessable) reference, as Kannel's delivery reports give it."""
         statement = select(OutboxMessage).where(OutboxMessage.reference == reference)
+        if lock:
+            statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()
 
     async def for_contact(self, contact_id: int) -> Sequence[OutboxMessage]:
