@@ -1,4 +1,5 @@
-"""``consentbot``: serve, migrate, manage tokens, invite, verify the ledger, check content, chat."""
+"""``consentbot``: serve, migrate, manage tokens, invite, verify the ledger, list unknown
+messages, check content, chat."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the consent ledger")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check every hash chain; exit 1 at the first fault")
+
+    outbox = commands.add_parser("outbox", help="messages waiting, sent or stuck")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    outbox_commands.add_parser(
+        "unknown",
+        help="list messages that may or may not have gone (stuck in sending after a crash)",
+    )
 
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
@@ -104,6 +112,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "audit":
         return asyncio.run(commands.audit_verify(settings))
+    if args.command == "outbox":
+        return asyncio.run(commands.outbox_unknown(settings))
     if args.command == "content":
         return commands.content_check(settings)
     if args.command == "chat":

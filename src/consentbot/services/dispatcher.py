@@ -17,6 +17,7 @@ from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
+from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
@@ -73,16 +74,30 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, interval: float) -> None:
-        """Dispatch whenever woken, and at least every ``interval`` seconds."""
+        """Dispatch whenever woken, and at least every ``interval`` seconds.
+
+        At start and every minute, first mark messages stuck in "sending" as "unknown".
+        """
+        await self._mark_stuck()
+        next_look = self.clock() + STUCK_CHECK_EVERY
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             self._wake.clear()
+            if self.clock() >= next_look:
+                await self._mark_stuck()
+                next_look = self.clock() + STUCK_CHECK_EVERY
             try:
                 while await self.dispatch_once() == self.batch:
                     pass
             except Exception:
                 log.exception("outbox.dispatch_failed")
+
+    async def _mark_stuck(self) -> None:
+        try:
+            await mark_stuck(self.db, self.clock)
+        except Exception:
+            log.exception("outbox.stuck_check_failed")
 
     async def dispatch_once(self) -> int:
         """Send one batch of due messages; return how many were claimed."""
@@ -256,6 +271,10 @@ class OutboxDispatcher:
                 return
             message.delivery_status = status
             message.error_code = error_code
+            if message.status == OutboxStatus.UNKNOWN:
+                # Only Kannel's reports can find such a row (by reference): it did go.
+                message.status = OutboxStatus.SENT
+                log.info("outbox.unknown_resolved", message=message.id)
             session.add(message)
             if error_code == "21610":
                 contacts = ContactRepository(session, self.vault)
