@@ -34,6 +34,7 @@ from consentbot.store.tables import (
     Participant,
 )
 from tests.conftest import AppClient, settle
+from tests.support.databases import aiosqlite_threads_finished
 from tests.support.journey import STUDY, ResearchSystem
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.twilio_fake import AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER, FakeTwilio
@@ -63,6 +64,7 @@ class Outage:
             await self.proxy.start()
             return
         assert self.folder is not None
+        await aiosqlite_threads_finished()  # the connections that failed to open
         self.folder.with_name("unmounted").rename(self.folder)
 
 

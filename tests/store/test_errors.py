@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from consentbot.store.database import Database
 from consentbot.store.errors import describe, is_database_error, is_unavailable, safe_traceback
+from tests.support.databases import aiosqlite_threads_finished
 
 SECRET_WORDS = "my private words about my knees"
 
@@ -23,6 +24,7 @@ async def failure(url: str, statement: str = "SELECT 1", **params: str) -> BaseE
         return error
     finally:
         await db.dispose()
+        await aiosqlite_threads_finished()
     raise AssertionError("the statement should have failed")
 
 
