@@ -584,7 +584,7 @@ from aiohttp import web
 port, path = int(sys.argv[1]), sys.argv[2]
 db = sqlite3.connect(path)
 db.execute("PRAGMA journal_mode=WAL")
-db.execute("PRAGMA synchronous=NORMAL")
+db.execute("PRAGMA synchronous=FULL")  # as the service: durable before it answers
 db.execute("CREATE TABLE IF NOT EXISTS hit (id INTEGER PRIMARY KEY, sender TEXT, body TEXT)")
 db.commit()
 

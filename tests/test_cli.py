@@ -9,12 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from consentbot import keys
 from consentbot.settings import Settings
 from consentbot.store.crypto import key_id_of
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
 from tests.support.journey import ROOT, STUDY, ResearchSystem
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def test_token_create_prints_a_working_token_on_its_last_line(client: AppClient, settings: Settings) -> None:
@@ -187,3 +191,50 @@ def walk_the_journey(chat: subprocess.Popen[str]) -> None:
     read_until(chat.stdout, "Your time to think is over", deadline)  # the reminder arrives by itself
     say("CONFIRM", "These choices now count")
     say("WITHDRAW", "You have left")
+
+
+@SQLITE_ONLY  # the refusal comes before any connection
+def test_serve_refuses_the_console_gateway_off_this_machine(settings: Settings, tmp_path: Path) -> None:
+    env = env_for(settings.with_(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"))
+    env["CONSENTBOT_SMS_GATEWAY"] = "console"
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", "serve", "--host", "0.0.0.0"],  # noqa: S104
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "the console gateway only listens on this machine" in result.stderr
+    assert "not on '0.0.0.0'" in result.stderr
+    env["CONSENTBOT_HOST"] = "192.0.2.10"
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", "serve"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "not on '192.0.2.10'" in result.stderr
+
+
+@SQLITE_ONLY  # the refusal comes before any connection
+def test_serve_refuses_the_console_gateway_with_postgresql(settings: Settings) -> None:
+    env = env_for(settings.with_(database_url="postgresql+asyncpg://consentbot@db.internal/consentbot"))
+    env["CONSENTBOT_SMS_GATEWAY"] = "console"
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", "serve"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "never with PostgreSQL" in result.stderr
+
+
+@SQLITE_ONLY  # the refusal comes before any connection
+def test_serve_refuses_kannel_without_its_inbound_token(settings: Settings) -> None:
+    env = env_for(settings) | {
+        "CONSENTBOT_SMS_GATEWAY": "kannel",
+        "CONSENTBOT_KANNEL_USERNAME": "bot",
+        "CONSENTBOT_KANNEL_PASSWORD": "pw",
+        "CONSENTBOT_KANNEL_INBOUND_TOKEN": "too-short",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "consentbot", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "CONSENTBOT_KANNEL_INBOUND_TOKEN must be set to at least 24 characters" in result.stderr

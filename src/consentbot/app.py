@@ -30,6 +30,7 @@ from consentbot.services.clock import Clock, system_clock
 from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
+from consentbot.unavailable import database_unavailable
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.security import security_headers
 from consentbot.web.views import web_routes
@@ -71,7 +72,9 @@ def create_app(
     """
     settings.check()
     content = load_content(settings)
-    app = web.Application(middlewares=[request_id_middleware, security_headers])
+    app = web.Application(
+        middlewares=[request_id_middleware, security_headers, database_unavailable]
+    )
     app[keys.SETTINGS] = settings
     app[keys.STUDIES] = content.studies
     app[keys.LEXICON] = content.lexicon
@@ -139,6 +142,9 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     async def on_status(provider_id: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery(provider_id, status, error_code)
 
+    async def on_kannel_status(reference: str, status: str, error_code: str | None) -> None:
+        await app[keys.DISPATCHER].record_delivery_for_reference(reference, status, error_code)
+
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -157,12 +163,13 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
             )
         )
     elif settings.sms_gateway == "kannel":
+        assert settings.kannel_inbound_token  # Settings.check() requires it
         app.router.add_routes(
             kannel_routes(
                 on_inbound=on_inbound,
                 token=settings.kannel_inbound_token,
                 now=clock,
-                on_status=on_status,
+                on_status=on_kannel_status,
             )
         )
     else:

@@ -1,4 +1,5 @@
-"""The ``consentbot`` command: serve, db, token, invite, participant erase, audit, keys, content, chat."""
+"""The ``consentbot`` command: serve, db, token, invite, participant erase, audit, keys,
+outbox, content, chat."""
 
 from __future__ import annotations
 
@@ -94,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-size", type=_at_least_one, default=500, help="rows per transaction (default 500)"
     )
 
+    outbox = commands.add_parser("outbox", help="messages waiting, sent or stuck")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    outbox_commands.add_parser(
+        "unknown",
+        help="list messages that may or may not have gone (stuck in sending after a crash)",
+    )
+
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
@@ -127,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port or settings.port,
                 demo=settings.demo or args.demo,
             )
-        settings.check()
+        settings.check(serving=args.command == "serve")
     except SettingsError as error:
         print(f"consentbot: {error}", file=sys.stderr)
         return 2
@@ -173,6 +181,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.keys_status(settings))
     if args.command == "keys":
         return asyncio.run(commands.keys_rotate(settings, args.batch_size))
+    if args.command == "outbox":
+        return asyncio.run(commands.outbox_unknown(settings))
     if args.command == "content":
         return commands.content_check(settings)
     if args.command == "chat":

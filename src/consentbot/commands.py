@@ -27,6 +27,7 @@ from consentbot.services.checkpoints import write_checkpoint
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
+from consentbot.services.unknown_outbox import unknown_messages
 from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault
@@ -276,6 +277,44 @@ async def _audit_database(settings: Settings) -> Database:
     if settings.is_embedded:
         await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
     return Database(settings.effective_database_url)
+
+
+async def outbox_unknown(settings: Settings) -> int:
+    """List messages in "unknown": never their number or text."""
+    if settings.is_embedded:
+        migrate.upgrade(settings.effective_database_url)
+    db = Database(settings.effective_database_url)
+    try:
+        messages = await unknown_messages(db)
+    finally:
+        await db.dispose()
+    if not messages:
+        print("no messages in unknown state")
+        return 0
+    rows = [("id", "reference", "kind", "study", "participant", "created", "claimed")]
+    rows += [
+        (
+            str(m.id),
+            m.reference,
+            m.kind.value,
+            m.study or "-",
+            m.participant or "-",
+            m.created_at.isoformat(timespec="seconds"),
+            m.claimed_at.isoformat(timespec="seconds") if m.claimed_at else "-",
+        )
+        for m in messages
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    print(
+        f"{len(messages)} message(s) may or may not have reached the person; none is resent. "
+        "See docs/architecture.md.",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def content_check(settings: Settings) -> int:

@@ -124,6 +124,7 @@ def build_gateway(settings: Settings, client: ClientSession) -> SmsGateway:
     if settings.sms_gateway == "kannel":
         assert settings.kannel_username
         assert settings.kannel_password
+        assert settings.kannel_inbound_token  # Settings.check() requires it
         return KannelGateway(
             client,
             sendsms_url=settings.kannel_sendsms_url,

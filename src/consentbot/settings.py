@@ -13,6 +13,7 @@ from phonenumbers import SUPPORTED_REGIONS
 
 from consentbot.domain.durations import DurationError, format_duration, parse_duration
 from consentbot.domain.retention import MINIMUM_PERIOD, RetentionPeriods
+from consentbot.loopback import is_loopback
 from consentbot.store.signing_key import SigningKeyError, decode_private_key
 
 
@@ -21,6 +22,8 @@ class SettingsError(ValueError):
 
 
 GATEWAYS = ("console", "twilio", "kannel")
+KANNEL_TOKEN_MIN_LENGTH = 24
+"""Long enough that guessing the shared secret on Kannel's get-url is hopeless."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,12 @@ class Settings:
         """A copy with some settings changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
-    def check(self) -> None:
-        """Raise :class:`SettingsError` for a combination that cannot work."""
+    def check(self, *, serving: bool = True) -> None:
+        """Raise :class:`SettingsError` for a combination that cannot work or is unsafe.
+
+        ``serving=False`` is for commands that open no port (``token``, ``invite``, ``db``...):
+        they skip the console gateway's rules, which are about who can reach the routes.
+        """
         if self.sms_gateway not in GATEWAYS:
             raise SettingsError(
                 f"CONSENTBOT_SMS_GATEWAY must be one of {', '.join(GATEWAYS)}, not {self.sms_gateway!r}"
@@ -114,6 +121,7 @@ class Settings:
             ):
                 if not value:
                     raise SettingsError(f"{name} is required with the kannel gateway")
+        self._check_inbound_security(serving=serving)
         if self.demo and self.sms_gateway != "console":
             raise SettingsError(
                 "demo mode shortens cooling-off and only runs with the console gateway"
@@ -162,6 +170,33 @@ class Settings:
                 raise SettingsError(str(error)) from error
         if self.audit_checkpoint_every <= timedelta(0):
             raise SettingsError("CONSENTBOT_AUDIT_CHECKPOINT_EVERY must be longer than zero")
+
+    def _check_inbound_security(self, *, serving: bool) -> None:
+        """Every route that acts as a phone number must be authenticated (see configuration.md)."""
+        if self.sms_gateway == "kannel":
+            token = self.kannel_inbound_token or ""
+            if len(token) < KANNEL_TOKEN_MIN_LENGTH:
+                raise SettingsError(
+                    f"CONSENTBOT_KANNEL_INBOUND_TOKEN must be set to at least "
+                    f"{KANNEL_TOKEN_MIN_LENGTH} characters with the kannel gateway "
+                    f"({'it has ' + str(len(token)) if token else 'it is not set'}): "
+                    "without it anyone who can reach /sms/kannel/inbound can text the "
+                    "service as any phone number"
+                )
+        if self.sms_gateway == "console" and serving:
+            if not self.is_embedded:
+                raise SettingsError(
+                    "the console gateway only runs on a developer's machine with SQLite, never "
+                    "with PostgreSQL: it prints messages instead of sending them and its routes "
+                    "have no authentication. Set CONSENTBOT_SMS_GATEWAY to twilio or kannel"
+                )
+            if not is_loopback(self.host):
+                raise SettingsError(
+                    f"the console gateway only listens on this machine (127.0.0.1, ::1 or "
+                    f"localhost), not on {self.host!r}: its routes let anyone who can reach them "
+                    "text as any number and read every reply. Use --host 127.0.0.1, or a real "
+                    "gateway (CONSENTBOT_SMS_GATEWAY=twilio or kannel)"
+                )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -9,7 +9,6 @@ text N times, for long replies in UCS-2 (an MO line to fakesmsc is short).
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,6 +32,7 @@ from consentbot.channels.kannel import (
     kannel_routes,
     status_url,
 )
+from tests.support.kannel_fake import FakeSendsms
 
 from .harness import KannelHarness, require_kannel
 
@@ -58,20 +58,6 @@ def needs_ucs2(text: str) -> bool:
 # KannelGateway.send against a fake sendsms
 
 
-@dataclass
-class FakeSendsms:
-    status: int = 202
-    body: str = "0: Accepted for delivery"
-    delay: float = 0.0
-    queries: list[dict[str, str]] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.queries.append(dict(request.query))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return web.Response(status=self.status, text=self.body)
-
-
 @pytest.fixture
 def fake_sendsms() -> FakeSendsms:
     return FakeSendsms()
@@ -82,10 +68,8 @@ async def sendsms_url(
     fake_sendsms: FakeSendsms,
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
 ) -> str:
-    app = web.Application()
-    app.router.add_get("/cgi-bin/sendsms", fake_sendsms.handle)
-    server = await aiohttp_server(app)
-    return str(server.make_url("/cgi-bin/sendsms"))
+    server = await aiohttp_server(fake_sendsms.app())
+    return FakeSendsms.url(server)
 
 
 @pytest_asyncio.fixture
@@ -238,7 +222,7 @@ class Recorder:
         self.received.append(sms)
 
 
-def routes_app(recorder: Recorder, token: str | None = TOKEN) -> web.Application:
+def routes_app(recorder: Recorder, token: str = TOKEN) -> web.Application:
     app = web.Application()
     app.add_routes(kannel_routes(on_inbound=recorder, token=token, now=lambda: FIXED_NOW))
     return app
@@ -333,16 +317,31 @@ async def test_inbound_bad_token_is_403(
     assert recorder.received == []
 
 
-async def test_inbound_without_configured_token(
+def test_routes_refuse_to_exist_without_a_token() -> None:
+    """An empty shared secret would let any request act as any number."""
+    with pytest.raises(ValueError, match="token must not be empty"):
+        kannel_routes(on_inbound=Recorder(), token="", now=lambda: FIXED_NOW)
+
+
+async def test_status_route_without_the_token_is_403_and_reports_nothing(
     aiohttp_client: Callable[
         [web.Application], Awaitable[TestClient[web.Request, web.Application]]
     ],
 ) -> None:
-    recorder = Recorder()
-    client = await aiohttp_client(routes_app(recorder, token=None))
-    response = await client.get(raw("from=1&to=2&id=3&text=hi"))
-    assert response.status == 200
-    assert recorder.received[0].text == "hi"
+    reports: list[str] = []
+
+    async def on_status(reference: str, status: str, code: str | None) -> None:
+        reports.append(reference)
+
+    app = web.Application()
+    app.add_routes(
+        kannel_routes(on_inbound=Recorder(), token=TOKEN, now=lambda: FIXED_NOW, on_status=on_status)
+    )
+    client = await aiohttp_client(app)
+    for query in ("ref=abc&type=1", "token=&ref=abc&type=1", f"token={TOKEN}x&ref=abc&type=1"):
+        response = await client.get(URL(f"{STATUS_PATH}?{query}", encoded=True))
+        assert response.status == 403
+    assert reports == []
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ from .harness import KannelHarness, MtMessage, require_kannel
 
 pytestmark = pytest.mark.kannel
 
-INBOUND_TOKEN = "journey-inbound-token"
+INBOUND_TOKEN = "journey-inbound-token-0123456789"
 HANDLED_WAIT = 10.0
 """Upper bound for an MO to reach the service through fakesmsc, bearerbox and smsbox."""
 

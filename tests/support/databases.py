@@ -7,8 +7,10 @@ a missing or unreachable server fails the run instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
@@ -87,3 +89,15 @@ class SqliteTemplate:
         target = folder / "consentbot.db"
         shutil.copyfile(self.path, target)
         return f"sqlite+aiosqlite:///{target}"
+
+
+async def aiosqlite_threads_finished() -> None:
+    """Wait for every aiosqlite worker thread to end.
+
+    aiosqlite stops the thread of a connection that failed to open without awaiting it,
+    and the thread then reports to the event loop: wait for it while the loop is open.
+    Call it only when no connection is meant to be open.
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 10)

@@ -1,7 +1,9 @@
 """The console gateway: outbound printed to the terminal, inbound through a form or ``consentbot chat``.
 
 For trying the whole journey on one machine. Phone numbers are printed because
-this gateway exists to show a developer their own test conversation.
+this gateway exists to show a developer their own test conversation. Its routes
+have no authentication, so ``Settings.check`` only lets it listen on a loopback
+address, and the routes themselves answer 403 to any peer that is not loopback.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TextIO
 from aiohttp import web
 
 from consentbot.channels.gateway import InboundHandler, InboundSms, OutboundSms
+from consentbot.loopback import is_loopback
 
 INBOUND_PATH = "/sms/console/inbound"
 MESSAGES_PATH = "/sms/console/messages"
@@ -45,10 +48,19 @@ def console_routes(
     on_inbound: InboundHandler,
     now: Callable[[], datetime],
 ) -> list[web.RouteDef]:
-    """``POST /sms/console/inbound`` (form: From, Body) and ``GET /sms/console/messages?phone=&after=``."""
+    """``POST /sms/console/inbound`` (form: From, Body) and ``GET /sms/console/messages?phone=&after=``.
+
+    Both answer 403 to a peer that is not on this machine: anyone who reached them
+    could text as any number and read every reply, one-time codes included.
+    """
     ids = itertools.count(1)
 
+    def refuse_remote(request: web.Request) -> None:
+        if not is_loopback(request.remote):
+            raise web.HTTPForbidden(text="the console gateway only answers this machine")
+
     async def inbound(request: web.Request) -> web.Response:
+        refuse_remote(request)
         form = await request.post()
         sender, body = form.get("From"), form.get("Body")
         if not isinstance(sender, str) or not isinstance(body, str) or not sender:
@@ -58,6 +70,7 @@ def console_routes(
         return web.json_response({"accepted": True})
 
     async def messages(request: web.Request) -> web.Response:
+        refuse_remote(request)
         phone = request.query.get("phone", "")
         try:
             after = int(request.query.get("after", "0"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,9 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
 from consentbot.content.model import StudyCatalogue
+from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
+from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault, SecretKeyError
 from consentbot.store.database import Database
@@ -80,16 +83,30 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, interval: float) -> None:
-        """Dispatch whenever woken, and at least every ``interval`` seconds."""
+        """Dispatch whenever woken, and at least every ``interval`` seconds.
+
+        At start and every minute, first mark messages stuck in "sending" as "unknown".
+        """
+        await self._mark_stuck()
+        next_look = self.clock() + STUCK_CHECK_EVERY
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             self._wake.clear()
+            if self.clock() >= next_look:
+                await self._mark_stuck()
+                next_look = self.clock() + STUCK_CHECK_EVERY
             try:
                 while await self.dispatch_once() == self.batch:
                     pass
             except Exception:
                 log.exception("outbox.dispatch_failed")
+
+    async def _mark_stuck(self) -> None:
+        try:
+            await mark_stuck(self.db, self.clock)
+        except Exception:
+            log.exception("outbox.stuck_check_failed")
 
     async def dispatch_once(self) -> int:
         """Send one batch of due messages; return how many were claimed."""
@@ -238,16 +255,53 @@ class OutboxDispatcher:
         )
 
     async def record_delivery(self, provider_id: str, status: str, error_code: str | None) -> None:
-        """A gateway's delivery report; error 21610 means the person sent STOP at the carrier."""
+        """A gateway's delivery report by its own message id (Twilio's MessageSid).
+
+        Error 21610 means the person sent STOP at the carrier.
+        """
+        await self._record_delivery(
+            lambda outbox: outbox.by_provider_id(provider_id, lock=True), status, error_code
+        )
+
+    async def record_delivery_for_reference(
+        self, reference: str, status: str, error_code: str | None
+    ) -> None:
+        """A delivery report naming our outbox reference (Kannel's dlr-url carries it)."""
+        await self._record_delivery(
+            lambda outbox: outbox.by_reference(reference, lock=True), status, error_code
+        )
+
+    async def _record_delivery(
+        self,
+        find: Callable[[OutboxRepository], Awaitable[OutboxMessage | None]],
+        status: str,
+        error_code: str | None,
+    ) -> None:
+        """Record a report unless it would move the message backwards (late or repeated).
+
+        The row is locked so two reports at once cannot both pass the check.
+        """
         now = self.clock()
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
-            message = await outbox.by_provider_id(provider_id)
+            message = await find(outbox)
             if message is None:
                 log.info("outbox.delivery_unknown_message")
                 return
+            if not report_advances(message.delivery_status, status):
+                log.info(
+                    "outbox.delivery_not_newer",
+                    message=message.id,
+                    status=status,
+                    recorded=message.delivery_status,
+                )
+                return
             message.delivery_status = status
             message.error_code = error_code
+            if message.status == OutboxStatus.UNKNOWN:
+                # Only Kannel's reports can find such a row (by reference): it did go.
+                set_status(message, OutboxStatus.SENT)
+                log.info("outbox.unknown_resolved", message=message.id)
             session.add(message)
             if error_code == "21610":
                 contacts = ContactRepository(session, self.vault)

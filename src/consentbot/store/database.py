@@ -12,6 +12,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+DATABASE_WAIT_SECONDS = 10
+"""The longest a request waits to connect, for a pooled connection or for SQLite's lock.
+
+Below Twilio's 15-second webhook timeout, so a gateway gets a 503 to retry rather than
+a dropped connection.
+"""
+
 
 def sync_url(url: str) -> str:
     """The same database through a synchronous driver, for Alembic."""
@@ -27,9 +34,10 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"echo": echo}
+        # Errors would otherwise quote statement parameters (message texts) into logs.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            options["connect_args"] = {"timeout": 30}
+            options["connect_args"] = {"timeout": DATABASE_WAIT_SECONDS}
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError(
                     "use a file for SQLite: an in-memory database is one per connection"
@@ -37,7 +45,15 @@ class Database:
         else:
             # Enough for the web, the outbox and the scheduler at once without churning
             # overflow connections under load.
-            options.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
+            options.update(
+                pool_size=20,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=DATABASE_WAIT_SECONDS,
+            )
+            timeout_arg = {"asyncpg": "timeout", "psycopg": "connect_timeout"}
+            if name := timeout_arg.get(parsed.get_driver_name()):
+                options["connect_args"] = {name: DATABASE_WAIT_SECONDS}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         self._read_engine = self.engine.execution_options(consentbot_read_only=True)
         # SQLite has one writer at a time. Queueing writers on an asyncio lock wakes
@@ -46,6 +62,8 @@ class Database:
         self._writer = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _configure_postgresql(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -83,6 +101,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     Without IMMEDIATE, a transaction that reads and then writes can fail at once with
     SQLITE_BUSY when another writer committed in between; the busy timeout cannot help.
+
+    ``synchronous=FULL``: with WAL, NORMAL may lose the last commits on power loss, and
+    the dispatcher sends a message about a ledger event right after its commit. A
+    confirmation must never reach someone whose consent the database then forgot.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -90,12 +112,29 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={DATABASE_WAIT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get("consentbot_read_only", False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _configure_postgresql(engine: AsyncEngine) -> None:
+    """``synchronous_commit = on`` for every connection, whatever the server or role default.
+
+    As with SQLite's ``synchronous=FULL``: a commit must be on disk before the
+    dispatcher can send a message about it.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET synchronous_commit TO on")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
