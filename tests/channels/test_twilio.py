@@ -30,6 +30,7 @@ from consentbot.channels.twilio import (
     twilio_routes,
 )
 from consentbot.channels.twilio_signature import compute_signature, is_valid_signature
+from tests.support.recording import RecordingSleep
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -358,14 +359,6 @@ class FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.messages)
         return app
-
-
-@dataclass
-class RecordingSleep:
-    delays: list[float] = field(default_factory=list)
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 @pytest.fixture
