@@ -19,6 +19,7 @@ from consentbot.channels.gateway import (
     GatewayError,
     InboundSms,
     OutboundSms,
+    OutcomeUnknown,
     RecipientOptedOut,
     SmsGateway,
 )
@@ -506,6 +507,38 @@ async def test_send_retries_connection_failures(session: aiohttp.ClientSession) 
         await gateway.send(OUTBOUND)
     assert caught.value.retryable
     assert sleep.delays == [0.25, 0.5]
+
+
+async def test_send_never_retries_once_twilio_may_have_the_message(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession
+) -> None:
+    """The connection drops after Twilio read the request: it may have sent the SMS."""
+    requests: list[str] = []
+
+    async def take_and_drop(request: web.Request) -> web.Response:
+        requests.append(str((await request.post())["Body"]))
+        assert request.transport is not None
+        request.transport.abort()
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", take_and_drop)
+    server = await aiohttp_server(app)
+    sleep = RecordingSleep()
+    gateway = TwilioGateway(
+        session,
+        api_base=str(server.make_url("/")),
+        account_sid=ACCOUNT_SID,
+        auth_token=API_TOKEN,
+        sender="+447700900999",
+        status_callback_url=None,
+        sleep=sleep,
+    )
+    with pytest.raises(OutcomeUnknown) as caught:
+        await gateway.send(OUTBOUND)
+    assert not caught.value.retryable
+    assert requests == [OUTBOUND.text]
+    assert sleep.delays == []
 
 
 async def test_send_reports_a_carrier_opt_out(
