@@ -26,7 +26,7 @@ from tests.support.twilio_fake import (
     FakeTwilio,
 )
 
-PATIENTS = 24
+PATIENTS = 16
 
 
 @dataclass
