@@ -10,9 +10,11 @@ import asyncio
 from datetime import timedelta
 
 from consentbot import keys
+from consentbot.domain.outbox import OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.services.clock import ManualClock
 from tests.conftest import AppClient, settle
+from tests.faults.conftest import Service
 from tests.faults.records import Records
 from tests.support.journey import STUDY
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
@@ -108,6 +110,32 @@ async def test_clock_jumping_past_the_deadline_expires_the_yes_once_and_in_order
     assert "nothing waiting to be confirmed" in await exchange(phone, "CONFIRM")
     assert (await records.consent(phone.number))["records-research"] == "expired"
     assert [e.action for e in await records.ledger(phone.number)][-1] == "expire"
+
+
+async def test_a_reminder_held_up_by_twilio_never_follows_the_expiry_notice(
+    service: Service, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    """Promise: one number's messages go in the order they were queued. The reminder, due
+    just before the deadline, meets a busy Twilio and waits for its retry; the expiry
+    notice queued meanwhile waits behind it rather than overtaking it."""
+    client = service.client
+    phone = TwilioPhone(client, fake_twilio, "+447400123461")
+    said_yes_at = clock.now
+    await say_yes(phone)
+    deadline = said_yes_at + cooling_off(client) + confirm_within(client)
+    clock.now = deadline - timedelta(seconds=1)
+    fake_twilio.fail_next.extend([503] * 4)  # every try of the gateway's first round
+    await settle(client.app)
+    assert phone.new_messages() == []
+    clock.now = deadline
+    await settle(client.app)  # the expiry runs; its notice must not go first
+    clock.now = deadline + timedelta(minutes=1)
+    await settle(client.app)
+    reminder, notice = phone.new_messages()
+    assert REMINDER in reminder
+    assert EXPIRED in notice
+    rows = await Records.of(client.app).outbox(phone.number)
+    assert [row.status for row in rows][-2:] == [OutboxStatus.SENT, OutboxStatus.SENT]
 
 
 async def test_clock_jumping_a_week_runs_each_due_timer_once(

@@ -13,6 +13,7 @@ from consentbot.services.clock import ManualClock
 from tests.conftest import settle
 from tests.faults.conftest import Service
 from tests.faults.records import Records
+from tests.support.journey import ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 PHONE = "+447400123456"
@@ -107,3 +108,46 @@ async def test_a_timeout_after_twilio_took_the_message_is_not_resent(
         OutboxStatus.SENT,
     ]
     assert len(phone.new_messages()) == 1
+
+
+async def test_during_an_outage_replies_keep_their_order_and_never_wait_for_our_messages(
+    service: Service, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    """Promise: one number's messages go in the order they were queued, except that an
+    answer to the person never waits behind a message we started (an invitation)."""
+    client = service.client
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, PHONE)
+    await research.invite(PHONE, "F-1")
+    fake_twilio.fail_next.extend([503] * 4)
+    await settle(client.app)  # the invitation fails and waits for its retry
+    await phone.send("HELP")
+    await settle(client.app)
+    (help_reply,) = phone.new_messages()
+    assert "Reply MORE" not in help_reply  # not the invitation
+
+    fake_twilio.fail_next.extend([503] * 4)
+    clock.advance(timedelta(minutes=1))
+    await settle(client.app)  # the invitation fails again, and waits again
+    await phone.send("MORE")
+    await phone.send("1")
+    await settle(client.app)
+    topics, first_topic = phone.new_messages()
+    assert "Reply with a number" in topics
+    assert "What data we use" in first_topic
+    clock.advance(timedelta(minutes=1))
+    await settle(client.app)
+    (invitation,) = phone.new_messages()
+    assert "Reply MORE to read more" in invitation
+
+    fake_twilio.fail_next.extend([503] * 4)
+    await phone.send("MORE")  # this reply fails and waits for its retry ...
+    await settle(client.app)
+    await phone.send("2")  # ... and the next one waits behind it
+    await settle(client.app)
+    assert phone.new_messages() == []
+    clock.advance(timedelta(minutes=1))
+    await settle(client.app)
+    detail, second_topic = phone.new_messages()
+    assert "This includes:" in detail
+    assert "Who can see the data" in second_topic
