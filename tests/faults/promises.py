@@ -52,7 +52,7 @@ def assert_each_sent_at_most_once(
     taken = {message.sid: message for message in accepted}
     for row in rows:
         if row.status == OutboxStatus.SENT:
-            message = taken.pop(row.provider_id, None)
+            message = taken.pop(row.provider_id or "", None)
             assert message is not None, f"{phone}: outbox {row.id} is sent, Twilio never took it"
             assert message.body == row.body, f"{phone}: outbox {row.id} differs from what went"
     unpaired = Counter(message.body for message in taken.values())
