@@ -97,6 +97,7 @@ async def twilio_server(fake_twilio: FakeTwilio) -> AsyncIterator[TestServer]:
     server = TestServer(fake_twilio.app())
     await server.start_server()
     yield server
+    fake_twilio.release_hung()  # or closing would wait for requests a test left hanging
     await server.close()
 
 

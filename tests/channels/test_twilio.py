@@ -19,6 +19,7 @@ from consentbot.channels.gateway import (
     GatewayError,
     InboundSms,
     OutboundSms,
+    OutcomeUnknown,
     RecipientOptedOut,
     SmsGateway,
 )
@@ -30,6 +31,7 @@ from consentbot.channels.twilio import (
     twilio_routes,
 )
 from consentbot.channels.twilio_signature import compute_signature, is_valid_signature
+from tests.support.recording import RecordingSleep
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -360,14 +362,6 @@ class FakeTwilio:
         return app
 
 
-@dataclass
-class RecordingSleep:
-    delays: list[float] = field(default_factory=list)
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as client_session:
@@ -513,6 +507,38 @@ async def test_send_retries_connection_failures(session: aiohttp.ClientSession) 
         await gateway.send(OUTBOUND)
     assert caught.value.retryable
     assert sleep.delays == [0.25, 0.5]
+
+
+async def test_send_never_retries_once_twilio_may_have_the_message(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession
+) -> None:
+    """The connection drops after Twilio read the request: it may have sent the SMS."""
+    requests: list[str] = []
+
+    async def take_and_drop(request: web.Request) -> web.Response:
+        requests.append(str((await request.post())["Body"]))
+        assert request.transport is not None
+        request.transport.abort()
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", take_and_drop)
+    server = await aiohttp_server(app)
+    sleep = RecordingSleep()
+    gateway = TwilioGateway(
+        session,
+        api_base=str(server.make_url("/")),
+        account_sid=ACCOUNT_SID,
+        auth_token=API_TOKEN,
+        sender="+447700900999",
+        status_callback_url=None,
+        sleep=sleep,
+    )
+    with pytest.raises(OutcomeUnknown) as caught:
+        await gateway.send(OUTBOUND)
+    assert not caught.value.retryable
+    assert requests == [OUTBOUND.text]
+    assert sleep.delays == []
 
 
 async def test_send_reports_a_carrier_opt_out(

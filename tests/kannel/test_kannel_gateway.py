@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from consentbot.channels.gateway import GatewayError, InboundSms, OutboundSms
+from consentbot.channels.gateway import GatewayError, InboundSms, OutboundSms, OutcomeUnknown
 from consentbot.channels.kannel import (
     INBOUND_PATH,
     STATUS_PATH,
@@ -32,6 +32,7 @@ from consentbot.channels.kannel import (
     kannel_routes,
     status_url,
 )
+from tests.conftest import free_port
 from tests.support.kannel_fake import FakeSendsms
 
 from .harness import KannelHarness, require_kannel
@@ -200,13 +201,23 @@ async def test_send_connection_refused_is_retryable(session: aiohttp.ClientSessi
     assert info.value.retryable is True
 
 
-async def test_send_timeout_is_retryable(
+async def test_a_timeout_after_the_request_went_is_never_retried(
     session: aiohttp.ClientSession, sendsms_url: str, fake_sendsms: FakeSendsms
 ) -> None:
+    """smsbox may have queued the message before its answer was lost: a retry could text
+    the person twice, so the outcome is unknown and the outbox never resends it."""
     fake_sendsms.delay = 2
     gateway = make_gateway(session, sendsms_url, timeout=0.2)
-    with pytest.raises(GatewayError) as info:
+    with pytest.raises(OutcomeUnknown) as info:
         await gateway.send(OutboundSms("1", "x", "ob-8", False))
+    assert info.value.retryable is False
+
+
+async def test_an_unreachable_smsbox_is_retried(session: aiohttp.ClientSession) -> None:
+    gateway = make_gateway(session, f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms", timeout=2)
+    with pytest.raises(GatewayError) as info:
+        await gateway.send(OutboundSms("1", "x", "ob-9", False))
+    assert not isinstance(info.value, OutcomeUnknown)
     assert info.value.retryable is True
 
 

@@ -24,6 +24,15 @@ SERVICE_NUMBER = "+441610000001"
 PUBLIC_URL = "https://consent.example.org"
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One message the fake accepted: the sid it answered (or would have answered) with."""
+
+    sid: str
+    to: str
+    body: str
+
+
 @dataclass
 class FakeTwilio:
     """Records every message the service sends, per recipient."""
@@ -35,7 +44,13 @@ class FakeTwilio:
     """HTTP statuses to answer with before accepting messages again (a busy Twilio)."""
     reject_next: list[int] = field(default_factory=list)
     """Twilio error codes to answer 400 with (21610: the person sent STOP at the carrier)."""
+    hang_next: int = 0
+    """How many messages to accept and then never answer (until :meth:`release_hung`):
+    a Twilio that took the message but whose answer is lost, so the sender times out."""
+    accepted: list[Accepted] = field(default_factory=list)
+    """Every message accepted, in order, with its sid (also the ones left hanging)."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -55,9 +70,23 @@ class FakeTwilio:
         to, body = str(form["To"]), str(form["Body"])
         if "StatusCallback" in form:
             self.status_callbacks.append(str(form["StatusCallback"]))
+        sid = f"SM{next(self._ids):032d}"
+        self.accepted.append(Accepted(sid, to, body))
         self.inbox[to].append(body)
         self.arrivals[to].put_nowait(body)
-        return web.json_response({"sid": f"SM{next(self._ids):032d}", "status": "queued"}, status=201)
+        if self.hang_next:
+            self.hang_next -= 1
+            await self._released.wait()
+        return web.json_response({"sid": sid, "status": "queued"}, status=201)
+
+    def release_hung(self) -> None:
+        """Let every hanging request finish (their callers have long given up)."""
+        self._released.set()
+
+
+def signature_headers(path: str, params: dict[str, str], public_url: str = PUBLIC_URL) -> dict[str, str]:
+    """The ``X-Twilio-Signature`` header Twilio would send when posting ``params`` to ``path``."""
+    return {"X-Twilio-Signature": compute_signature(AUTH_TOKEN, public_url + path, params)}
 
 
 class TwilioPhone:

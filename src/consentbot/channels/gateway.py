@@ -57,6 +57,15 @@ class RecipientOptedOut(GatewayError):
         super().__init__(message, retryable=False, code=code)
 
 
+class OutcomeUnknown(GatewayError):
+    """The request may have reached the provider, but its answer never came (a timeout, a
+    dropped connection): the message may have gone. Never retried, since the provider
+    cannot tell a retry from a second message; the outbox marks it ``unknown``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class SmsGateway(Protocol):
     """An outbound SMS gateway."""
 
@@ -65,7 +74,8 @@ class SmsGateway(Protocol):
     async def send(self, message: OutboundSms) -> str:
         """Send one message; return the provider's id for it.
 
-        Raises :class:`GatewayError` (or :class:`RecipientOptedOut`) on failure.
+        Raises :class:`GatewayError` (or :class:`RecipientOptedOut`) on failure, and
+        :class:`OutcomeUnknown` when the message may have been accepted after all.
         """
         ...
 

@@ -53,6 +53,7 @@ from consentbot.channels.gateway import (
     InboundHandler,
     InboundSms,
     OutboundSms,
+    OutcomeUnknown,
 )
 
 __all__ = [
@@ -148,11 +149,16 @@ class KannelGateway:
             ) as response:
                 status = response.status
                 body = (await response.read())[:_BODY_SNIPPET].decode("utf-8", errors="replace")
-        except TimeoutError as exc:
-            raise GatewayError("Kannel sendsms timed out", retryable=True) from exc
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Never connected: smsbox cannot have queued it, so trying again is safe.
             raise GatewayError(
-                f"Kannel sendsms request failed: {type(exc).__name__}", retryable=True
+                f"Kannel sendsms unreachable: {type(exc).__name__}", retryable=True
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The request may have reached smsbox, which queues as soon as it reads it:
+            # sending again could text the person twice.
+            raise OutcomeUnknown(
+                f"Kannel sendsms gave no answer once the request was sent ({type(exc).__name__})"
             ) from exc
 
         body = body.strip()

@@ -23,6 +23,7 @@ from consentbot.channels.gateway import (
     InboundHandler,
     InboundSms,
     OutboundSms,
+    OutcomeUnknown,
     RecipientOptedOut,
 )
 from consentbot.channels.twilio_signature import SIGNATURE_HEADER, is_valid_signature
@@ -41,10 +42,12 @@ class TwilioGateway:
     """Sends SMS through Twilio's Messages API, retrying rate limits and server errors.
 
     ``sender`` is a phone number, or a Messaging Service SID (starting ``MG``).
-    A 429, a 5xx or a connection failure is retried ``max_attempts`` times in
+    A 429, a 5xx or a failure to connect is retried ``max_attempts`` times in
     all, waiting ``backoff_base * 2**attempt`` seconds (or the ``Retry-After``
     the response asks for) up to ``max_backoff``; then :class:`GatewayError`
-    with ``retryable=True`` is raised so the outbox can try again later.
+    with ``retryable=True`` is raised so the outbox can try again later. A
+    timeout or a dropped connection once the request is on its way raises
+    :class:`OutcomeUnknown` at once: Twilio may have accepted the message.
     """
 
     name: str = GATEWAY_NAME
@@ -80,8 +83,9 @@ class TwilioGateway:
     async def send(self, message: OutboundSms) -> str:
         """Send one message and return Twilio's Message SID for it.
 
-        Raises :class:`RecipientOptedOut` for Twilio error 21610, and
-        :class:`GatewayError` for any other failure.
+        Raises :class:`RecipientOptedOut` for Twilio error 21610,
+        :class:`OutcomeUnknown` when Twilio may have accepted it without our hearing
+        so, and :class:`GatewayError` for any other failure.
         """
         form = self._form(message)
         failure = ""
@@ -98,9 +102,16 @@ class TwilioGateway:
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
                     body = await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # Never connected: Twilio cannot have seen the request, so trying again is safe.
                 failure = type(exc).__name__
                 delay = self._backoff(attempt, None)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                # The request may have reached Twilio and been accepted. Its Messages API
+                # has no idempotency key: sending again could text the person twice.
+                raise OutcomeUnknown(
+                    f"twilio: no answer once the request was sent ({type(exc).__name__})"
+                ) from exc
             else:
                 if status in (200, 201):
                     return _message_sid(body)

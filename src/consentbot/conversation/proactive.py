@@ -28,8 +28,10 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
     b = TurnBuilder(ctx, state)
     rules = ctx.study.cooling_off
     if kind is TimerKind.CONFIRM_REMINDER:
-        pending = b.pending()
-        since = [c.pending_since for c in pending.values() if c.pending_since is not None]
+        # Only yeses that CONFIRM would take now: a reminder run after the deadline
+        # (downtime, a clock jump) must not ask for a CONFIRM that would be refused.
+        ready = cooling_off.confirmable(b.consent, rules, ctx.now)
+        since = [c.pending_since for p, c in b.consent.items() if p in ready and c.pending_since]
         if since:
             b.reply(b.say.confirm_reminder(b.text, min(rules.expires_at(s) for s in since)))
             b.prompts = True

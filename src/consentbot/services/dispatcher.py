@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.channels.gateway import GatewayError, OutboundSms, RecipientOptedOut, SmsGateway
+from consentbot.channels.gateway import (
+    GatewayError,
+    OutboundSms,
+    OutcomeUnknown,
+    RecipientOptedOut,
+    SmsGateway,
+)
 from consentbot.content.model import StudyCatalogue
 from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
@@ -53,7 +59,8 @@ class OutboxDispatcher:
 
     A message is marked "sending" before it is handed to the gateway, so a crash
     mid-send never sends it twice; only errors the gateway calls retryable (429, 5xx)
-    put it back, with a growing delay.
+    put it back, with a growing delay. When the gateway cannot say whether it took
+    the message (:class:`OutcomeUnknown`) it is marked "unknown" and left alone.
     """
 
     def __init__(
@@ -241,6 +248,8 @@ class OutboxDispatcher:
             if contact is not None:
                 # The carrier says they sent STOP there: respect it here too.
                 contacts.stop(contact, StopSource.CARRIER, now)
+        elif isinstance(error, OutcomeUnknown):
+            set_status(stored, OutboxStatus.UNKNOWN)
         elif error.retryable and stored.attempts < self.max_attempts:
             set_status(stored, OutboxStatus.PENDING)
             stored.send_after = now + timedelta(seconds=2**stored.attempts)

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from consentbot.channels.segments import encoding_for, plan_messages, segment_count
-from consentbot.domain.outbox import SETTLED, OutboxKind, OutboxStatus
+from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact, OutboxMessage, Participant
 
@@ -130,12 +131,18 @@ class OutboxRepository:
 
         A number that sent STOP gets only the messages marked ``always``: the rest are
         settled as "suppressed" here, so they are never sent later either. A number
-        erased on request gets nothing ("erased"): it is no longer stored.
+        erased on request gets nothing ("erased"): it is no longer stored. A message does
+        not overtake an earlier one to the same number that waits for a retry (see
+        :func:`_waits_behind_a_retry`).
         """
         statement = (
             select(OutboxMessage, Contact)
             .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.send_after <= now)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.send_after <= now,
+                ~_waits_behind_a_retry(now),
+            )
             .order_by(col(OutboxMessage.id))
             .limit(limit)
             .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -247,3 +254,24 @@ def set_status(message: OutboxMessage, status: OutboxStatus) -> None:
     message.status = status
     if status in SETTLED:
         message.secret_encrypted = None
+
+
+def _waits_behind_a_retry(now: datetime) -> ColumnElement[bool]:
+    """True for a message with an earlier one to the same number that failed and waits for
+    its retry: it goes after that one, as it was queued (an expiry notice must not arrive
+    before the reminder that fell due earlier). A reply never waits behind a message we
+    started, which could be held for quiet hours, since replies are never held.
+    """
+    earlier = aliased(OutboxMessage)
+    return (
+        select(earlier.id)
+        .where(
+            col(earlier.contact_id) == col(OutboxMessage.contact_id),
+            col(earlier.id) < col(OutboxMessage.id),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.attempts) > 0,
+            col(earlier.send_after) > now,
+            or_(col(earlier.kind).not_in(PROACTIVE), col(OutboxMessage.kind).in_(PROACTIVE)),
+        )
+        .exists()
+    )
