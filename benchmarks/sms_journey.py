@@ -36,7 +36,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -49,23 +48,26 @@ from typing import IO, Any
 import aiohttp
 import psycopg
 import yaml
-from aiohttp import web
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from consentbot.channels.twilio_signature import SIGNATURE_HEADER, compute_signature
+from consentbot.testkit.ports import LOCALHOST, free_port
+from consentbot.testkit.twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    INBOUND_PATH,
+    PUBLIC_URL,
+    SERVICE_NUMBER,
+    Accepted,
+    FakeTwilio,
+    inbound_params,
+    signature_headers,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSENTBOT = str(Path(sys.executable).parent / "consentbot")
 """The virtualenv's ``consentbot`` command (the venv's python is a symlink: not resolved)."""
 STUDY = "joint-health-records"
-LOCALHOST = "127.0.0.1"
-ACCOUNT_SID = "AC" + "0" * 31 + "1"
-AUTH_TOKEN = "bench-auth-token-" + "0123456789abcdef"
-SERVICE_NUMBER = "+441610000001"
-PUBLIC_URL = "https://consent.example.org"
-"""What the service believes Twilio posts to; webhooks are signed for this URL."""
-INBOUND_PATH = "/sms/twilio/inbound"
 COOLING_OFF_SECONDS = 2
 SCHEDULER_INTERVAL = 0.2
 STARTUP_SECONDS = 60
@@ -127,14 +129,6 @@ def prepare_content(workdir: Path) -> Path:
     study.pop("quiet_hours", None)
     study_file.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
     return content
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((LOCALHOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -265,7 +259,7 @@ async def wait_healthy(
     raise BenchmarkError(f"{url} was not healthy within {seconds} s:\n{log_tail(log_path)}")
 
 
-# --------------------------------------------------------------------------- fake Twilio
+# --------------------------------------------------------------------------- phones
 
 
 @dataclass
@@ -273,7 +267,8 @@ class Inbox:
     """The messages one phone has received and not read yet, with their arrival times."""
 
     phone: str
-    queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Accepted]
+    """The shared fake Twilio's arrivals for this phone."""
 
     async def receive(self, count: int, within: float, what: str) -> list[tuple[float, str]]:
         """The next ``count`` messages; raise if they do not all arrive ``within`` seconds."""
@@ -281,7 +276,8 @@ class Inbox:
         try:
             async with asyncio.timeout(within):
                 while len(parts) < count:
-                    parts.append(await self.queue.get())
+                    arrived = await self.queue.get()
+                    parts.append((arrived.at, arrived.body))
         except TimeoutError:
             raise BenchmarkError(
                 f"{self.phone}: {what}: got {len(parts)} of {count} SMS parts within {within} s"
@@ -293,50 +289,10 @@ class Inbox:
         parts = await self.receive(1, within, what)
         while True:
             try:
-                parts.append(await asyncio.wait_for(self.queue.get(), SETTLE_SECONDS))
+                arrived = await asyncio.wait_for(self.queue.get(), SETTLE_SECONDS)
+                parts.append((arrived.at, arrived.body))
             except TimeoutError:
                 return parts
-
-
-class FakeTwilio:
-    """Twilio's Messages API: checks basic auth, answers 201 with a sid, fills inboxes."""
-
-    def __init__(self) -> None:
-        self.inboxes: dict[str, Inbox] = {}
-        self._sids = itertools.count(1)
-        self._auth = aiohttp.encode_basic_auth(ACCOUNT_SID, AUTH_TOKEN)
-
-    def inbox(self, phone: str) -> Inbox:
-        """The inbox of ``phone`` (created on first use)."""
-        return self.inboxes.setdefault(phone, Inbox(phone))
-
-    async def messages(self, request: web.Request) -> web.Response:
-        """``POST /2010-04-01/Accounts/{sid}/Messages.json``."""
-        if (
-            request.headers.get("Authorization") != self._auth
-            or request.match_info["sid"] != ACCOUNT_SID
-        ):
-            return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
-        form = await request.post()
-        arrived = time.perf_counter()
-        self.inbox(str(form["To"])).queue.put_nowait((arrived, str(form["Body"])))
-        sid = f"SM{next(self._sids):032x}"
-        return web.json_response({"sid": sid, "status": "queued"}, status=201)
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[int]:
-        """Serve on a free port of 127.0.0.1 for the block; yields the port."""
-        app = web.Application()
-        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.messages)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, LOCALHOST, 0)
-            await site.start()
-            port: int = runner.addresses[0][1]
-            yield port
-        finally:
-            await runner.cleanup()
 
 
 # --------------------------------------------------------------------------- patients
@@ -375,17 +331,8 @@ class Patient:
 
     async def send(self, session: aiohttp.ClientSession, base_url: str, text: str) -> float:
         """POST one signed inbound-SMS webhook; return the time it was sent."""
-        params = {
-            "MessageSid": f"SM{next(_message_sids):032x}",
-            "AccountSid": ACCOUNT_SID,
-            "From": self.phone,
-            "To": SERVICE_NUMBER,
-            "Body": text,
-            "NumMedia": "0",
-        }
-        headers = {
-            SIGNATURE_HEADER: compute_signature(AUTH_TOKEN, PUBLIC_URL + INBOUND_PATH, params)
-        }
+        params = inbound_params(f"SM{next(_message_sids):032x}", self.phone, text)
+        headers = signature_headers(INBOUND_PATH, params)
         started = time.perf_counter()
         async with session.post(base_url + INBOUND_PATH, data=params, headers=headers) as response:
             body = await response.text()
@@ -613,14 +560,7 @@ async def hammer_floor(
 
     async def worker() -> None:
         for number in numbers:
-            params = {
-                "MessageSid": f"SM{number:032x}",
-                "AccountSid": ACCOUNT_SID,
-                "From": f"+4474009{number % 100_000:05d}",
-                "To": SERVICE_NUMBER,
-                "Body": "YES",
-                "NumMedia": "0",
-            }
+            params = inbound_params(f"SM{number:032x}", f"+4474009{number % 100_000:05d}", "YES")
             started = time.perf_counter()
             async with session.post(url, data=params) as response:
                 await response.read()
@@ -765,9 +705,7 @@ async def check_outcome(
     for patient in sample:
         await api.expect(patient.reference, WITHDRAWN, "after WITHDRAW")
     await asyncio.sleep(SETTLE_SECONDS)
-    unread = {
-        phone: inbox.queue.qsize() for phone, inbox in twilio.inboxes.items() if inbox.queue.qsize()
-    }
+    unread = {phone: queue.qsize() for phone, queue in twilio.arrivals.items() if queue.qsize()}
     if unread:
         raise BenchmarkError(f"messages nobody waited for (phone: count): {unread}")
     ledger = await run_command([CONSENTBOT, "audit", "verify"], env)
@@ -799,7 +737,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, database_url: str |
             api = ResearchApi(session, base_url, out.strip().splitlines()[-1])
 
             def patient(phone: str, reference: str) -> Patient:
-                return Patient(phone, reference, twilio.inbox(phone), args.timeout)
+                return Patient(phone, reference, Inbox(phone, twilio.arrivals[phone]), args.timeout)
 
             note("pilot patient: a warm-up that learns how many SMS parts each reply has")
             shape = await pilot(

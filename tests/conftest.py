@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from consentbot import keys
 from consentbot.app import create_app
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
+from consentbot.testkit.ports import free_port
 from tests.support.databases import PostgresDatabase, SqliteTemplate, postgres_admin_url
 from tests.support.twilio_fake import (
     ACCOUNT_SID,
@@ -129,11 +129,6 @@ def run_loops(client: AppClient) -> Callable[[], Awaitable[None]]:
     return run
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from consentbot import keys
 from consentbot.settings import Settings
 from consentbot.store.crypto import key_id_of
+from consentbot.testkit.ports import free_port
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
 from tests.support.journey import ROOT, STUDY, ResearchSystem
@@ -124,13 +124,6 @@ def test_bad_settings_are_named(settings: Settings) -> None:
     )
     assert result.returncode == 2
     assert "CONSENTBOT_TWILIO_ACCOUNT_SID is required with the twilio gateway" in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def read_until(stream: object, needle: str, deadline: float) -> str:

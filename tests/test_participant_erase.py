@@ -61,6 +61,7 @@ async def rows(client: AppClient, table: Any, *where: Any) -> list[Any]:
 
 async def participant(client: AppClient, reference: str) -> Participant:
     (found,) = await rows(client, Participant, Participant.reference == reference)
+    assert isinstance(found, Participant)
     return found
 
 

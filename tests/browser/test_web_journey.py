@@ -469,7 +469,7 @@ async def test_whole_journey(
         assert channels == {"web"}
 
 
-ZOOMS = {
+ZOOMS: dict[str, dict[str, Any]] = {
     "320px": {"viewport": (320, 640)},
     # 200% zoom of a 1280x800 window: 640x400 CSS pixels, each drawn as 2x2 device pixels.
     "zoom-200": {"viewport": (640, 400), "device_scale_factor": 2},

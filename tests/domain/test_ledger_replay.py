@@ -201,9 +201,9 @@ def legal_ledgers(draw: st.DrawFn, *, with_confirm: bool = False) -> list[Replay
     yes_at: dict[str, datetime] = {}
     script = draw(steps)
     if with_confirm:  # somewhere: no, yes, then confirm once the time to think is over
-        at = draw(st.integers(min_value=0, max_value=len(script)))
+        where = draw(st.integers(min_value=0, max_value=len(script)))
         purpose = draw(st.sampled_from(PURPOSES))
-        script[at:at] = [(purpose, A.ANSWER_NO, timedelta(0)), (purpose, A.ANSWER_YES, timedelta(0)),
+        script[where:where] = [(purpose, A.ANSWER_NO, timedelta(0)), (purpose, A.ANSWER_YES, timedelta(0)),
                          (purpose, A.CONFIRM, RULES.period)]
     for purpose, action, wait in script:
         now += wait
@@ -241,7 +241,8 @@ def test_a_changed_status_or_action_is_named_at_that_event(events: list[ReplayEv
     else:
         value = data.draw(st.sampled_from([s.value for s in S if s.value != getattr(original, field)]))
     projection = projection_of(events)
-    events[index] = replace(original, **{field: value})
+    changed: ReplayEvent = replace(original, **{field: value})  # type: ignore[arg-type]
+    events[index] = changed
     found = faults(check(events, projection))
     assert found, f"{field} of seq {original.seq} set to {value} went unnoticed"
     assert min(f.seq for f in found if f.seq is not None) == original.seq

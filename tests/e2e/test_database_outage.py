@@ -110,7 +110,7 @@ async def stored(client: AppClient) -> dict[str, int]:
     async with client.app[keys.DATABASE].read() as session:
         for table in (Contact, InboundMessage, Participant, ConsentEvent, OutboxMessage):
             query = select(func.count()).select_from(table)
-            counts[table.__tablename__] = (await session.exec(query)).one()  # type: ignore[attr-defined]
+            counts[str(table.__tablename__)] = (await session.exec(query)).one()
     return counts
 
 

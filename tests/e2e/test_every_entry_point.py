@@ -22,7 +22,8 @@ from aiohttp.test_utils import TestServer
 from consentbot.app import create_app
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
-from tests.conftest import AppClient, free_port, settle
+from consentbot.testkit.ports import free_port
+from tests.conftest import AppClient, settle
 from tests.support.journey import ResearchSystem, link_in
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import free_port
+from consentbot.testkit.ports import free_port
 from tests.support.databases import in_ci
 
 OS_USER = "postgres"

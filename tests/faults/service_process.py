@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import free_port
+from consentbot.testkit.ports import free_port
 
 STARTUP_SECONDS = 60
 """How long a start (imports, migrations on SQLite) may take before the test gives up."""

@@ -67,6 +67,7 @@ def test_every_message_is_translated(extracted: Catalog, language: str) -> None:
     assert missing == [], f"{language} lacks translations for {missing}"
     if isinstance(cat.num_plurals, int):
         plural = next(m for m in cat if isinstance(m.id, tuple))
+        assert isinstance(plural.string, tuple)
         assert len(plural.string) == cat.num_plurals
 
 
@@ -75,9 +76,13 @@ def test_placeholders_match(language: str) -> None:
     for message in catalog(language):
         if not message.id:
             continue
-        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        sources = tuple(message.id) if isinstance(message.id, tuple | list) else (str(message.id),)
         allowed = set().union(*(PLACEHOLDER.findall(s) for s in sources))
-        targets = message.string if isinstance(message.string, tuple) else (message.string,)
+        targets = (
+            tuple(message.string)
+            if isinstance(message.string, tuple | list)
+            else (str(message.string or ""),)
+        )
         for target in targets:
             used = set(PLACEHOLDER.findall(target))
             assert used <= allowed, f"{language}: {message.id!r} uses unknown {used - allowed}"

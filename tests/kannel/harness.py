@@ -72,7 +72,6 @@ import functools
 import os
 import re
 import secrets
-import socket
 import string
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -86,6 +85,7 @@ import aiohttp
 import pytest
 
 from consentbot.channels.kannel import INBOUND_PATH
+from consentbot.testkit.ports import free_ports
 
 BEARERBOX = Path(os.environ.get("KANNEL_BEARERBOX", "/usr/sbin/bearerbox"))
 SMSBOX = Path(os.environ.get("KANNEL_SMSBOX", "/usr/sbin/smsbox"))
@@ -139,19 +139,6 @@ class MtMessage:
     text: str
     coding: Coding
     parts: int
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def _guess_decode(data: bytes) -> tuple[str, Coding]:
@@ -253,7 +240,7 @@ class KannelHarness:
         self.username = "consentbot"
         self.password = secrets.token_urlsafe(12)
         self.admin_password = secrets.token_urlsafe(12)
-        (self.admin_port, self.smsbox_port, self.sendsms_port, self.fake_port) = _free_ports(4)
+        (self.admin_port, self.smsbox_port, self.sendsms_port, self.fake_port) = free_ports(4)
         self.sendsms_url = f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
         self.status_url = f"http://127.0.0.1:{self.admin_port}/status.txt"
         self.config_path = workdir / "kannel.conf"

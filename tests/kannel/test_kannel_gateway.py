@@ -32,7 +32,7 @@ from consentbot.channels.kannel import (
     kannel_routes,
     status_url,
 )
-from tests.conftest import free_port
+from consentbot.testkit.ports import free_port
 from tests.support.kannel_fake import FakeSendsms
 
 from .harness import KannelHarness, require_kannel

@@ -35,7 +35,8 @@ from consentbot.store.tables import (
     WebMessage,
     WebSession,
 )
-from tests.conftest import START, AppClient, free_port, settle
+from consentbot.testkit.ports import free_port
+from tests.conftest import START, AppClient, settle
 from tests.support.journey import ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser

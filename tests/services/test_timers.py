@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from consentbot import keys
 from consentbot.app import create_app
+from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.tables import OutboxMessage, Timer
@@ -129,7 +130,7 @@ async def test_stop_cancels_reminders_but_not_expiry(
     assert (await research.consent("T-5"))["records-research"] == "expired"
     async with client.app[keys.DATABASE].transaction() as session:
         statuses = {m.kind: m.status for m in (await session.exec(select(OutboxMessage))).all()}
-    assert statuses["expiry"] == "suppressed"
+    assert statuses[OutboxKind.EXPIRY] is OutboxStatus.SUPPRESSED
 
 
 async def test_timers_survive_a_restart(

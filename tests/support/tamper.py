@@ -101,8 +101,8 @@ async def drop_participant(client: AppClient, participant_id: int) -> None:
     """Delete a participant with everything that points at it."""
     async with database(client).transaction() as session:
         for table in (Timer, OutboxMessage, InvitationLink, WebSession, ConsentState, ConsentEvent):
-            await session.exec(delete(table).where(col(table.participant_id) == participant_id))  # type: ignore[call-overload]
-        await session.exec(delete(Participant).where(col(Participant.id) == participant_id))  # type: ignore[call-overload]
+            await session.exec(delete(table).where(col(table.participant_id) == participant_id))
+        await session.exec(delete(Participant).where(col(Participant.id) == participant_id))
 
 
 async def _project(session: AsyncSession, participant_id: int, events: list[ConsentEvent]) -> None:
@@ -111,8 +111,8 @@ async def _project(session: AsyncSession, participant_id: int, events: list[Cons
         if state.purpose_id not in last:
             await session.delete(state)
     for purpose, event in last.items():
-        state = await session.get(ConsentState, (participant_id, purpose))
-        state = state or ConsentState(participant_id=participant_id, purpose_id=purpose, status="",
+        found = await session.get(ConsentState, (participant_id, purpose))
+        state = found or ConsentState(participant_id=participant_id, purpose_id=purpose, status="",
                                       since=event.occurred_at, content_version=0, language="")
         state.status = event.to_status
         state.since = event.occurred_at

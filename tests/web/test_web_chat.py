@@ -188,7 +188,7 @@ async def test_personal_link_opens_the_participants_conversation(
     assert invited["link_sent"] is True
     await run_loops()
     link = link_in(fake_twilio.inbox["+447400900703"][-1])
-    assert link.startswith(web_client.app[keys.SETTINGS].public_url + "/i/")
+    assert link.startswith(f"{web_client.app[keys.SETTINGS].public_url}/i/")
     path = "/i/" + link.rsplit("/", 1)[1]
     response = await web_client.get(path, allow_redirects=False)
     assert response.status == 303
