@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal, get_args
 
 from phonenumbers import SUPPORTED_REGIONS
 
@@ -21,7 +22,8 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-GATEWAYS = ("console", "twilio", "kannel")
+Gateway = Literal["console", "twilio", "kannel"]
+GATEWAYS: tuple[Gateway, ...] = get_args(Gateway)
 KANNEL_TOKEN_MIN_LENGTH = 24
 """Long enough that guessing the shared secret on Kannel's get-url is hopeless."""
 
@@ -40,7 +42,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
-    sms_gateway: str = "console"
+    sms_gateway: Gateway = "console"
     default_region: str = "GB"
     max_segments: int = 6
     scheduler_interval: float = 1.0
@@ -251,7 +253,7 @@ class Settings:
             host=text("HOST", defaults.host) or defaults.host,
             port=int(number("PORT", defaults.port, int)),
             public_url=(text("PUBLIC_URL", None) or "").rstrip("/") or None,
-            sms_gateway=text("SMS_GATEWAY", defaults.sms_gateway) or "console",
+            sms_gateway=_gateway(text("SMS_GATEWAY", defaults.sms_gateway) or "console"),
             default_region=text("DEFAULT_REGION", defaults.default_region) or "GB",
             max_segments=int(number("SMS_MAX_SEGMENTS", defaults.max_segments, int)),
             scheduler_interval=number("SCHEDULER_INTERVAL", defaults.scheduler_interval, float),
@@ -295,3 +297,12 @@ def retention_from_env(env: Mapping[str, str]) -> RetentionPeriods:
         except DurationError as error:
             raise SettingsError(f"{name}: {error}") from error
     return RetentionPeriods(**periods)
+
+
+def _gateway(name: str) -> Gateway:
+    for gateway in GATEWAYS:
+        if gateway == name:
+            return gateway
+    raise SettingsError(
+        f"CONSENTBOT_SMS_GATEWAY must be one of {', '.join(GATEWAYS)}, not {name!r}"
+    )

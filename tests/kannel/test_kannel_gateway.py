@@ -43,7 +43,7 @@ URDU = "ہاں"
 POLISH = "Zażółć gęślą jaźń"
 
 # GSM 03.38 default alphabet and extension table: the echo service sends any
-# other text as UCS-2 (the real service decides this in consentbot.channels.segments).
+# other text as UCS-2 (the real service decides this in consentbot.domain.sms_segments).
 _GSM7 = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"

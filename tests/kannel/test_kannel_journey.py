@@ -55,9 +55,9 @@ from consentbot import keys
 from consentbot.app import create_app
 from consentbot.channels.gateway import InboundSms, OutboundSms
 from consentbot.channels.kannel import INBOUND_PATH, STATUS_PATH, KannelGateway, kannel_routes
-from consentbot.channels.segments import is_gsm7
 from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
+from consentbot.domain.sms_segments import is_gsm7
 from consentbot.services.audit import LedgerAudit
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings

@@ -9,8 +9,8 @@ from sqlmodel import col, select
 from structlog.testing import capture_logs
 
 from consentbot import keys
-from consentbot.channels.segments import segment_count
 from consentbot.channels.twilio_signature import compute_signature
+from consentbot.domain.sms_segments import segment_count
 from consentbot.services.clock import ManualClock
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact, OutboxMessage

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.channels.segments import segment_count
 from consentbot.domain.outbox import SETTLED, OutboxKind, OutboxStatus
+from consentbot.domain.sms_segments import segment_count
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
 from consentbot.store.outbox import SECRET_MARKER, OutboxRepository, reveal, set_status

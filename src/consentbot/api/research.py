@@ -21,7 +21,7 @@ from consentbot.services.errors import (
     UnknownParticipant,
     UnknownStudy,
 )
-from consentbot.store.tables import ConsentEvent
+from consentbot.services.queries import HistoryEvent
 
 
 def _error(
@@ -144,10 +144,10 @@ async def get_consent(request: web.Request) -> web.Response:
     )
 
 
-def _event_json(event: ConsentEvent) -> dict[str, object]:
+def _event_json(event: HistoryEvent) -> dict[str, object]:
     return {
         "seq": event.seq,
-        "purpose": event.purpose_id,
+        "purpose": event.purpose,
         "action": event.action,
         "from": event.from_status,
         "to": event.to_status,
@@ -159,7 +159,7 @@ def _event_json(event: ConsentEvent) -> dict[str, object]:
         "actor": event.actor,
         "auth": event.auth,
         "assisted_by": event.assisted_by,
-        "at": _iso(event.occurred_at),
+        "at": _iso(event.at),
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }

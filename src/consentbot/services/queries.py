@@ -33,6 +33,50 @@ class ConsentView:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One ledger event as research systems see it: plain data, no table row."""
+
+    seq: int
+    purpose: str
+    action: str
+    from_status: str
+    to_status: str
+    withdrawal_level: str | None
+    content_version: int
+    content_digest: str
+    language: str
+    channel: str
+    actor: str
+    auth: str | None
+    assisted_by: str | None
+    at: datetime
+    hash: str
+    prev_hash: str
+
+    @classmethod
+    def of(cls, event: ConsentEvent) -> HistoryEvent:
+        """The view of a stored event."""
+        return cls(
+            seq=event.seq,
+            purpose=event.purpose_id,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            withdrawal_level=event.withdrawal_level,
+            content_version=event.content_version,
+            content_digest=event.content_digest,
+            language=event.language,
+            channel=event.channel,
+            actor=event.actor,
+            auth=event.auth.value if event.auth else None,
+            assisted_by=event.assisted_by,
+            at=event.occurred_at,
+            hash=event.hash,
+            prev_hash=event.prev_hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantSummary:
     """One participant in a study's list: never a phone number."""
 
@@ -72,7 +116,7 @@ class ConsentQueries:
             )
         return ConsentView(study_id, reference, purposes)
 
-    async def history(self, study_id: str, reference: str) -> list[ConsentEvent]:
+    async def history(self, study_id: str, reference: str) -> list[HistoryEvent]:
         """The participant's ledger events, oldest first."""
         if self.deps.studies.get(study_id) is None:
             raise UnknownStudy(f"there is no study {study_id!r}")
@@ -80,7 +124,8 @@ class ConsentQueries:
             participant = await ParticipantRepository(session).by_reference(study_id, reference)
             if participant is None or participant.id is None:
                 raise UnknownParticipant(f"no participant {reference!r} in study {study_id!r}")
-            return list(await LedgerRepository(session).history(participant.id))
+            events = await LedgerRepository(session).history(participant.id)
+        return [HistoryEvent.of(event) for event in events]
 
     async def participants(self, study_id: str) -> list[ParticipantSummary]:
         """Every participant of ``study_id``, oldest first."""

@@ -19,8 +19,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from consentbot.channels.segments import encoding_for, plan_messages, segment_count
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
+from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact, OutboxMessage, Participant
 

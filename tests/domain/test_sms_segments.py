@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consentbot.channels.segments import (
+from consentbot.domain.sms_segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     GSM7_MULTI,
