@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from consentbot.store import tables  # noqa: F401  (registers the tables)
+from consentbot.store import migrate, tables  # noqa: F401  (tables: registers them)
 from consentbot.store.database import sync_url
 
 
@@ -20,3 +23,46 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_old_codes_and_links_are_redacted_once_sent(tmp_path: Path) -> None:
+    """Migration 0005: messages from before encrypted secrets keep no code or link once
+    settled; one still waiting keeps its text (it needs it to be sent)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0004")
+    engine = create_engine(sync_url(url))
+    rows = [
+        ("verification", "sent", "Your code is 123456. Type it on the web page."),
+        ("invitation", "sent", "Read more: https://x.example/i/abcdefghijklmnopqrstuvwx"),
+        ("invitation", "pending", "Read more: https://x.example/i/abcdefghijklmnopqrstuvwx"),
+        ("reply", "sent", "Call 0161 123456 with questions."),
+    ]
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO contact (phone_hash, phone_encrypted, stopped, created_at) "
+                    "VALUES ('h', 'x', false, '2026-01-01')"
+                )
+            )
+            for n, (kind, status, body) in enumerate(rows):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbox (contact_id, reference, kind, body, ucs2, segments, "
+                        "always, status, attempts, send_after, created_at) VALUES (1, :ref, :kind, "
+                        ":body, false, 1, false, :status, 1, '2026-01-01', '2026-01-01')"
+                    ),
+                    {"ref": f"r{n}", "kind": kind, "body": body, "status": status},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            bodies = [row[0] for row in connection.execute(text("SELECT body FROM outbox ORDER BY id"))]
+    finally:
+        engine.dispose()
+    assert bodies == [
+        "Your code is [secret]. Type it on the web page.",
+        "Read more: https://x.example/i/[secret]",
+        rows[2][2],
+        rows[3][2],
+    ]
