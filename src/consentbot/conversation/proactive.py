@@ -52,12 +52,19 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
     return b.turn()
 
 
-def respond_to_stranger(lexicon: Lexicon, language: str, intent: Intent) -> Turn:
-    """A number with no study yet: STOP and START still work; anything else gets a pointer."""
+def respond_to_stranger(
+    lexicon: Lexicon, language: str, intent: Intent, *, can_start: bool = True
+) -> Turn:
+    """A number with no study yet: STOP and START still work; anything else gets a pointer.
+
+    ``can_start`` as in :class:`Context`: whether a START here may lift the number's STOP.
+    """
     say = lexicon.say(language, _UTC)
     state = ConversationState()
     if intent.command is Command.STOP:
         return Turn(state, (Reply(say.stopped(), always=True),), effects=(StopMessages(),))
+    if intent.command is Command.START and not can_start:
+        return Turn(state, (Reply(say.start_from_phone()),))
     if intent.command is Command.START:
         return Turn(state, (Reply(say.started(), always=True),), effects=(StartMessages(),))
     return Turn(state, (Reply(say.unknown_number()),))

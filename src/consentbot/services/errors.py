@@ -36,10 +36,6 @@ class CodeRejected(ServiceError):
     """A one-time code is wrong, used up or expired."""
 
 
-class NumberStopped(ServiceError):
-    """The number has sent STOP, so no code can be texted to it."""
-
-
 class SessionExpired(ServiceError):
     """The web session is unknown or has expired."""
 

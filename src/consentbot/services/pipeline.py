@@ -28,8 +28,6 @@ from consentbot.conversation.intents import Intent
 from consentbot.conversation.outcome import (
     Reply,
     SetLanguage,
-    StartMessages,
-    StopMessages,
     Turn,
 )
 from consentbot.conversation.proactive import on_timer, respond_to_stranger
@@ -48,11 +46,16 @@ from consentbot.conversation.state import ConversationState
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
-from consentbot.domain.stopping import StopSource, can_lift_stop
+from consentbot.domain.stopping import can_lift_stop
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerStatus
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import Participation, consent_from
-from consentbot.services.turns import apply_turn, joined_replies, queue_sms_replies
+from consentbot.services.turns import (
+    apply_number_effects,
+    apply_turn,
+    joined_replies,
+    queue_sms_replies,
+)
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
@@ -183,8 +186,7 @@ class Outcome:
 
     participant_id: int | None = None
     turn: Turn | None = None
-    duplicate: bool = False
-    """The gateway delivered this message before: nothing was done again."""
+    """None when nothing was done: a repeated gateway message, a timer already taken..."""
     needs_identity: bool = False
     """An anonymous visitor asked for something only a checked number may do."""
     sms_queued: bool = False
@@ -218,7 +220,7 @@ class TurnPipeline:
             inbound = InboundRepository(session)
             if not await inbound.first_time(gateway, message_id, contact.id, now):
                 log.info("turn.duplicate", gateway=gateway, contact=contact.id)
-                return Outcome(duplicate=True)
+                return Outcome()
         enrolled = await self._enrolled(session, contact)
         can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
         if isinstance(address, ForParticipant):
@@ -243,7 +245,7 @@ class TurnPipeline:
                 number_participants=[p.participant_id for p in enrolled],
             )
         else:
-            self._stranger_effects(contacts, contact, turn, provenance, now)
+            apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
         queued = self._deliver(session, contact, decided, reply_to, now)
         log.info(
             "turn.handled",
@@ -403,7 +405,8 @@ class TurnPipeline:
         """Replies that belong to no single study: they never change consent."""
         lexicon = self.deps.lexicon
         if isinstance(decision, Stranger) or speaker is None:
-            return respond_to_stranger(lexicon, speaker.language if speaker else "en", intent)
+            language = speaker.language if speaker else "en"
+            return respond_to_stranger(lexicon, language, intent, can_start=can_start)
         say = lexicon.say(speaker.language, speaker.study.timezone)
         state = speaker.state
         if isinstance(decision, AskWhichStudy):
@@ -430,23 +433,6 @@ class TurnPipeline:
         return Turn(ConversationState(), (Reply(text),))
 
     # -- applying and delivering ------------------------------------------------------------
-
-    @staticmethod
-    def _stranger_effects(
-        contacts: ContactRepository,
-        contact: Contact,
-        turn: Turn,
-        provenance: Provenance,
-        now: datetime,
-    ) -> None:
-        for effect in turn.effects:
-            if isinstance(effect, StopMessages):
-                source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
-                contacts.stop(contact, source, now)
-            elif isinstance(effect, StartMessages) and can_lift_stop(
-                contact.stopped_by, from_phone=provenance.channel.is_sms
-            ):
-                contacts.start(contact)
 
     def _deliver(
         self,

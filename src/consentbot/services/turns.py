@@ -28,6 +28,7 @@ from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.links import LinkRepository
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
+from consentbot.store.tables import Contact
 from consentbot.store.timers import TimerRepository
 
 
@@ -107,26 +108,42 @@ async def apply_effects(
     number_participants: Sequence[int],
 ) -> None:
     """Language, STOP/START, links and timers, as the turn decided."""
+    apply_number_effects(contacts, who.contact, turn, provenance=provenance, now=now)
     timers = TimerRepository(session)
     links = LinkRepository(session)
     for effect in turn.effects:
         if isinstance(effect, SetLanguage):
             who.participant.language = effect.language
         elif isinstance(effect, StopMessages):
-            source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
-            contacts.stop(who.contact, source, now)
             for participant_id in number_participants:
                 await timers.cancel(participant_id, MESSAGE_TIMERS, now)
             await links.revoke(number_participants, now)
-        elif isinstance(effect, StartMessages):
-            # The engine only starts messages where domain.stopping.can_lift_stop allows.
-            contacts.start(who.contact)
         elif isinstance(effect, RevokeLinks):
             await links.revoke([who.participant_id], now)
         elif isinstance(effect, ScheduleTimer):
             await timers.schedule(who.participant_id, effect.kind, effect.due_at, now)
         elif isinstance(effect, CancelTimers):
             await timers.cancel(who.participant_id, effect.kinds, now)
+
+
+def apply_number_effects(
+    contacts: ContactRepository,
+    contact: Contact,
+    turn: Turn,
+    *,
+    provenance: Provenance,
+    now: datetime,
+) -> None:
+    """STOP and START: about the number, whichever study (if any) the turn was for.
+
+    The engine only starts messages where ``domain.stopping.can_lift_stop`` allows.
+    """
+    for effect in turn.effects:
+        if isinstance(effect, StopMessages):
+            source = StopSource.SMS if provenance.channel.is_sms else StopSource.WEB
+            contacts.stop(contact, source, now)
+        elif isinstance(effect, StartMessages):
+            contacts.start(contact)
 
 
 def queue_sms_replies(

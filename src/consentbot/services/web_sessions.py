@@ -192,10 +192,3 @@ class WebSessionService:
             links.bind(link, web.id)
         log.info("web.link_opened", study=web.study_id, session=web.id, participant=participant.id)
         return LinkOpened(web.study_id, new_cookie)
-
-
-def require(web: WebSession | None) -> WebSession:
-    """The session, or :class:`SessionExpired` for a form whose session has gone."""
-    if web is None or web.id is None:
-        raise SessionExpired("your session has ended; please open the page again")
-    return web

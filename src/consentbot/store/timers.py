@@ -59,10 +59,6 @@ class TimerRepository:
             if timer_id is not None
         ]
 
-    async def get(self, timer_id: int) -> Timer | None:
-        """The timer with this id."""
-        return await self.session.get(Timer, timer_id)
-
     async def claim(self, timer_id: int) -> Timer | None:
         """Lock a still-pending timer; None if another worker has it or it is done.
 
