@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -131,18 +132,33 @@ def run_loops(client: AppClient) -> Callable[[], Awaitable[None]]:
 
 
 
+WebClientFactory = Callable[..., Awaitable[AppClient]]
+
+
 @pytest.fixture
-async def web_client(
+def make_web_client(
     settings: Settings,
     clock: ManualClock,
     twilio_server: TestServer,
     aiohttp_client: Callable[..., Awaitable[AppClient]],
-) -> AppClient:
-    """The service on a known port whose public URL is itself (plain HTTP, as browsers in tests see it)."""
-    port = free_port()
-    configured = settings.with_(
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_api_base=str(twilio_server.make_url("")).rstrip("/"),
-    )
-    app = create_app(configured, clock=clock, run_background=False)
-    return await aiohttp_client(TestServer(app, port=port))
+) -> WebClientFactory:
+    """Builds the service on a known port whose public URL is itself (plain HTTP, as browsers
+    in tests see it), with the fake Twilio; keyword arguments change other settings."""
+
+    async def make(**changes: Any) -> AppClient:
+        port = free_port()
+        configured = settings.with_(
+            public_url=f"http://127.0.0.1:{port}",
+            twilio_api_base=str(twilio_server.make_url("")).rstrip("/"),
+            **changes,
+        )
+        app = create_app(configured, clock=clock, run_background=False)
+        return await aiohttp_client(TestServer(app, port=port))
+
+    return make
+
+
+@pytest.fixture
+async def web_client(make_web_client: WebClientFactory) -> AppClient:
+    """The service on a known port whose public URL is itself."""
+    return await make_web_client()

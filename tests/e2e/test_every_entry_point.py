@@ -9,7 +9,6 @@ one, so the ledgers must be equal event for event.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,20 +16,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from consentbot.app import create_app
 from consentbot.services.clock import ManualClock
-from consentbot.settings import Settings
 from consentbot.testkit.ports import free_port
-from tests.conftest import AppClient, settle
+from tests.conftest import AppClient, WebClientFactory, settle
 from tests.support.journey import ResearchSystem, link_in
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser
 
 NUMBER = "+447400900601"
 KANNEL_TOKEN = "entry-point-test-token-0123456789"
-CODE = re.compile(r"\b(\d{6})\b")
 
 SCRIPT = ["MORE", "2", "YES", "YES", "NO", "YES", "NO", "YES"]
 """Read, open a topic, start the questions and answer all five."""
@@ -80,18 +75,9 @@ def entry(request: pytest.FixtureRequest) -> EntryPoint:
 
 
 @pytest.fixture
-async def service(
-    entry: EntryPoint,
-    settings: Settings,
-    clock: ManualClock,
-    twilio_server: TestServer,
-    aiohttp_client: Callable[..., Awaitable[AppClient]],
-) -> AppClient:
-    port = free_port()
-    configured = settings.with_(
+async def service(entry: EntryPoint, make_web_client: WebClientFactory) -> AppClient:
+    return await make_web_client(
         sms_gateway=entry.gateway,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_api_base=str(twilio_server.make_url("")).rstrip("/"),
         kannel_username="consentbot",
         kannel_password="secret",
         kannel_inbound_token=KANNEL_TOKEN,
@@ -99,8 +85,6 @@ async def service(
         # test does not need (it compares what was decided, not what was delivered).
         kannel_sendsms_url=f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms",
     )
-    app = create_app(configured, clock=clock, run_background=False)
-    return await aiohttp_client(TestServer(app, port=port))
 
 
 async def sender(entry: EntryPoint, client: AppClient, fake_twilio: FakeTwilio) -> Say:
@@ -139,11 +123,11 @@ async def sender(entry: EntryPoint, client: AppClient, fake_twilio: FakeTwilio) 
         await browser.open(link.removeprefix(str(client.make_url(""))))
     else:
         await browser.open()
-        await browser.post("verify", phone=NUMBER)
-        await settle(client.app)
-        code = CODE.search(fake_twilio.inbox[NUMBER][-1])
-        assert code is not None
-        await browser.post("verify/code", code=code.group(1))
+
+        async def send() -> None:
+            await settle(client.app)
+
+        await browser.verify(NUMBER, fake_twilio, send)
 
     async def by_web(text: str) -> None:
         await browser.say(text)

@@ -35,8 +35,7 @@ from consentbot.store.tables import (
     WebMessage,
     WebSession,
 )
-from consentbot.testkit.ports import free_port
-from tests.conftest import START, AppClient, settle
+from tests.conftest import START, AppClient, WebClientFactory, settle
 from tests.support.journey import ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser
@@ -54,21 +53,9 @@ SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
-async def app_client(
-    settings: Settings,
-    clock: ManualClock,
-    twilio_server: TestServer,
-    aiohttp_client: Callable[..., Awaitable[AppClient]],
-) -> AppClient:
+async def app_client(make_web_client: WebClientFactory) -> AppClient:
     """The service with PERIODS, on a known port whose public URL is itself (for the web pages)."""
-    port = free_port()
-    configured = settings.with_(
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_api_base=str(twilio_server.make_url("")).rstrip("/"),
-        retention=PERIODS,
-    )
-    app = create_app(configured, clock=clock, run_background=False)
-    return await aiohttp_client(TestServer(app, port=port))
+    return await make_web_client(retention=PERIODS)
 
 
 async def count(session: AsyncSession, table: Any, *where: Any) -> int:

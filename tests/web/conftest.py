@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tests.conftest import AppClient
 from tests.support.journey import STUDY
+from tests.support.twilio_fake import FakeTwilio
 
+CODE = re.compile(r"\b(\d{6})\b")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 FORM = re.compile(r'name="form" value="([^"]+)"')
 QUESTION = re.compile(r'name="question" value="([^"]*)"')
@@ -75,3 +78,11 @@ class Browser:
 
     def last_reply(self) -> str:
         return self.messages()[-1]
+
+    async def verify(self, number: str, twilio: FakeTwilio, settle: Callable[[], Awaitable[None]]) -> None:
+        """Check ``number`` with the code the service texts to it (``settle`` sends it)."""
+        await self.post("verify", phone=number)
+        await settle()
+        code = CODE.search(twilio.inbox[number][-1])
+        assert code is not None, twilio.inbox[number]
+        await self.post("verify/code", code=code.group(1))

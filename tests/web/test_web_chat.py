@@ -35,10 +35,7 @@ async def web_sessions(client: AppClient) -> int:
 async def verify(browser: Browser, fake_twilio: FakeTwilio, run_loops: Loops, number: str) -> None:
     await browser.post("verify", phone=number)
     assert 'id="code"' in browser.page  # the page now asks for the code
-    await run_loops()
-    code = CODE.search(fake_twilio.inbox[number][-1])
-    assert code is not None
-    await browser.post("verify/code", code=code.group(1))
+    await browser.verify(number, fake_twilio, run_loops)
 
 
 async def test_reading_anonymously_in_the_browsers_language(web_client: AppClient) -> None:

@@ -20,10 +20,10 @@ from consentbot.store.tables import Contact, Participant
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem, link_in
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
-from tests.web.conftest import Browser
+from tests.web.conftest import CODE, Browser
 
 Loops = Callable[[], Awaitable[None]]
-CODE = re.compile(r"\b(\d{6})\b")
+
 CODE_SENT = "If we can text that number, we have sent it a code"
 
 
@@ -32,14 +32,6 @@ def settings(settings: Settings) -> Settings:
     # A small service budget so a test can reach it; the test client's address plays the
     # part of a trusted reverse proxy that appends the real client to X-Forwarded-For.
     return settings.with_(code_sms_per_hour=12, trusted_proxies=("127.0.0.1",))
-
-
-async def verify(browser: Browser, fake_twilio: FakeTwilio, run_loops: Loops, number: str) -> None:
-    await browser.post("verify", phone=number)
-    await run_loops()
-    code = CODE.search(fake_twilio.inbox[number][-1])
-    assert code is not None
-    await browser.post("verify/code", code=code.group(1))
 
 
 async def only_participant(client: AppClient) -> str:
@@ -71,7 +63,7 @@ async def test_a_repeated_form_counts_once(
     browser = Browser(web_client)
     await browser.open()
     await browser.say("YES")
-    await verify(browser, fake_twilio, run_loops, "+447400900901")
+    await browser.verify("+447400900901", fake_twilio, run_loops)
     assert "Question 1 of 5" in browser.last_reply()
     form = {"csrf": browser.csrf, "form": browser.form_id, "question": browser.question, "text": "YES"}
     for _ in range(2):  # a double click, or the script re-posting the form after a fetch error
@@ -89,7 +81,7 @@ async def test_an_answer_to_a_question_that_moved_on_is_not_applied(
     browser = Browser(web_client)
     await browser.open()
     await browser.say("YES")
-    await verify(browser, fake_twilio, run_loops, number)
+    await browser.verify(number, fake_twilio, run_loops)
     stale_question = browser.question  # question 1, as this page shows it
     # Meanwhile the person answers question 1 by SMS.
     await TwilioPhone(web_client, fake_twilio, number).send("YES")
@@ -115,7 +107,7 @@ async def test_a_waiting_answer_does_not_land_on_the_sms_conversations_question(
     browser = Browser(web_client)  # an English browser, not linked yet
     await browser.open()
     await browser.say("NO")  # meant as "no, I do not want to take part", to no question
-    await verify(browser, fake_twilio, run_loops, number)
+    await browser.verify(number, fake_twilio, run_loops)
     consent = await research.consent("W-3")
     assert consent["social-care-linkage"] == "none"
     assert consent["records-research"] == "pending"
@@ -133,7 +125,7 @@ async def test_a_language_chosen_on_the_page_is_kept_when_linking(
     await browser.open()
     await browser.post("language", language="cy")
     await browser.say("IE")
-    await verify(browser, fake_twilio, run_loops, number)
+    await browser.verify(number, fake_twilio, run_loops)
     assert '<html lang="cy"' in browser.page
     phone = TwilioPhone(web_client, fake_twilio, number)
     phone.new_messages()
@@ -149,7 +141,7 @@ async def test_only_the_phone_lifts_a_stop_sent_from_the_phone(
     browser = Browser(web_client)
     await browser.open()
     await browser.say("MORE")
-    await verify(browser, fake_twilio, run_loops, number)
+    await browser.verify(number, fake_twilio, run_loops)
     phone = TwilioPhone(web_client, fake_twilio, number)
     await phone.send("STOP")
     reply = await browser.say("START")
