@@ -171,11 +171,8 @@ async def audit_verify(
     studies = load_catalogue(settings.content_dir)
     if settings.demo:
         studies = demo_catalogue(studies, settings.demo_cooling_off)
-    db = await _audit_database(settings)
-    try:
+    async with _database(settings) as db:
         report = await LedgerAudit(db, studies).verify(checkpoint)
-    finally:
-        await db.dispose()
     for finding in report.findings:
         print(finding, file=sys.stderr)
     checked = f"{report.events} events checked ({report.participants} participants)"
@@ -238,17 +235,15 @@ async def audit_checkpoint(
         except _CommandFailed as failed:
             print(f"consentbot: --extends: {failed}", file=sys.stderr)
             return failed.code
-    db = await _audit_database(settings)
     try:
-        audit = LedgerAudit(db, StudyCatalogue({}))
-        checkpoint = await audit.checkpoint(key, system_clock(), extends=extends)
+        async with _database(settings) as db:
+            audit = LedgerAudit(db, StudyCatalogue({}))
+            checkpoint = await audit.checkpoint(key, system_clock(), extends=extends)
     except LedgerBroken as error:
         for fault in error.faults:
             print(fault, file=sys.stderr)
         print("consentbot: not signed: the ledger is broken or was rewritten", file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
     summary = (
         f"checkpoint of {len(checkpoint.participants)} participants and "
         f"{checkpoint.event_count} events, root {checkpoint.root}"
@@ -273,21 +268,23 @@ def audit_public_key(settings: Settings) -> int:
     return 0
 
 
-async def _audit_database(settings: Settings) -> Database:
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database for a command that opens no runtime (the embedded default
+    migrated first, as ``serve`` does), disposed of on the way out."""
     if settings.is_embedded:
         await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
-    return Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 async def outbox_unknown(settings: Settings) -> int:
     """List messages in "unknown": never their number or text."""
-    if settings.is_embedded:
-        migrate.upgrade(settings.effective_database_url)
-    db = Database(settings.effective_database_url)
-    try:
+    async with _database(settings) as db:
         messages = await unknown_messages(db)
-    finally:
-        await db.dispose()
     if not messages:
         print("no messages in unknown state")
         return 0
@@ -403,14 +400,9 @@ async def keys_rotate(settings: Settings, batch_size: int) -> int:
 
 @asynccontextmanager
 async def _key_rotation(settings: Settings, batch_size: int) -> AsyncIterator[KeyRotation]:
-    if settings.is_embedded:
-        migrate.upgrade(settings.effective_database_url)
     vault = open_vault(settings)
-    db = Database(settings.effective_database_url)
-    try:
+    async with _database(settings) as db:
         yield KeyRotation(db, vault, batch_size=batch_size)
-    finally:
-        await db.dispose()
 
 
 def _print_key_status(vault: PhoneVault, counts: list[KeyCount]) -> None:

@@ -242,7 +242,10 @@ class TurnPipeline:
                 turn,
                 provenance=provenance,
                 now=now,
-                number_participants=[p.participant_id for p in enrolled],
+                # A participant who joined in this turn is one of the number's studies too.
+                number_participants=sorted(
+                    {p.participant_id for p in enrolled} | {who.participant_id}
+                ),
             )
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
@@ -353,13 +356,12 @@ class TurnPipeline:
         decision: Route = route(
             intent, [p.enrolment() for p in enrolled], contact.prompted_participant_id
         )
-        by_id = {p.participant_id: p for p in enrolled}
+        who: Participation | None = None
         if isinstance(decision, Join):
-            joined = await self._join(session, contact, decision.keyword, now)
-            enrolled.append(joined)
-            decision = ToParticipant(joined.participant_id)
-        if isinstance(decision, ToParticipant):
-            who = by_id.get(decision.participant_id) or enrolled[-1]
+            who = await self._join(session, contact, decision.keyword, now)
+        elif isinstance(decision, ToParticipant):
+            who = next(p for p in enrolled if p.participant_id == decision.participant_id)
+        if who is not None:
             ctx = who.context(deps.lexicon, now, can_start=can_start)
             return Decided(who, respond(ctx, who.state, intent))
         speaker = self._speaker(contact, enrolled)
