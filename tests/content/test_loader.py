@@ -60,7 +60,10 @@ def test_malformed_yaml_names_file_and_line(study_dir: Path) -> None:
 
 
 def test_bad_study_fields_are_all_reported(study_dir: Path) -> None:
-    edit(study_dir / "study.yaml", {"cooling_off": "1 day", "timezone": "Europe/Londres", "keyword": "YES", "colour": "red"})
+    edit(
+        study_dir / "study.yaml",
+        {"cooling_off": "1 day", "timezone": "Europe/Londres", "keyword": "YES", "colour": "red"},
+    )
     found = "\n".join(problems(study_dir))
     assert "study.yaml: cooling_off: '1 day' is not an ISO 8601 duration" in found
     assert "study.yaml: timezone: 'Europe/Londres' is not an IANA time zone" in found
@@ -77,7 +80,9 @@ def test_missing_translation_of_a_purpose(study_dir: Path) -> None:
     assert f"{study_dir / 'cy.yaml'}: purposes.updates: is missing" in found[1] or any(
         p.startswith(f"{study_dir / 'cy.yaml'}: purposes.updates: is missing") for p in found
     )
-    assert any(p == f"{study_dir / 'cy.yaml'}: topics[1].summary: must be a non-empty text" for p in found)
+    assert any(
+        p == f"{study_dir / 'cy.yaml'}: topics[1].summary: must be a non-empty text" for p in found
+    )
 
 
 def test_placeholders_must_match_across_languages(study_dir: Path) -> None:
@@ -85,7 +90,9 @@ def test_placeholders_must_match_across_languages(study_dir: Path) -> None:
     en["summary"] += " Call {phone}."
     (study_dir / "en.yaml").write_text(yaml.safe_dump(en, allow_unicode=True), encoding="utf-8")
     found = problems(study_dir)
-    assert f"{study_dir / 'pl.yaml'}: summary: placeholders [] must match en.yaml's ['phone']" in found
+    assert (
+        f"{study_dir / 'pl.yaml'}: summary: placeholders [] must match en.yaml's ['phone']" in found
+    )
 
 
 def test_language_file_must_exist_and_match(study_dir: Path) -> None:
@@ -93,7 +100,9 @@ def test_language_file_must_exist_and_match(study_dir: Path) -> None:
     edit(study_dir / "pl.yaml", {"language": "cy", "status": "final"})
     found = problems(study_dir)
     assert f"{study_dir / 'ur.yaml'}: is missing: study.yaml lists 'ur' in languages" in found
-    assert f"{study_dir / 'pl.yaml'}: language: must be 'pl' to match the file name, not 'cy'" in found
+    assert (
+        f"{study_dir / 'pl.yaml'}: language: must be 'pl' to match the file name, not 'cy'" in found
+    )
     assert f"{study_dir / 'pl.yaml'}: status: must be one of draft, reviewed, not 'final'" in found
 
 
@@ -113,10 +122,66 @@ def test_duplicate_keywords_across_studies(tmp_path: Path, study_dir: Path) -> N
     twin = tmp_path / "studies" / "knee-study"
     shutil.copytree(study_dir, twin)
     edit(twin / "study.yaml", {"id": "knee-study"})
-    with pytest.raises(ContentError, match="'JOINTS' is already used by study 'joint-health-records'"):
+    with pytest.raises(
+        ContentError, match="'JOINTS' is already used by study 'joint-health-records'"
+    ):
         load_catalogue(tmp_path)
 
 
 def test_folder_name_must_match_id(study_dir: Path) -> None:
     edit(study_dir / "study.yaml", {"id": "other-study"})
     assert any("id: 'other-study' must match the folder name" in p for p in problems(study_dir))
+
+
+def test_covers_reading_and_changes_load(study_dir: Path) -> None:
+    edit(
+        study_dir / "study.yaml",
+        {
+            "version": 2,
+            "reading": {"grade": 7, "sentence_words": 18},
+            "changes": {"purposes": ["commercial-partner"], "reconsent": "required"},
+        },
+    )
+    for code in ("en", "cy", "pl", "ur"):
+        text = yaml.safe_load((study_dir / f"{code}.yaml").read_text(encoding="utf-8"))
+        text["topics"][0]["covers"] = ["what-data", "why-you"]
+        text["changes"] = "A new company may now see your records."
+        (study_dir / f"{code}.yaml").write_text(yaml.safe_dump(text, allow_unicode=True), "utf-8")
+    study = load_study(study_dir)
+    assert study.reading.grade == 7.0
+    assert study.reading.lix == 40.0
+    assert study.reading.sentence_words == 18
+    assert study.changes is not None
+    assert study.changes.purposes == ("commercial-partner",)
+    assert study.changes.reconsent.value == "required"
+    assert {c.value for c in study.texts["en"].topics[0].covers} == {"what-data", "why-you"}
+    assert study.texts["pl"].changes == "A new company may now see your records."
+
+
+def test_bad_covers_reading_and_changes_are_named(study_dir: Path) -> None:
+    edit(
+        study_dir / "study.yaml",
+        {
+            "reading": {"grade": "easy", "speed": 3},
+            "changes": {"purposes": ["selling"], "reconsent": "maybe"},
+        },
+    )
+    text = yaml.safe_load((study_dir / "en.yaml").read_text(encoding="utf-8"))
+    text["topics"][0]["covers"] = ["what-data", "gossip"]
+    (study_dir / "en.yaml").write_text(yaml.safe_dump(text, allow_unicode=True), "utf-8")
+    found = "\n".join(problems(study_dir))
+    assert "reading.grade: must be a number above zero, not 'easy'" in found
+    assert "reading.speed: is not a known field" in found
+    assert "changes: describes a change from an earlier version" in found
+    assert "changes.purposes[0]: 'selling' is not a purpose of this study" in found
+    assert "changes.reconsent: must be required or notify, not 'maybe'" in found
+    assert "topics[0].covers[1]: 'gossip' is not one of: why-you" in found
+
+
+def test_changes_need_their_explanation_in_the_default_language(study_dir: Path) -> None:
+    edit(
+        study_dir / "study.yaml",
+        {"version": 2, "changes": {"purposes": ["updates"], "reconsent": "notify"}},
+    )
+    found = problems(study_dir)
+    assert any("en.yaml: changes: is missing" in problem for problem in found)

@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from babel import Locale, UnknownLocaleError
 
+from consentbot.content.coverage import Coverage
 from consentbot.content.model import (
     Contact,
     Purpose,
     PurposeText,
+    ReadingLimits,
+    Reconsent,
     Study,
     StudyCatalogue,
+    StudyChanges,
     StudyText,
     Topic,
 )
@@ -50,6 +54,8 @@ STUDY_KEYS = {
     "remind_later",
     "contact",
     "purposes",
+    "reading",
+    "changes",
 }
 TEXT_KEYS = {
     "language",
@@ -59,8 +65,10 @@ TEXT_KEYS = {
     "summary",
     "topics",
     "purposes",
+    "changes",
 }
 TOPIC_KEYS = ("id", "title", "summary", "detail")
+READING_KEYS = {"grade", "lix", "sentence_words"}
 PURPOSE_TEXT_KEYS = ("title", "question", "explanation")
 
 # Words the conversation itself uses; a study keyword equal to one would be ambiguous.
@@ -218,6 +226,81 @@ def _purposes(check: _Checker, data: Mapping[str, Any]) -> tuple[Purpose, ...]:
     return tuple(purposes)
 
 
+def _covers(check: _Checker, raw: object, field: str) -> frozenset[Coverage]:
+    if raw is None:
+        return frozenset()
+    known = ", ".join(item.value for item in Coverage)
+    if not isinstance(raw, list):
+        check.add(field, f"must be a list of what the topic covers, from: {known}")
+        return frozenset()
+    covered: set[Coverage] = set()
+    for index, value in enumerate(raw):
+        try:
+            covered.add(Coverage(value))
+        except ValueError:
+            check.add(f"{field}[{index}]", f"{value!r} is not one of: {known}")
+    return frozenset(covered)
+
+
+def _reading(check: _Checker, raw: object) -> ReadingLimits:
+    if raw is None:
+        return ReadingLimits()
+    if not isinstance(raw, dict):
+        check.add("reading", "must be a mapping such as {grade: 6, lix: 40, sentence_words: 20}")
+        return ReadingLimits()
+    check.unknown_keys(raw, READING_KEYS, "reading.")
+    limits = ReadingLimits()
+    values: dict[str, float] = {}
+    for key in sorted(READING_KEYS & set(raw)):
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            check.add(f"reading.{key}", f"must be a number above zero, not {value!r}")
+            continue
+        if key == "sentence_words" and not isinstance(value, int):
+            check.add(f"reading.{key}", f"must be a whole number, not {value!r}")
+            continue
+        values[key] = value
+    return ReadingLimits(
+        grade=float(values.get("grade", limits.grade)),
+        lix=float(values.get("lix", limits.lix)),
+        sentence_words=int(values.get("sentence_words", limits.sentence_words)),
+    )
+
+
+def _changes(
+    check: _Checker, raw: object, purpose_ids: tuple[str, ...], version: int
+) -> StudyChanges | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        check.add("changes", "must be a mapping such as {purposes: [updates], reconsent: notify}")
+        return None
+    check.unknown_keys(raw, {"purposes", "reconsent"}, "changes.")
+    if version < 2:
+        check.add(
+            "changes", "describes a change from an earlier version, so version must be 2 or more"
+        )
+    purposes: list[str] = []
+    raw_purposes = raw.get("purposes")
+    if not isinstance(raw_purposes, list) or not raw_purposes:
+        check.add("changes.purposes", "must be a non-empty list of the purposes that changed")
+        raw_purposes = []
+    for index, value in enumerate(raw_purposes):
+        if value not in purpose_ids:
+            check.add(f"changes.purposes[{index}]", f"{value!r} is not a purpose of this study")
+        elif value in purposes:
+            check.add(f"changes.purposes[{index}]", f"{value!r} appears twice")
+        else:
+            purposes.append(value)
+    try:
+        reconsent = Reconsent(str(raw.get("reconsent")))
+    except ValueError:
+        choices = " or ".join(item.value for item in Reconsent)
+        check.add("changes.reconsent", f"must be {choices}, not {raw.get('reconsent')!r}")
+        return None
+    return StudyChanges(tuple(purposes), reconsent)
+
+
 def _placeholders(value: str) -> frozenset[str]:
     return frozenset(PLACEHOLDER.findall(value))
 
@@ -261,11 +344,12 @@ def _load_text(
         if not isinstance(item, dict):
             check.add(f"topics[{index}]", "must be a mapping with id, title, summary and detail")
             continue
-        check.unknown_keys(item, set(TOPIC_KEYS), where)
+        check.unknown_keys(item, {*TOPIC_KEYS, "covers"}, where)
         fields = [check.text(item, key, where) for key in TOPIC_KEYS]
         if fields[0] in {t.id for t in topics}:
             check.add(f"{where}id", f"{fields[0]!r} appears twice")
-        topics.append(Topic(*fields))
+        covers = _covers(check, item.get("covers"), f"{where}covers")
+        topics.append(Topic(fields[0], fields[1], fields[2], fields[3], covers))
 
     purposes: dict[str, PurposeText] = {}
     raw_purposes = data.get("purposes")
@@ -289,6 +373,10 @@ def _load_text(
         title_, question, explanation = (check.text(item, key, where) for key in PURPOSE_TEXT_KEYS)
         purposes[purpose_id] = PurposeText(title_, question, explanation)
 
+    changes: str | None = None
+    if data.get("changes") is not None:
+        changes = check.text(data, "changes") or None
+
     if len(problems) > before:
         return None
     digest = hashlib.sha256(study_bytes + b"\0" + path.read_bytes()).hexdigest()
@@ -301,6 +389,7 @@ def _load_text(
         topics=tuple(topics),
         purposes=purposes,
         digest=digest,
+        changes=changes,
     )
 
 
@@ -422,6 +511,8 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
 
     purposes = _purposes(check, data)
     purpose_ids = tuple(p.id for p in purposes)
+    reading = _reading(check, data.get("reading"))
+    changes = _changes(check, data.get("changes"), purpose_ids, version)
 
     study_bytes = path.read_bytes()
     texts: dict[str, StudyText] = {}
@@ -452,6 +543,14 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
         for language, text in texts.items():
             if language != default_language:
                 _compare_languages(folder, texts[default_language], text, problems)
+        if changes is not None and texts[default_language].changes is None:
+            problems.append(
+                ContentProblem(
+                    folder / f"{default_language}.yaml",
+                    "changes",
+                    "is missing: study.yaml declares changes, so say what changed and why",
+                )
+            )
 
     if len(problems) > before or zone is None:
         return None
@@ -469,6 +568,8 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
         purposes=purposes,
         texts=texts,
         warnings=tuple(warnings),
+        reading=reading,
+        changes=changes,
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from consentbot.content.coverage import Coverage
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.quiet_hours import QuietHours
 
@@ -35,6 +37,8 @@ class Topic:
     title: str
     summary: str
     detail: str
+    covers: frozenset[Coverage] = frozenset()
+    """What of a participant information sheet this topic covers (see coverage.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,35 @@ class PurposeText:
     title: str
     question: str
     explanation: str
+
+
+class Reconsent(StrEnum):
+    """What publishing a changed version does for the purposes it names."""
+
+    REQUIRED = "required"
+    """Ask again: active and pending consents for those purposes become reconsent_required."""
+    NOTIFY = "notify"
+    """Tell people what changed; no status changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StudyChanges:
+    """What a version changed materially (study.yaml ``changes``)."""
+
+    purposes: tuple[str, ...]
+    reconsent: Reconsent
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingLimits:
+    """Plain-language thresholds (study.yaml ``reading``): the checker warns above them."""
+
+    grade: float = 6.0
+    """Flesch-Kincaid grade, where textstat supports the language (6 is a reading age of about 11)."""
+    lix: float = 40.0
+    """LIX readability index, for every other language."""
+    sentence_words: int = 20
+    """Sentences longer than this are flagged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +92,8 @@ class StudyText:
     purposes: Mapping[str, PurposeText]
     digest: str
     """SHA-256 of study.yaml and this language's file: the exact text a person saw."""
+    changes: str | None = None
+    """What changed in this version and why, in plain words (when study.yaml has ``changes``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +113,9 @@ class Study:
     purposes: tuple[Purpose, ...]
     texts: Mapping[str, StudyText]
     warnings: tuple[str, ...] = field(default=())
+    reading: ReadingLimits = ReadingLimits()
+    changes: StudyChanges | None = None
+    """What this version changed materially, if anything."""
 
     def text(self, language: str) -> StudyText:
         """The text in ``language``, or in the study's default language."""
