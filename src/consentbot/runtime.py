@@ -30,6 +30,7 @@ from consentbot.services.invitations import InvitationService
 from consentbot.services.pipeline import TurnPipeline
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
+from consentbot.services.study_changes import StudyChangeService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.verification import CodeLimits, VerificationService
@@ -155,6 +156,7 @@ class Runtime:
     web_chat: WebChatService
     retention: RetentionService
     erasure: ErasureService
+    study_changes: StudyChangeService
 
 
 @asynccontextmanager
@@ -208,6 +210,7 @@ async def open_runtime(
             web_chat=WebChatService(deps, pipeline, web_sessions, verification),
             retention=RetentionService(deps, settings.retention),
             erasure=ErasureService(deps, pipeline),
+            study_changes=StudyChangeService(deps, pipeline),
         )
     finally:
         await client.close()

@@ -105,7 +105,14 @@ async def test_consent_shape(client: AppClient) -> None:
         "study": STUDY,
         "participant": "P-3",
         "purposes": {
-            p: {"status": "none", "since": None, "content_version": None, "withdrawal_level": None}
+            p: {
+                "status": "none",
+                "permitted": False,
+                "meaning": "The person has not answered this question.",
+                "since": None,
+                "content_version": None,
+                "withdrawal_level": None,
+            }
             for p in PURPOSES
         },
     }

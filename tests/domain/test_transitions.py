@@ -20,7 +20,9 @@ def test_confirm_is_the_only_way_to_active() -> None:
     assert into_active == {(S.PENDING, A.CONFIRM)}
 
 
-@pytest.mark.parametrize("start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED])
+@pytest.mark.parametrize(
+    "start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED, S.RECONSENT_REQUIRED]
+)
 def test_yes_starts_cooling_off_never_permission(start: S) -> None:
     assert next_status(start, A.ANSWER_YES) is S.PENDING
 
@@ -47,9 +49,11 @@ def test_withdraw_without_a_yes_changes_nothing(start: S) -> None:
     assert next_status(start, A.WITHDRAW) is start
 
 
-def test_only_pending_expires() -> None:
+def test_only_a_yes_waiting_for_an_answer_expires() -> None:
     assert next_status(S.PENDING, A.EXPIRE) is S.EXPIRED
-    assert all(next_status(s, A.EXPIRE) is s for s in S if s is not S.PENDING)
+    assert next_status(S.RECONSENT_REQUIRED, A.EXPIRE) is S.EXPIRED
+    waiting = {S.PENDING, S.RECONSENT_REQUIRED}
+    assert all(next_status(s, A.EXPIRE) is s for s in S if s not in waiting)
 
 
 @pytest.mark.parametrize("start", [s for s in S if s is not S.PENDING])
@@ -66,3 +70,22 @@ def test_erasure_ends_every_purpose_and_is_always_recorded(start: S) -> None:
 def test_an_action_that_changes_nothing_is_not_recorded() -> None:
     assert not is_recorded(S.ACTIVE, A.ANSWER_YES)
     assert is_recorded(S.NONE, A.ANSWER_YES)
+
+
+@pytest.mark.parametrize("start", [S.PENDING, S.ACTIVE])
+def test_a_material_change_stops_a_yes_counting(start: S) -> None:
+    assert next_status(start, A.REQUIRE_RECONSENT) is S.RECONSENT_REQUIRED
+    assert not counts_as_permission(S.RECONSENT_REQUIRED)
+
+
+@pytest.mark.parametrize("start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED])
+def test_a_material_change_never_touches_anyone_who_did_not_say_yes(start: S) -> None:
+    assert not is_recorded(start, A.REQUIRE_RECONSENT)
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [(A.ANSWER_NO, S.WITHDRAWN), (A.WITHDRAW, S.WITHDRAWN), (A.EXPIRE, S.EXPIRED)],
+)
+def test_asked_again_a_no_or_no_answer_ends_it(action: ConsentAction, expected: S) -> None:
+    assert next_status(S.RECONSENT_REQUIRED, action) is expected

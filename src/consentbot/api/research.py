@@ -14,6 +14,7 @@ from aiohttp import web
 
 from consentbot import keys
 from consentbot.domain.provenance import Auth, Channel, Provenance
+from consentbot.domain.status import MEANINGS, ConsentStatus, counts_as_permission
 from consentbot.services.errors import (
     Conflict,
     InvalidInput,
@@ -134,6 +135,8 @@ async def get_consent(request: web.Request) -> web.Response:
             "purposes": {
                 purpose: {
                     "status": item.status,
+                    "permitted": counts_as_permission(ConsentStatus(item.status)),
+                    "meaning": MEANINGS[ConsentStatus(item.status)],
                     "since": _iso(item.since),
                     "content_version": item.content_version,
                     "withdrawal_level": item.withdrawal_level,

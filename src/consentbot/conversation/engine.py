@@ -97,6 +97,12 @@ class TurnBuilder:
     def pending(self) -> dict[str, PurposeConsent]:
         return {p: c for p, c in self.consent.items() if c.status is ConsentStatus.PENDING}
 
+    def timers_no_longer_needed(self) -> frozenset[TimerKind]:
+        """With nothing pending: every timer, but the one for questions still asked again."""
+        if any(c.status is ConsentStatus.RECONSENT_REQUIRED for c in self.consent.values()):
+            return frozenset(TimerKind) - {TimerKind.RECONSENT_EXPIRY}
+        return frozenset(TimerKind)
+
     def turn(self) -> Turn:
         return Turn(
             self.state,
@@ -120,7 +126,7 @@ def respond(
     if seen_question is not None and intent.is_answer and seen_question != state.question_id:
         b.reply(b.say.question_moved_on(waiting=state.asking is not None))
         if state.asking is not None:
-            _ask_current(b)
+            ask_current(b)
         return b.turn()
     _dispatch(b, intent)
     return b.turn()
@@ -176,7 +182,7 @@ def _start_study(b: TurnBuilder) -> None:
         return
     b.reply(b.say.welcome_back(b.text))
     if b.state.asking is not None:
-        _ask_current(b)
+        ask_current(b)
         return
     b.state = b.state.at(Layer.INVITATION)
     b.reply(b.say.invitation(b.text))
@@ -218,20 +224,23 @@ def _open_topic(b: TurnBuilder, number: int) -> None:
     b.state = b.state.at(Layer.TOPIC, topic.id)
     b.reply(b.say.topic_summary(topic))
     if b.state.asking is not None:
-        _ask_current(b)
+        ask_current(b)
 
 
-def _ask_current(b: TurnBuilder) -> None:
-    purpose = b.state.asking
+def ask_current(b: TurnBuilder) -> None:
+    """Ask the question the state is waiting on."""
+    state = b.state
+    purpose = state.asking
     assert purpose is not None
     order = b.study.purpose_ids
+    if state.round_size:
+        number, total = state.round_size - len(state.queue), state.round_size
+    else:
+        number, total = order.index(purpose) + 1, len(order)
     b.prompts = True
     b.reply(
         b.say.question(
-            order.index(purpose) + 1,
-            len(order),
-            b.text.purposes[purpose],
-            required=b.study.is_required(purpose),
+            number, total, b.text.purposes[purpose], required=b.study.is_required(purpose)
         )
     )
 
@@ -241,7 +250,7 @@ def _start_choices(b: TurnBuilder, *, changing: bool) -> None:
     b.state = b.state.ask(order, changing=changing)
     intro = b.say.change_intro() if changing else b.say.choices_intro(len(order))
     b.reply(f"{intro} {b.say.time_to_think(b.study.cooling_off.period)}")
-    _ask_current(b)
+    ask_current(b)
 
 
 def _yes(b: TurnBuilder) -> None:
@@ -284,7 +293,7 @@ def _decline_study(b: TurnBuilder) -> None:
 def _next_question(b: TurnBuilder) -> None:
     b.state = b.state.next_question()
     if b.state.asking is not None:
-        _ask_current(b)
+        ask_current(b)
         return
     _finish_answers(b)
 
@@ -292,7 +301,7 @@ def _next_question(b: TurnBuilder) -> None:
 def _finish_answers(b: TurnBuilder) -> None:
     pending = b.pending()
     if not pending:
-        b.effects.append(CancelTimers(frozenset(TimerKind)))
+        b.effects.append(CancelTimers(b.timers_no_longer_needed()))
         b.reply(b.say.answers_saved())
         return
     rules = b.study.cooling_off
@@ -395,7 +404,7 @@ def _choose_language(b: TurnBuilder, language: str) -> None:
     b.switch_language(language)
     b.reply(b.say.language_set(b.ctx.lexicon.translator(language).language_name(language)))
     if b.state.asking is not None:
-        _ask_current(b)
+        ask_current(b)
 
 
 _COMMANDS = {

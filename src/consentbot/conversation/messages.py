@@ -187,6 +187,9 @@ class Say:
             "declined": _("no"),
             "withdrawn": _("no (you withdrew)"),
             "expired": _("not confirmed in time, so it does not count"),
+            "reconsent_required": _(
+                "the study changed this, so your earlier yes does not count. Please answer again"
+            ),
         }
         if status == "pending":
             if pending_from is not None:
@@ -393,3 +396,36 @@ class Say:
             "Hello again from {title}. You asked us to remind you. "
             "Reply {more} to read about the study, or {yes} to make your choices."
         ).format(title=text.title, **self._kw())
+
+    def study_changed_notice(self, text: StudyText, changes: str) -> str:
+        footer = self.t.gettext(
+            "You do not need to do anything: your choices stay as they are. "
+            "Reply {choices} to check them or {change} to change them."
+        ).format(**self._kw())
+        head = self.t.gettext("{title} has changed.").format(title=text.title)
+        return f"{head}\n{changes}\n\n{footer}"
+
+    def study_changed_ask_again(
+        self, text: StudyText, changes: str, count: int, answer_by: datetime
+    ) -> str:
+        head = self.t.gettext("{title} has changed.").format(title=text.title)
+        ask = self.t.ngettext(
+            "Because of this, your earlier yes to the question below does not count now. "
+            "Please answer it again by {date}. If you do not, we will not use your data for it.",
+            "Because of this, your earlier yes to the {count} questions below does not count "
+            "now. Please answer them again by {date}. If you do not, we will not use your "
+            "data for them.",
+            count,
+        ).format(count=count, date=self._when(answer_by))
+        return f"{head}\n{changes}\n\n{ask}"
+
+    def reconsent_expired(self, text: StudyText, titles: Sequence[str]) -> str:
+        head = self.t.ngettext(
+            "You did not answer this changed question for {title} in time, so your "
+            "earlier yes does not count and we will not use your data for it:",
+            "You did not answer these changed questions for {title} in time, so your "
+            "earlier yes does not count and we will not use your data for them:",
+            len(titles),
+        ).format(title=text.title)
+        footer = self.t.gettext("To answer now, reply {change}.").format(**self._kw())
+        return "\n".join([head, *(f"- {title}" for title in titles), footer])

@@ -15,6 +15,7 @@ from consentbot.conversation.outcome import (
     Turn,
 )
 from consentbot.conversation.state import ConversationState
+from consentbot.conversation.study_changes import reconsent_lapsed
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
 from consentbot.domain.timers import TimerKind
@@ -49,6 +50,8 @@ def on_timer(ctx: Context, state: ConversationState, kind: TimerKind) -> Turn:
     elif kind is TimerKind.LATER:
         b.reply(b.say.later_reminder(b.text))
         b.prompts = True
+    elif kind is TimerKind.RECONSENT_EXPIRY:
+        reconsent_lapsed(b)
     return b.turn()
 
 

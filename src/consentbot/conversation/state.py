@@ -31,6 +31,8 @@ class ConversationState:
     """True when the questions were started by CHANGE rather than a first YES."""
     asked: int = 0
     """How many questions have been asked so far: tells one asking of a question from the next."""
+    round_size: int = 0
+    """How many questions this round asks ("question 2 of 3"); 0 in states stored before it."""
 
     @property
     def question_id(self) -> str:
@@ -49,6 +51,7 @@ class ConversationState:
             queue=purposes[1:],
             changing=changing,
             asked=self.asked + 1,
+            round_size=len(purposes),
         )
 
     def next_question(self) -> ConversationState:
@@ -60,6 +63,13 @@ class ConversationState:
     def stop_asking(self) -> ConversationState:
         """Abandon the remaining questions."""
         return replace(self, asking=None, queue=(), changing=False)
+
+    def without(self, purposes: frozenset[str]) -> ConversationState:
+        """Stop asking about ``purposes`` (their answer no longer matters)."""
+        queue = tuple(p for p in self.queue if p not in purposes)
+        if self.asking in purposes:
+            return replace(self, queue=queue).next_question()
+        return replace(self, queue=queue)
 
     def at(self, layer: Layer, topic: str | None = None) -> ConversationState:
         """Move to a layer of the study's information."""
@@ -85,6 +95,7 @@ class ConversationState:
                 queue=tuple(data.get("queue", ())),
                 changing=bool(data.get("changing", False)),
                 asked=int(data.get("asked", 0)),
+                round_size=int(data.get("round_size", 0)),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

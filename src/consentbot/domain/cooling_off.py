@@ -78,6 +78,36 @@ def lapsed(consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datet
     return _pending_where(consents, lambda since: rules.has_expired(since, now))
 
 
+def reconsent_closes_at(consent: PurposeConsent, rules: CoolingOff) -> datetime | None:
+    """When a purpose asked again after a change lapses if not answered (None: not asked)."""
+    if consent.status is not ConsentStatus.RECONSENT_REQUIRED or consent.since is None:
+        return None
+    return consent.since + rules.confirm_within
+
+
+def reconsent_lapsed(
+    consents: Mapping[str, PurposeConsent], rules: CoolingOff, now: datetime
+) -> list[str]:
+    """Purposes asked again after a change whose time to answer has run out."""
+    return [
+        purpose
+        for purpose, consent in consents.items()
+        if (closes := reconsent_closes_at(consent, rules)) is not None and now >= closes
+    ]
+
+
+def next_reconsent_deadline(
+    consents: Mapping[str, PurposeConsent], rules: CoolingOff
+) -> datetime | None:
+    """The earliest moment a purpose still waiting to be asked again lapses."""
+    times = [
+        closes
+        for consent in consents.values()
+        if (closes := reconsent_closes_at(consent, rules)) is not None
+    ]
+    return min(times) if times else None
+
+
 def latest_opening(pending_since: Iterable[datetime], rules: CoolingOff) -> datetime | None:
     """When every given yes may be confirmed: the reminder time for a round of answers."""
     times = [rules.opens_at(moment) for moment in pending_since]

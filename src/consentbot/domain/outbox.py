@@ -19,6 +19,9 @@ class OutboxKind(StrEnum):
     CONFIRM_REMINDER = TimerKind.CONFIRM_REMINDER.value
     EXPIRY = TimerKind.EXPIRY.value
     LATER = TimerKind.LATER.value
+    RECONSENT_EXPIRY = TimerKind.RECONSENT_EXPIRY.value
+    STUDY_CHANGED = "study-changed"
+    """What a newly published version changed, and (when it asks again) the question."""
 
     @classmethod
     def for_timer(cls, kind: TimerKind) -> OutboxKind:
@@ -26,7 +29,13 @@ class OutboxKind(StrEnum):
         return cls(kind.value)
 
 
-PROACTIVE = frozenset({OutboxKind.INVITATION, *(OutboxKind.for_timer(kind) for kind in TimerKind)})
+PROACTIVE = frozenset(
+    {
+        OutboxKind.INVITATION,
+        OutboxKind.STUDY_CHANGED,
+        *(OutboxKind.for_timer(kind) for kind in TimerKind),
+    }
+)
 """Messages we start, rather than ones the person asked for: quiet hours hold them."""
 
 

@@ -23,6 +23,22 @@ class ConsentStatus(StrEnum):
     """Was pending or active, then withdrew."""
     EXPIRED = "expired"
     """Pending, but not confirmed within the study's confirm_within."""
+    RECONSENT_REQUIRED = "reconsent_required"
+    """Was pending or active; the study changed this purpose materially and asks again."""
+
+
+MEANINGS: dict[ConsentStatus, str] = {
+    ConsentStatus.NONE: "The person has not answered this question.",
+    ConsentStatus.PENDING: "The person said yes, but it does not count until they confirm "
+    "after their time to think.",
+    ConsentStatus.ACTIVE: "The person said yes and confirmed it: their data may be used for this.",
+    ConsentStatus.DECLINED: "The person said no.",
+    ConsentStatus.WITHDRAWN: "The person said yes before, then withdrew.",
+    ConsentStatus.EXPIRED: "The person said yes but did not confirm in time, so it does not count.",
+    ConsentStatus.RECONSENT_REQUIRED: "The study changed this use of data after the person said "
+    "yes, so that yes does not count; they have been asked again and not answered yet.",
+}
+"""Each status in plain words, for people reading the research API's answers."""
 
 
 def counts_as_permission(status: ConsentStatus) -> bool:

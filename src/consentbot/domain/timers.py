@@ -14,6 +14,8 @@ class TimerKind(StrEnum):
     """The window to confirm closes: pending answers expire."""
     LATER = "later"
     """The person asked to be reminded later."""
+    RECONSENT_EXPIRY = "reconsent-expiry"
+    """The window to answer a question asked again after a change closes."""
 
 
 class TimerStatus(StrEnum):

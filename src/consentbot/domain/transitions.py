@@ -24,6 +24,8 @@ class ConsentAction(StrEnum):
     EXPIRE = "expire"
     ERASE = "erase"
     """A verified deletion request: no further use, and removal where still possible."""
+    REQUIRE_RECONSENT = "require-reconsent"
+    """A published version changed this purpose materially: the yes no longer counts."""
 
 
 A = ConsentAction
@@ -45,6 +47,14 @@ TRANSITIONS: dict[tuple[S, ConsentAction], S] = {
     (S.PENDING, A.WITHDRAW): S.WITHDRAWN,
     (S.ACTIVE, A.WITHDRAW): S.WITHDRAWN,
     (S.PENDING, A.EXPIRE): S.EXPIRED,
+    # A material change: a yes given to the old text stops counting until asked again.
+    (S.PENDING, A.REQUIRE_RECONSENT): S.RECONSENT_REQUIRED,
+    (S.ACTIVE, A.REQUIRE_RECONSENT): S.RECONSENT_REQUIRED,
+    # Asked again: a yes cools off like any yes; a no, or no answer in time, ends it.
+    (S.RECONSENT_REQUIRED, A.ANSWER_YES): S.PENDING,
+    (S.RECONSENT_REQUIRED, A.ANSWER_NO): S.WITHDRAWN,
+    (S.RECONSENT_REQUIRED, A.WITHDRAW): S.WITHDRAWN,
+    (S.RECONSENT_REQUIRED, A.EXPIRE): S.EXPIRED,
     # Erasure ends every purpose, whatever it was (level no-further-use-and-removal).
     **{(status, A.ERASE): S.WITHDRAWN for status in S},
 }

@@ -22,6 +22,7 @@ from datetime import datetime
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.content.model import StudyChanges
 from consentbot.conversation.engine import Context, choose_language, invite, respond
 from consentbot.conversation.erasure import erase
 from consentbot.conversation.intents import Intent
@@ -43,6 +44,7 @@ from consentbot.conversation.routing import (
     route,
 )
 from consentbot.conversation.state import ConversationState
+from consentbot.conversation.study_changes import study_changed
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
@@ -104,7 +106,14 @@ class ErasureRequested:
     """The study team serves the person's verified request to erase their data."""
 
 
-Stimulus = Said | TimerDue | Invited | LanguageChosen | ErasureRequested
+@dataclass(frozen=True, slots=True)
+class StudyChanged:
+    """A newly published version changed purposes the person said yes to."""
+
+    changes: StudyChanges
+
+
+Stimulus = Said | TimerDue | Invited | LanguageChosen | ErasureRequested | StudyChanged
 
 
 # Whose turn it is.
@@ -314,6 +323,8 @@ class TurnPipeline:
             intent = deps.lexicon.read(stimulus.text, [who.language], [who.study.id])
             turn = respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
             return Decided(who, turn)
+        if isinstance(stimulus, StudyChanged):
+            return Decided(who, study_changed(ctx, who.state, stimulus.changes))
         if isinstance(stimulus, Invited):
             link = None
             if deps.public_url:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.store.tables import ConsentState, Participant
+from consentbot.store.tables import ConsentState, Contact, Participant
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -153,3 +155,40 @@ class ParticipantRepository:
             .order_by(col(ConsentState.purpose_id))
         )
         return list((await self.session.exec(statement)).all())
+
+    async def with_status(
+        self, study_id: str, purposes: Sequence[str], statuses: Iterable[str]
+    ) -> list[ConsentHolder]:
+        """A study's participants, not erased, whose consent for one of ``purposes`` has one
+        of ``statuses``: one row per such purpose, by participant, in one query."""
+        statement = (
+            select(
+                ConsentState.participant_id,
+                ConsentState.purpose_id,
+                ConsentState.status,
+                Contact.stopped,
+            )
+            .join(Participant, col(Participant.id) == col(ConsentState.participant_id))
+            .join(Contact, col(Contact.id) == col(Participant.contact_id))
+            .where(
+                Participant.study_id == study_id,
+                col(Participant.erased_at).is_(None),
+                col(ConsentState.purpose_id).in_(list(purposes)),
+                col(ConsentState.status).in_(list(statuses)),
+            )
+            .order_by(col(ConsentState.participant_id), col(ConsentState.purpose_id))
+        )
+        rows = (await self.session.exec(statement)).all()
+        return [
+            ConsentHolder(pid, purpose, status, stopped) for pid, purpose, status, stopped in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentHolder:
+    """One participant's status for one purpose, and whether their number sent STOP."""
+
+    participant_id: int
+    purpose: str
+    status: str
+    stopped: bool

@@ -92,8 +92,8 @@ class ConsentEvent(SQLModel, table=True):
     study_id: str = Field(max_length=100)
     purpose_id: str = Field(max_length=100)
     action: str = Field(max_length=32)
-    from_status: str = Field(max_length=16)
-    to_status: str = Field(max_length=16)
+    from_status: str = Field(max_length=32)
+    to_status: str = Field(max_length=32)
     withdrawal_level: str | None = Field(default=None, max_length=32)
     content_version: int
     content_digest: str = Field(max_length=64)
@@ -120,7 +120,7 @@ class ConsentState(SQLModel, table=True):
 
     participant_id: int = Field(foreign_key="participant.id", primary_key=True)
     purpose_id: str = Field(max_length=100, primary_key=True)
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=32)
     since: datetime = _at()
     pending_since: datetime | None = _at(nullable=True)
     content_version: int

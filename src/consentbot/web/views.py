@@ -80,6 +80,14 @@ def _quick_replies(page: WebPage) -> list[Command]:
     return [Command.MORE, Command.YES, Command.HELP]
 
 
+def _changed(page: WebPage) -> str | None:
+    """What changed, when the study asks this person again (only they see it: linked)."""
+    if not page.linked or ConsentStatus.RECONSENT_REQUIRED not in page.consent_statuses.values():
+        return None
+    study = page.study
+    return study.text(page.language).changes or study.text(study.default_language).changes
+
+
 def _render(
     request: web.Request, page: WebPage, notice: str | None, status: int = 200
 ) -> web.Response:
@@ -112,6 +120,8 @@ def _render(
         "verify": not page.linked and (page.waiting or page.awaiting_code),
         "awaiting_code": page.awaiting_code,
         "notice": _notices(_, translator.isolate(page.study.keyword), places).get(notice or ""),
+        "changed": _changed(page),
+        "asking": text.purposes.get(page.state.asking or ""),
         "last_id": page.transcript[-1].id if page.transcript else 0,
     }
     return aiohttp_jinja2.render_template("chat.html", request, context, status=status)
