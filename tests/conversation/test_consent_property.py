@@ -8,15 +8,16 @@ from datetime import timedelta
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.model import Reconsent, StudyCatalogue, StudyChanges
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.normalise import normalise
 from consentbot.conversation.proactive import on_timer
+from consentbot.conversation.study_changes import study_changed
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.timers import TimerKind
 from tests.conversation.conftest import Conversation
-from tests.support.journey import STUDY
+from tests.support.journey import PURPOSES, STUDY
 
 WORDS = [
     "YES", "yes!", "NO", "CONFIRM", "confirm.", "MORE", "1", "4", "9", "CHANGE", "WITHDRAW", "LATER",
@@ -29,6 +30,14 @@ steps = st.lists(
         st.tuples(st.just("say"), st.one_of(st.sampled_from(WORDS), st.text(max_size=12))),
         st.tuples(st.just("wait"), st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=20))),
         st.tuples(st.just("timer"), st.sampled_from(list(TimerKind))),
+        st.tuples(
+            st.just("change"),
+            st.builds(
+                StudyChanges,
+                st.lists(st.sampled_from(PURPOSES), min_size=1, max_size=3, unique=True).map(tuple),
+                st.sampled_from(list(Reconsent)),
+            ),
+        ),
     ),
     max_size=40,
 )
@@ -57,6 +66,16 @@ def test_active_only_by_yes_then_confirm_after_cooling_off(
             person.now += value
             continue
         before = {p: c for p, c in person.consent.items()}
+        if action == "change":
+            assert isinstance(value, StudyChanges)
+            turn = person.apply(study_changed(person.context(), person.state, value))
+            for change in turn.changes:
+                # A published change only ever takes a yes away, and only a changed one.
+                assert change.to_status is ConsentStatus.RECONSENT_REQUIRED
+                assert change.from_status in (ConsentStatus.PENDING, ConsentStatus.ACTIVE)
+                assert change.purpose in value.purposes
+                assert value.reconsent is Reconsent.REQUIRED
+            continue
         if action == "timer":
             assert isinstance(value, TimerKind)
             turn = person.apply(on_timer(person.context(), person.state, value))
