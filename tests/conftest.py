@@ -130,8 +130,6 @@ def run_loops(client: AppClient) -> Callable[[], Awaitable[None]]:
     return run
 
 
-
-
 WebClientFactory = Callable[..., Awaitable[AppClient]]
 
 

@@ -59,7 +59,9 @@ class Conversation:
     last: Turn | None = None
 
     def context(self) -> Context:
-        return Context(self.study, self.language, self.lexicon, dict(self.consent), self.now, self.stopped)
+        return Context(
+            self.study, self.language, self.lexicon, dict(self.consent), self.now, self.stopped
+        )
 
     def apply(self, turn: Turn) -> Turn:
         for change in turn.changes:
@@ -87,7 +89,10 @@ class Conversation:
         return "\n\n".join(reply.text for reply in turn.replies)
 
     def statuses(self) -> Mapping[str, str]:
-        return {p: self.consent.get(p, PurposeConsent(ConsentStatus.NONE)).status.value for p in self.study.purpose_ids}
+        return {
+            p: self.consent.get(p, PurposeConsent(ConsentStatus.NONE)).status.value
+            for p in self.study.purpose_ids
+        }
 
 
 @pytest.fixture
@@ -95,4 +100,3 @@ def conversation(studies: StudyCatalogue, lexicon: Lexicon) -> Conversation:
     study = studies.get(STUDY)
     assert study is not None
     return Conversation(study, lexicon)
-

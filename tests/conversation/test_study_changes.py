@@ -48,7 +48,8 @@ def test_an_active_yes_stops_counting_and_is_asked_again(conversation: Conversat
     assert "Question 1 of 1" in text
     assert conversation.state.asking == COMMERCIAL
     turn = conversation.last
-    assert turn is not None and turn.prompts
+    assert turn is not None
+    assert turn.prompts
     (event,) = turn.changes
     assert event.action is ConsentAction.REQUIRE_RECONSENT
     deadline = conversation.now + conversation.study.cooling_off.confirm_within
@@ -80,7 +81,8 @@ def test_notify_explains_and_changes_nothing(conversation: Conversation) -> None
     text = change(conversation, StudyChanges((COMMERCIAL,), Reconsent.NOTIFY))
     assert EXPLAINED in text
     assert "You do not need to do anything" in text
-    assert conversation.last is not None and conversation.last.changes == ()
+    assert conversation.last is not None
+    assert conversation.last.changes == ()
     assert conversation.state.asking is None
 
 

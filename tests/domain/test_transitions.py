@@ -33,7 +33,12 @@ def test_yes_when_already_active_keeps_it() -> None:
 
 @pytest.mark.parametrize(
     ("start", "expected"),
-    [(S.NONE, S.DECLINED), (S.EXPIRED, S.DECLINED), (S.PENDING, S.WITHDRAWN), (S.ACTIVE, S.WITHDRAWN)],
+    [
+        (S.NONE, S.DECLINED),
+        (S.EXPIRED, S.DECLINED),
+        (S.PENDING, S.WITHDRAWN),
+        (S.ACTIVE, S.WITHDRAWN),
+    ],
 )
 def test_no_takes_effect_at_once(start: S, expected: S) -> None:
     assert next_status(start, A.ANSWER_NO) is expected

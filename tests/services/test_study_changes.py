@@ -192,7 +192,8 @@ async def test_notify_tells_without_changing_anything(
     before = {ref: await people.status(ref) for ref in people.phones}
     content = changed_content(tmp_path / "v2", reconsent="notify")
     summary = await publish_change(client, content, clock)
-    assert summary is not None and summary.participants == 4
+    assert summary is not None
+    assert summary.participants == 4
     await run_loops()
     assert {ref: await people.status(ref) for ref in people.phones} == before
     told = people.phones["active"].text()

@@ -49,12 +49,16 @@ async def publish_change(
     content = load_content(settings)
     served = client.app[keys.STUDIES]
     previous, study = served.get(STUDY), content.studies.get(STUDY)
-    assert previous is not None and study is not None
-    async with open_runtime(settings, content, clock=clock, gateway=ConsoleGateway()) as runtime:
-        async with runtime.db.transaction() as session:
-            summary = await runtime.study_changes.after_publish(
-                session, previous, study, clock(), dry_run=dry_run
-            )
+    assert previous is not None
+    assert study is not None
+    gateway = ConsoleGateway()
+    async with (
+        open_runtime(settings, content, clock=clock, gateway=gateway) as runtime,
+        runtime.db.transaction() as session,
+    ):
+        summary = await runtime.study_changes.after_publish(
+            session, previous, study, clock(), dry_run=dry_run
+        )
     if not dry_run:
         cast(dict[str, Study], served.studies)[STUDY] = study
     return summary
