@@ -170,7 +170,7 @@ async def audit_verify(
             return failed.code
     studies = load_catalogue(settings.content_dir)
     if settings.demo:
-        studies = demo_catalogue(studies, settings.demo_cooling_off)
+        studies = demo_catalogue(studies, cooling_off=settings.demo_cooling_off)
     async with _database(settings) as db:
         report = await LedgerAudit(db, studies).verify(checkpoint)
     for finding in report.findings:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from consentbot.channels.console import ConsoleGateway
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
+from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
@@ -23,7 +24,7 @@ from consentbot.web.client_address import Network
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-STUDIES = web.AppKey("studies", StudyCatalogue)
+STUDIES = web.AppKey("studies", LiveCatalogue)
 CONSOLE = web.AppKey("console_gateway", ConsoleGateway)
 DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 INBOUND = web.AppKey("inbound_service", InboundService)
@@ -37,3 +38,4 @@ WEB_SESSIONS = web.AppKey("web_session_service", WebSessionService)
 PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
 CHECKPOINTS = web.AppKey("checkpoint_schedule", CheckpointSchedule)
 RETENTION = web.AppKey("retention_service", RetentionService)
+PUBLISHING = web.AppKey("publishing_service", PublishingService)
