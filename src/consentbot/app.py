@@ -105,6 +105,7 @@ def create_app(
             app[keys.WEB_SESSIONS] = runtime.web_sessions
             app[keys.RETENTION] = runtime.retention
             app[keys.PUBLISHING] = runtime.publishing
+            app[keys.VERSIONS] = runtime.versions
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:

@@ -16,6 +16,7 @@ from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
+from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
@@ -39,3 +40,4 @@ PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
 CHECKPOINTS = web.AppKey("checkpoint_schedule", CheckpointSchedule)
 RETENTION = web.AppKey("retention_service", RetentionService)
 PUBLISHING = web.AppKey("publishing_service", PublishingService)
+VERSIONS = web.AppKey("published_versions", PublishedVersions)

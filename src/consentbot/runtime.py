@@ -37,6 +37,7 @@ from consentbot.services.served_versions import Prepare, PublishedWatcher, serve
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.verification import CodeLimits, VerificationService
+from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
@@ -174,6 +175,7 @@ class Runtime:
     erasure: ErasureService
     publishing: PublishingService
     published: PublishedWatcher
+    versions: PublishedVersions
 
 
 @asynccontextmanager
@@ -237,6 +239,7 @@ async def open_runtime(
             erasure=ErasureService(deps, pipeline),
             publishing=publishing,
             published=published,
+            versions=PublishedVersions(deps),
         )
     finally:
         await client.close()
