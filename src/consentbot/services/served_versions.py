@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import structlog
 
@@ -17,7 +18,12 @@ from consentbot.content.live import LiveCatalogue
 from consentbot.content.loader import load_study_files
 from consentbot.content.model import Study, StudyCatalogue
 from consentbot.content.problems import ContentError, ContentProblem
-from consentbot.services.publishing import SERVE, PublishingService, same_version_refusal
+from consentbot.services.publishing import (
+    SERVE,
+    PublishingService,
+    PublishRefused,
+    same_version_refusal,
+)
 from consentbot.store.database import Database
 from consentbot.store.published import PublishedVersionRepository, TamperedVersion, stored_label
 
@@ -52,14 +58,23 @@ async def unpublished_edits(
     return problems
 
 
-async def load_published(db: Database) -> StudyCatalogue:
-    """The newest published version of every study (raises TamperedVersion, ContentError)."""
+async def load_published(db: Database, known: StudyCatalogue | None = None) -> StudyCatalogue:
+    """The newest published version of every study (raises TamperedVersion, ContentError).
+
+    A study in ``known`` loaded from exactly the stored files is reused, not parsed again:
+    the same bytes load to the same study.
+    """
     async with db.read() as session:
         stored = await PublishedVersionRepository(session).newest_of_each()
     studies: dict[str, Study] = {}
     problems: list[ContentProblem] = []
     for study_id in sorted(stored):
-        study = load_study_files(stored[study_id].files)
+        version = stored[study_id]
+        same = known.get(study_id) if known is not None else None
+        if same is not None and same.files and same.files.content_hash == version.content_hash:
+            study = same
+        else:
+            study = load_study_files(version.files)
         clash = next((s for s in studies.values() if s.keyword == study.keyword), None)
         if clash is not None:
             problems.append(
@@ -81,25 +96,37 @@ async def serve_published(
 ) -> StudyCatalogue:
     """On start: refuse edited files, publish studies never published, load what to serve.
 
-    Raises ContentError (naming the study and file: "raise `version` and publish") or
-    TamperedVersion; the service must not start on either.
+    A study never published is published as the loader accepted it when the service
+    started; ``consentbot content publish`` runs the full checks.
+
+    Raises ContentError (naming the study and file: "raise `version` and publish", or a
+    stored version whose files were changed); the service must not start.
     """
     edits = await unpublished_edits(db, files)
     if edits:
         raise ContentError(edits)
-    async with db.read() as session:
-        published = await PublishedVersionRepository(session).newest_of_each()
-    for study_id in sorted(files.studies):
-        if study_id not in published:
-            result = await publishing.publish(study_id, SERVE)
-            log.info(
-                "content.published",
-                study=study_id,
-                version=result.version,
-                content_hash=result.content_hash,
-                by=SERVE,
-            )
-    served = await load_published(db)
+    try:
+        async with db.read() as session:
+            published = await PublishedVersionRepository(session).newest_of_each()
+        for study_id, study in sorted(files.studies.items()):
+            if study_id not in published:
+                result = await publishing.publish_study(study, SERVE)
+                log.info(
+                    "content.published",
+                    study=study_id,
+                    version=result.version,
+                    content_hash=result.content_hash,
+                    by=SERVE,
+                )
+        served = await load_published(db, files)
+    except TamperedVersion as error:
+        raise ContentError(
+            [ContentProblem(stored_label(error.study_id, error.version), "", str(error))]
+        ) from None
+    except PublishRefused as refused:
+        raise ContentError(
+            refused.problems or [ContentProblem(Path(), "", refused.message)]
+        ) from None
     for study_id, study in files.studies.items():
         newest = served.get(study_id)
         if newest is not None and newest.version < study.version:
@@ -121,11 +148,13 @@ class PublishedWatcher:
         self.live = live
         self.prepare = prepare
         self._seen: tuple[int, int] | None = None
+        self._served: StudyCatalogue | None = None
 
     async def start(self, served: StudyCatalogue) -> None:
         """Serve ``served`` and remember what was published when it was loaded."""
         async with self.db.read() as session:
             self._seen = await PublishedVersionRepository(session).marker()
+        self._served = served
         await self.live.swap(self.prepare(served))
 
     async def check_once(self) -> bool:
@@ -137,10 +166,10 @@ class PublishedWatcher:
             marker = await PublishedVersionRepository(session).marker()
         if marker == self._seen:
             return False
-        served = await load_published(self.db)
+        served = await load_published(self.db, self._served)
         before = {study_id: study.version for study_id, study in self.live.studies.items()}
         await self.live.swap(self.prepare(served))
-        self._seen = marker
+        self._seen, self._served = marker, served
         for study_id, study in served.studies.items():
             if before.get(study_id) != study.version:
                 log.info("content.version_served", study=study_id, version=study.version)
