@@ -130,6 +130,8 @@ def run_loops(client: AppClient) -> Callable[[], Awaitable[None]]:
     return run
 
 
+
+
 WebClientFactory = Callable[..., Awaitable[AppClient]]
 
 

@@ -21,9 +21,7 @@ from tests.support.journey import ROOT, STUDY, ResearchSystem
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-async def test_token_create_prints_a_working_token_on_its_last_line(
-    client: AppClient, settings: Settings
-) -> None:
+async def test_token_create_prints_a_working_token_on_its_last_line(client: AppClient, settings: Settings) -> None:
     result = consentbot(settings, "token", "create", "--study", STUDY, "--label", "cohort system")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
@@ -44,57 +42,22 @@ def test_token_for_an_unknown_study_fails_clearly(settings: Settings) -> None:
 
 def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings) -> None:
     console = settings.with_(sms_gateway="console")
-    args = (
-        "invite",
-        "--study",
-        STUDY,
-        "--phone",
-        "07400 900501",
-        "--reference",
-        "C-1",
-        "--language",
-        "pl",
-    )
+    args = ("invite", "--study", STUDY, "--phone", "07400 900501", "--reference", "C-1", "--language", "pl")
     env = env_for(console) | {"CONSENTBOT_SMS_GATEWAY": "console"}
     result = subprocess.run(
-        [sys.executable, "-m", "consentbot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
     assert "--- SMS to +447400900501 ---" in result.stdout  # the console gateway's print
     assert "C-1 invited to joint-health-records in pl" in result.stdout
     again = subprocess.run(
-        [sys.executable, "-m", "consentbot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-m", "consentbot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert "C-1 was already invited" in again.stdout
     assert "--- SMS" not in again.stdout
     bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "consentbot",
-            "invite",
-            "--study",
-            STUDY,
-            "--phone",
-            "12",
-            "--reference",
-            "C-2",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-m", "consentbot", "invite", "--study", STUDY, "--phone", "12", "--reference", "C-2"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert bad.returncode == 1
     assert "phone: is not" in bad.stderr
@@ -118,10 +81,7 @@ async def test_keys_rotate_moves_everything_to_the_new_key_and_says_when_the_old
 
     forgotten = consentbot(settings.with_(secret_key=new), "keys", "rotate")
     assert forgotten.returncode == 1
-    assert (
-        f"contact 1: stored phone number was encrypted with key {old_id}, which is not configured"
-        in forgotten.stderr
-    )
+    assert f"contact 1: stored phone number was encrypted with key {old_id}, which is not configured" in forgotten.stderr
     assert f"1 under {old_id} (NOT CONFIGURED)" in forgotten.stdout
 
     result = consentbot(rotated, "keys", "rotate", "--batch-size", "1")
@@ -136,10 +96,7 @@ async def test_keys_rotate_moves_everything_to_the_new_key_and_says_when_the_old
 
     again = consentbot(rotated, "keys", "rotate")
     assert again.returncode == 0, again.stderr
-    assert (
-        "contact.phone_encrypted 0, phone_verification.phone_encrypted 0, outbox.secret_encrypted 0"
-        in again.stdout
-    )
+    assert "contact.phone_encrypted 0, phone_verification.phone_encrypted 0, outbox.secret_encrypted 0" in again.stdout
 
     done = consentbot(settings.with_(secret_key=new), "keys", "status")
     assert "Everything is under the current key." in done.stdout
@@ -157,21 +114,13 @@ def test_content_check(settings: Settings, tmp_path: Path) -> None:
     (broken / "studies" / STUDY / "ur.yaml").write_text("language: ur\n", encoding="utf-8")
     result = consentbot(settings.with_(content_dir=broken), "content", "check")
     assert result.returncode == 1
-    assert (
-        f"{broken / 'studies' / STUDY / 'ur.yaml'}: status: must be one of draft, reviewed"
-        in result.stderr
-    )
+    assert f"{broken / 'studies' / STUDY / 'ur.yaml'}: status: must be one of draft, reviewed" in result.stderr
 
 
 def test_bad_settings_are_named(settings: Settings) -> None:
     env = env_for(settings) | {"CONSENTBOT_SMS_GATEWAY": "twilio"}
     result = subprocess.run(
-        [sys.executable, "-m", "consentbot", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, "-m", "consentbot", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
     assert "CONSENTBOT_TWILIO_ACCOUNT_SID is required with the twilio gateway" in result.stderr
@@ -192,35 +141,20 @@ def read_until(stream: object, needle: str, deadline: float) -> str:
 def test_newcomer_completes_the_journey_with_serve_demo_and_chat(tmp_path: Path) -> None:
     """The README's first command, then `consentbot chat`, all the way to WITHDRAW."""
     port = free_port()
-    env = env_for(
-        Settings(
-            data_dir=tmp_path / "var", content_dir=ROOT / "content", locales_dir=ROOT / "locales"
-        )
-    )
+    env = env_for(Settings(data_dir=tmp_path / "var", content_dir=ROOT / "content", locales_dir=ROOT / "locales"))
     env.pop("CONSENTBOT_DATABASE_URL")
     env.pop("CONSENTBOT_SECRET_KEY")
-    env |= {
-        "CONSENTBOT_PORT": str(port),
-        "CONSENTBOT_DEMO_COOLING_OFF": "PT3S",
-        "CONSENTBOT_LOG_LEVEL": "INFO",
-    }
+    env |= {"CONSENTBOT_PORT": str(port), "CONSENTBOT_DEMO_COOLING_OFF": "PT3S", "CONSENTBOT_LOG_LEVEL": "INFO"}
     with subprocess.Popen(
         [sys.executable, "-m", "consentbot", "serve", "--demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     ) as server:
         try:
             read_until(server.stdout, "service.started", time.monotonic() + 60)
             assert (tmp_path / "var" / "secret.key").exists()
             with subprocess.Popen(
                 [sys.executable, "-m", "consentbot", "chat", "--url", f"http://127.0.0.1:{port}"],
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
+                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             ) as chat:
                 try:
                     walk_the_journey(chat)
@@ -243,35 +177,22 @@ def walk_the_journey(chat: subprocess.Popen[str]) -> None:
     say("JOINTS", "Reply MORE to read more")
     say("MORE", "1. What data we use")
     say("YES", "Question 1 of 5")
-    for answer, expect in [
-        ("YES", "Question 2"),
-        ("NO", "Question 3"),
-        ("YES", "Question 4"),
-        ("NO", "Question 5"),
-        ("YES", "do not count yet"),
-    ]:
+    for answer, expect in [("YES", "Question 2"), ("NO", "Question 3"), ("YES", "Question 4"),
+                           ("NO", "Question 5"), ("YES", "do not count yet")]:
         say(answer, expect)
     say("CONFIRM", "Not yet")
-    read_until(
-        chat.stdout, "Your time to think is over", deadline
-    )  # the reminder arrives by itself
+    read_until(chat.stdout, "Your time to think is over", deadline)  # the reminder arrives by itself
     say("CONFIRM", "These choices now count")
     say("WITHDRAW", "You have left")
 
 
 @SQLITE_ONLY  # the refusal comes before any connection
-def test_serve_refuses_the_console_gateway_off_this_machine(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_serve_refuses_the_console_gateway_off_this_machine(settings: Settings, tmp_path: Path) -> None:
     env = env_for(settings.with_(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"))
     env["CONSENTBOT_SMS_GATEWAY"] = "console"
     result = subprocess.run(
         [sys.executable, "-m", "consentbot", "serve", "--host", "0.0.0.0"],  # noqa: S104
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
     assert "the console gateway only listens on this machine" in result.stderr
@@ -279,11 +200,7 @@ def test_serve_refuses_the_console_gateway_off_this_machine(
     env["CONSENTBOT_HOST"] = "192.0.2.10"
     result = subprocess.run(
         [sys.executable, "-m", "consentbot", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
     assert "not on '192.0.2.10'" in result.stderr
@@ -291,17 +208,11 @@ def test_serve_refuses_the_console_gateway_off_this_machine(
 
 @SQLITE_ONLY  # the refusal comes before any connection
 def test_serve_refuses_the_console_gateway_with_postgresql(settings: Settings) -> None:
-    env = env_for(
-        settings.with_(database_url="postgresql+asyncpg://consentbot@db.internal/consentbot")
-    )
+    env = env_for(settings.with_(database_url="postgresql+asyncpg://consentbot@db.internal/consentbot"))
     env["CONSENTBOT_SMS_GATEWAY"] = "console"
     result = subprocess.run(
         [sys.executable, "-m", "consentbot", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
     assert "never with PostgreSQL" in result.stderr
@@ -316,12 +227,7 @@ def test_serve_refuses_kannel_without_its_inbound_token(settings: Settings) -> N
         "CONSENTBOT_KANNEL_INBOUND_TOKEN": "too-short",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "consentbot", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, "-m", "consentbot", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
     assert "CONSENTBOT_KANNEL_INBOUND_TOKEN must be set to at least 24 characters" in result.stderr

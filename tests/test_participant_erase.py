@@ -127,16 +127,8 @@ async def test_erasure_withdraws_everything_and_removes_text_and_number(
         ("updates", "active"),
     ]
     for event in erased:
-        assert (event["action"], event["to"], event["withdrawal_level"]) == (
-            "erase",
-            "withdrawn",
-            REMOVAL,
-        )
-        assert (event["channel"], event["actor"], event["auth"]) == (
-            "cli",
-            "staff",
-            Auth.SYSTEM.value,
-        )
+        assert (event["action"], event["to"], event["withdrawal_level"]) == ("erase", "withdrawn", REMOVAL)
+        assert (event["channel"], event["actor"], event["auth"]) == ("cli", "staff", Auth.SYSTEM.value)
     audit = consentbot(settings, "audit", "verify")
     assert audit.returncode == 0, audit.stderr
     assert f"ledger intact: {len(history)} events checked" in audit.stdout
@@ -163,10 +155,7 @@ async def test_erasure_withdraws_everything_and_removes_text_and_number(
     (invitation_link,) = await rows(client, InvitationLink)
     assert invitation_link.revoked_at is not None
     timers = await rows(client, Timer, Timer.participant_id == gone.id)
-    assert {t.kind.value for t in timers if t.status is TimerStatus.CANCELLED} >= {
-        "later",
-        "expiry",
-    }
+    assert {t.kind.value for t in timers if t.status is TimerStatus.CANCELLED} >= {"later", "expiry"}
     assert all(t.status is not TimerStatus.PENDING for t in timers)
     page = await browser.open()
     assert "Research on your records" not in page  # the old cookie opens a new, empty session
@@ -175,10 +164,7 @@ async def test_erasure_withdraws_everything_and_removes_text_and_number(
     # The texts: all blank, the two still waiting will never go.
     messages = await rows(client, OutboxMessage)
     assert all(m.body == "" and m.secret_encrypted is None for m in messages)
-    assert sorted(m.kind.value for m in messages if m.status is OutboxStatus.ERASED) == [
-        "reply",
-        "verification",
-    ]
+    assert sorted(m.kind.value for m in messages if m.status is OutboxStatus.ERASED) == ["reply", "verification"]
     await settle(client.app)
     assert len(fake_twilio.inbox[NUMBER]) == sent_before
 
@@ -241,9 +227,7 @@ async def test_a_number_another_study_uses_stays_until_its_last_participant_is_e
 
     first = erase(settings, "E-2")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip().endswith(
-        "phone number kept: another study's participant still uses it"
-    )
+    assert first.stdout.strip().endswith("phone number kept: another study's participant still uses it")
     assert_all_erased(await joints.consent_json("E-2"))
     assert await knees.consent_json("K-2") == knee_before
     (contact,) = await rows(client, Contact)
@@ -251,13 +235,9 @@ async def test_a_number_another_study_uses_stays_until_its_last_participant_is_e
     assert contact.phone_hash == PhoneVault(SECRET).lookup_hash(SHARED)
     assert PhoneVault(SECRET).decrypt(contact.phone_encrypted, contact.phone_hash) == SHARED
     assert contact.prompted_participant_id == k2.id
-    erased_texts = {
-        m.body for m in await rows(client, OutboxMessage, OutboxMessage.participant_id == e2.id)
-    }
+    erased_texts = {m.body for m in await rows(client, OutboxMessage, OutboxMessage.participant_id == e2.id)}
     assert erased_texts == {""}
-    assert all(
-        m.body for m in await rows(client, OutboxMessage, OutboxMessage.participant_id == k2.id)
-    )
+    assert all(m.body for m in await rows(client, OutboxMessage, OutboxMessage.participant_id == k2.id))
     # The knee study still reaches the number and still takes its turns.
     phone.new_messages()
     await phone.send("CHOICES")
@@ -300,20 +280,10 @@ async def test_an_erased_participants_ledger_refuses_new_events(
     await research.invite(NUMBER, "E-4")
     assert erase(settings, "E-4").returncode == 0
     event = NewEvent(
-        purpose_id="records-research",
-        action="answer-yes",
-        from_status="withdrawn",
-        to_status="pending",
-        withdrawal_level=None,
-        content_version=1,
-        content_digest="0" * 64,
-        language="en",
-        channel="sms:twilio",
-        actor="participant",
-        auth=Auth.SMS,
-        assisted_by=None,
-        occurred_at=clock(),
-        pending_since=clock(),
+        purpose_id="records-research", action="answer-yes", from_status="withdrawn",
+        to_status="pending", withdrawal_level=None, content_version=1, content_digest="0" * 64,
+        language="en", channel="sms:twilio", actor="participant", auth=Auth.SMS,
+        assisted_by=None, occurred_at=clock(), pending_since=clock(),
     )
     async with client.app[keys.DATABASE].transaction() as session:
         (erased,) = (await session.exec(select(Participant))).all()

@@ -47,9 +47,7 @@ def test_console_gateway_only_listens_on_loopback(host: str) -> None:
         Settings(host=host).check()
 
 
-@pytest.mark.parametrize(
-    "host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST."]
-)
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST."])
 def test_console_gateway_on_loopback_starts(host: str) -> None:
     Settings(host=host).check()
 

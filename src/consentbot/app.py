@@ -64,12 +64,16 @@ def create_app(
     clock: Clock = system_clock,
     gateway: SmsGateway | None = None,
     run_background: bool = True,
+    watch_published: bool | None = None,
 ) -> web.Application:
     """Build the service.
 
     ``gateway`` overrides the configured one (tests); ``run_background=False`` leaves
     the scheduler, outbox and retention loops to the caller (tests drive them step by step).
+    ``watch_published`` (default: as ``run_background``) looks for newly published study
+    versions every ``settings.publish_poll_interval`` seconds and serves them.
     """
+    watch = run_background if watch_published is None else watch_published
     settings.check()
     content = load_content(settings)
     app = web.Application(
@@ -100,6 +104,9 @@ def create_app(
             app[keys.WEB_CHAT] = runtime.web_chat
             app[keys.WEB_SESSIONS] = runtime.web_sessions
             app[keys.RETENTION] = runtime.retention
+            app[keys.PUBLISHING] = runtime.publishing
+            app[keys.VERSIONS] = runtime.versions
+            app[keys.PUBLISHED] = runtime.published
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:
@@ -115,10 +122,13 @@ def create_app(
                 tasks.append(
                     asyncio.create_task(run_retention(runtime.retention), name="retention")
                 )
+            if watch:
+                poll = runtime.published.run(settings.publish_poll_interval)
+                tasks.append(asyncio.create_task(poll, name="published-versions"))
             log.info(
                 "service.started",
                 gateway=runtime.gateway.name,
-                studies=sorted(content.studies.studies),
+                studies={s.id: s.version for s in content.studies.studies.values()},
             )
             try:
                 yield

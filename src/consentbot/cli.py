@@ -105,6 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
+    publish = content_commands.add_parser(
+        "publish",
+        help="check a study and store it as a published version: what serve serves "
+        "(docs/content-format.md)",
+    )
+    publish.add_argument("--study", required=True, help="the study's id (its folder name)")
+    publish.add_argument("--by", required=True, help="who publishes it (kept with the version)")
+    publish.add_argument(
+        "--dry-run", action="store_true", help="say what would happen; store nothing"
+    )
 
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
@@ -183,6 +193,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.keys_rotate(settings, args.batch_size))
     if args.command == "outbox":
         return asyncio.run(commands.outbox_unknown(settings))
+    if args.command == "content" and args.content_command == "publish":
+        return asyncio.run(commands.content_publish(settings, args.study, args.by, args.dry_run))
     if args.command == "content":
         return commands.content_check(settings)
     if args.command == "chat":

@@ -27,6 +27,7 @@ from consentbot.services.checkpoints import write_checkpoint
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
+from consentbot.services.publishing import PublishOutcome, PublishRefused
 from consentbot.services.unknown_outbox import unknown_messages
 from consentbot.settings import Settings
 from consentbot.store import migrate
@@ -170,7 +171,7 @@ async def audit_verify(
             return failed.code
     studies = load_catalogue(settings.content_dir)
     if settings.demo:
-        studies = demo_catalogue(studies, settings.demo_cooling_off)
+        studies = demo_catalogue(studies, cooling_off=settings.demo_cooling_off)
     async with _database(settings) as db:
         report = await LedgerAudit(db, studies).verify(checkpoint)
     for finding in report.findings:
@@ -325,6 +326,45 @@ def content_check(settings: Settings) -> int:
         )
         for warning in study.warnings:
             print(f"  warning: {warning}")
+    return 0
+
+
+async def content_publish(settings: Settings, study: str, by: str, dry_run: bool) -> int:
+    """Publish one study's files as a version; exit 1, storing nothing, if it is refused."""
+    content = load_content(settings)
+    async with open_runtime(
+        settings, content, clock=system_clock, publish_unpublished=False
+    ) as runtime:
+        try:
+            result = await runtime.publishing.publish(study, by, dry_run=dry_run)
+        except PublishRefused as refused:
+            print(f"consentbot: {refused}", file=sys.stderr)
+            return 1
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    name = f"{result.study_id} version {result.version}"
+    previous = (
+        f" (newest published: version {result.previous_version})"
+        if result.previous_version is not None
+        else " (its first published version)"
+    )
+    match result.outcome:
+        case PublishOutcome.ALREADY_PUBLISHED:
+            print(
+                f"{name} is already published with these files "
+                f"(by {result.published_by} at {_moment(result.published_at)}): nothing changed"
+            )
+        case PublishOutcome.WOULD_PUBLISH:
+            print(f"dry run: {name} would be published{previous}; nothing was stored")
+            print(f"  content hash: {result.content_hash}")
+        case PublishOutcome.PUBLISHED:
+            print(f"{name} published{previous}")
+            print(f"  content hash: {result.content_hash}")
+            print(f"  by: {result.published_by}")
+            print(f"  at: {_moment(result.published_at)}")
+            print("  a running service serves it within 10 seconds")
+    if result.after_publish is not None:
+        print(result.after_publish)
     return 0
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from consentbot.channels.console import ConsoleGateway
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
+from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
+from consentbot.services.served_versions import PublishedWatcher
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
+from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
@@ -23,7 +26,7 @@ from consentbot.web.client_address import Network
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-STUDIES = web.AppKey("studies", StudyCatalogue)
+STUDIES = web.AppKey("studies", LiveCatalogue)
 CONSOLE = web.AppKey("console_gateway", ConsoleGateway)
 DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 INBOUND = web.AppKey("inbound_service", InboundService)
@@ -37,3 +40,6 @@ WEB_SESSIONS = web.AppKey("web_session_service", WebSessionService)
 PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
 CHECKPOINTS = web.AppKey("checkpoint_schedule", CheckpointSchedule)
 RETENTION = web.AppKey("retention_service", RetentionService)
+PUBLISHING = web.AppKey("publishing_service", PublishingService)
+VERSIONS = web.AppKey("published_versions", PublishedVersions)
+PUBLISHED = web.AppKey("published_watcher", PublishedWatcher)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 import structlog
 from aiohttp import ClientSession, ClientTimeout
@@ -15,6 +16,7 @@ from consentbot.channels.console import ConsoleGateway
 from consentbot.channels.gateway import SmsGateway
 from consentbot.channels.kannel import KannelGateway, status_url
 from consentbot.channels.twilio import TwilioGateway
+from consentbot.content.live import LiveCatalogue
 from consentbot.content.loader import load_catalogue
 from consentbot.content.model import StudyCatalogue
 from consentbot.conversation.lexicon import Lexicon
@@ -28,12 +30,20 @@ from consentbot.services.erasure import ErasureService
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.pipeline import TurnPipeline
+from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
+from consentbot.services.served_versions import (
+    Prepare,
+    PublishedWatcher,
+    load_published,
+    serve_published,
+)
 from consentbot.services.study_changes import StudyChangeService
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.verification import CodeLimits, VerificationService
+from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
 from consentbot.settings import Settings
@@ -47,33 +57,46 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Content:
-    """Studies and the words to talk about them, loaded once at start."""
+    """Studies and the words to talk about them.
 
-    studies: StudyCatalogue
+    ``files`` is what the content folder holds (checked at start); ``studies`` is what is
+    served: the newest published versions once :func:`open_runtime` has opened the
+    database, swapped whenever a version is published.
+    """
+
+    files: StudyCatalogue
+    studies: LiveCatalogue
     lexicon: Lexicon
+    prepare: Prepare
+    """Applied to published studies before they are served (demo mode's cooling-off)."""
+
+
+def _as_published(studies: StudyCatalogue) -> StudyCatalogue:
+    return studies
 
 
 def load_content(settings: Settings) -> Content:
     """Load and check study content and catalogs; raise ContentError on any problem."""
-    studies = load_catalogue(settings.content_dir)
-    for study in studies.studies.values():
+    files = load_catalogue(settings.content_dir)
+    for study in files.studies.values():
         for warning in study.warnings:
             log.warning("content.warning", detail=warning)
+    prepare: Prepare = _as_published
     if settings.demo:
-        studies = demo_catalogue(studies, settings.demo_cooling_off)
+        prepare = partial(demo_catalogue, cooling_off=settings.demo_cooling_off)
         log.warning(
             "demo_mode",
             cooling_off=format_duration(settings.demo_cooling_off),
             note="never use demo mode with real people",
         )
-    languages = {code for study in studies.studies.values() for code in study.languages}
-    return Content(
-        studies,
-        Lexicon(Catalogs.load(settings.locales_dir, languages, settings.default_region), studies),
-    )
+    studies = LiveCatalogue(prepare(files))
+    # Every catalog, not only today's studies' languages: a version published later
+    # may add a language.
+    catalogs = Catalogs.load(settings.locales_dir, None, settings.default_region)
+    return Content(files, studies, Lexicon(catalogs, studies), prepare)
 
 
-def demo_catalogue(studies: StudyCatalogue, cooling_off: timedelta) -> StudyCatalogue:
+def demo_catalogue(studies: StudyCatalogue, *, cooling_off: timedelta) -> StudyCatalogue:
     """Every study with a short cooling-off: for trying the journey, never for real use."""
     return StudyCatalogue(
         {
@@ -157,13 +180,28 @@ class Runtime:
     retention: RetentionService
     erasure: ErasureService
     study_changes: StudyChangeService
+    publishing: PublishingService
+    published: PublishedWatcher
+    versions: PublishedVersions
 
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, content: Content, *, clock: Clock, gateway: SmsGateway | None = None
+    settings: Settings,
+    content: Content,
+    *,
+    clock: Clock,
+    gateway: SmsGateway | None = None,
+    publish_unpublished: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Open the database, HTTP client and gateway; close them on exit."""
+    """Open the database, HTTP client and gateway; close them on exit.
+
+    Before any service runs, the newest published version of each study is put into
+    ``content.studies`` (a study never published is published first, by ``serve``);
+    files edited without raising ``version`` raise ContentError. ``content publish``
+    passes ``publish_unpublished=False``: it publishes what it was asked to, by whom it
+    was told, and nothing else.
+    """
     url = settings.effective_database_url
     if settings.is_embedded:
         # Zero set-up: the embedded default migrates itself on start.
@@ -196,6 +234,16 @@ async def open_runtime(
             service_per_hour=settings.code_sms_per_hour,
         )
         verification = VerificationService(deps, pipeline, web_sessions, limits)
+        study_changes = StudyChangeService(deps, pipeline)
+        publishing = PublishingService(
+            db, clock, settings.content_dir, after_publish=study_changes.after_publish
+        )
+        published = PublishedWatcher(db, content.studies, content.prepare)
+        if publish_unpublished:
+            served = await serve_published(db, content.files, publishing)
+        else:
+            served = await load_published(db, content.files)
+        await published.start(served)
         yield Runtime(
             db=db,
             client=client,
@@ -210,7 +258,10 @@ async def open_runtime(
             web_chat=WebChatService(deps, pipeline, web_sessions, verification),
             retention=RetentionService(deps, settings.retention),
             erasure=ErasureService(deps, pipeline),
-            study_changes=StudyChangeService(deps, pipeline),
+            study_changes=study_changes,
+            publishing=publishing,
+            published=published,
+            versions=PublishedVersions(deps),
         )
     finally:
         await client.close()

@@ -46,6 +46,8 @@ class Settings:
     default_region: str = "GB"
     max_segments: int = 6
     scheduler_interval: float = 1.0
+    publish_poll_interval: float = 5.0
+    """Seconds between looks for a newly published study version (it is served within 10 s)."""
     log_format: str = "console"
     log_level: str = "INFO"
     demo: bool = False
@@ -132,6 +134,10 @@ class Settings:
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
+        if not 0 < self.publish_poll_interval <= 10:
+            raise SettingsError(
+                "CONSENTBOT_PUBLISH_POLL_INTERVAL must be above 0 and at most 10 seconds"
+            )
         if not self.sms_regions:
             raise SettingsError("CONSENTBOT_SMS_REGIONS must name at least one region, e.g. GB")
         for region in self.sms_regions:
@@ -257,6 +263,9 @@ class Settings:
             default_region=text("DEFAULT_REGION", defaults.default_region) or "GB",
             max_segments=int(number("SMS_MAX_SEGMENTS", defaults.max_segments, int)),
             scheduler_interval=number("SCHEDULER_INTERVAL", defaults.scheduler_interval, float),
+            publish_poll_interval=number(
+                "PUBLISH_POLL_INTERVAL", defaults.publish_poll_interval, float
+            ),
             log_format=text("LOG_FORMAT", defaults.log_format) or "console",
             log_level=text("LOG_LEVEL", defaults.log_level) or "INFO",
             demo=(text("DEMO", "") or "").lower() in ("1", "true", "yes"),

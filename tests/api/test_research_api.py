@@ -27,17 +27,13 @@ async def test_requires_a_valid_bearer_token(client: AppClient) -> None:
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert (await response.json()) == {"error": "a bearer token is required"}
-    response = await client.get(
-        f"{BASE}/participants/P-1/consent", headers={"Authorization": "Bearer cbt_nope"}
-    )
+    response = await client.get(f"{BASE}/participants/P-1/consent", headers={"Authorization": "Bearer cbt_nope"})
     assert response.status == 401
 
 
 async def test_token_of_another_study_is_forbidden(client: AppClient) -> None:
     research = await ResearchSystem.register(client)
-    response = await client.get(
-        "/api/v1/studies/other-study/participants/P-1/consent", headers=research.headers
-    )
+    response = await client.get("/api/v1/studies/other-study/participants/P-1/consent", headers=research.headers)
     assert response.status == 403
     assert (await response.json())["error"] == "this token is for another study"
 
@@ -57,16 +53,8 @@ async def test_unknown_participant_is_404(client: AppClient) -> None:
         ({"phone": "+447400900001"}, "reference", "reference: is required"),
         ({"phone": "not a phone", "reference": "P-1"}, "phone", "phone: is not a phone number"),
         ({"phone": "+4412", "reference": "P-1"}, "phone", "phone: is not a possible phone number"),
-        (
-            {"phone": "+447400900001", "reference": "P-1", "language": "fr"},
-            "language",
-            "'fr' is not offered by this study (it offers en, cy, pl, ur)",
-        ),
-        (
-            {"phone": "+447400900001", "reference": "P-1", "lang": "pl"},
-            "lang",
-            "lang: is not a known field",
-        ),
+        ({"phone": "+447400900001", "reference": "P-1", "language": "fr"}, "language", "'fr' is not offered by this study (it offers en, cy, pl, ur)"),
+        ({"phone": "+447400900001", "reference": "P-1", "lang": "pl"}, "lang", "lang: is not a known field"),
         (["phone"], None, "the body must be a JSON object"),
     ],
 )
@@ -85,9 +73,7 @@ async def test_malformed_invitation_is_422_and_changes_nothing(
 async def test_invalid_json_is_422(client: AppClient) -> None:
     research = await ResearchSystem.register(client)
     response = await client.post(
-        f"{BASE}/invitations",
-        data=b"{not json",
-        headers=research.headers | {"Content-Type": "application/json"},
+        f"{BASE}/invitations", data=b"{not json", headers=research.headers | {"Content-Type": "application/json"}
     )
     assert response.status == 422
     assert (await response.json())["error"] == "the body is not valid JSON"
@@ -132,9 +118,7 @@ async def test_consent_shape(client: AppClient) -> None:
     }
 
 
-async def test_consent_says_how_far_a_withdrawal_goes(
-    client: AppClient, fake_twilio: FakeTwilio
-) -> None:
+async def test_consent_says_how_far_a_withdrawal_goes(client: AppClient, fake_twilio: FakeTwilio) -> None:
     research = await ResearchSystem.register(client)
     phone = TwilioPhone(client, fake_twilio, "+447400123401")
     await research.invite(phone.number, "P-11")
@@ -153,9 +137,7 @@ async def test_consent_says_how_far_a_withdrawal_goes(
     }
 
 
-async def test_keyword_joiners_get_a_generated_reference(
-    client: AppClient, fake_twilio: FakeTwilio
-) -> None:
+async def test_keyword_joiners_get_a_generated_reference(client: AppClient, fake_twilio: FakeTwilio) -> None:
     phone = TwilioPhone(client, fake_twilio, "+447400900009")
     await phone.send("joints")
     await phone.send("YES")
@@ -170,8 +152,7 @@ async def test_keyword_joiners_get_a_generated_reference(
     response = await client.get(f"{BASE}/participants", headers=research.headers)
     listed = (await response.json())["participants"]
     assert [(p["participant"], p["joined"]) for p in listed] == [
-        (participant.reference, "keyword"),
-        ("P-10", "invitation"),
+        (participant.reference, "keyword"), ("P-10", "invitation")
     ]
     assert all(p["created"].endswith("Z") for p in listed)
     assert "7400" not in await response.text()

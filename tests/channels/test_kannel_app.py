@@ -125,10 +125,7 @@ async def test_the_app_will_not_start_without_a_long_token(
     settings: Settings, sendsms: tuple[FakeSendsms, str]
 ) -> None:
     configured = kannel_settings(settings, sendsms[1])
-    with pytest.raises(
-        SettingsError,
-        match=r"CONSENTBOT_KANNEL_INBOUND_TOKEN .*\(it is not set\): without it anyone",
-    ):
+    with pytest.raises(SettingsError, match=r"CONSENTBOT_KANNEL_INBOUND_TOKEN .*\(it is not set\): without it anyone"):
         create_app(configured.with_(kannel_inbound_token=None))
     with pytest.raises(SettingsError, match=r"at least 24 characters .*\(it has 23\)"):
         create_app(configured.with_(kannel_inbound_token="x" * 23))

@@ -59,9 +59,7 @@ class Conversation:
     last: Turn | None = None
 
     def context(self) -> Context:
-        return Context(
-            self.study, self.language, self.lexicon, dict(self.consent), self.now, self.stopped
-        )
+        return Context(self.study, self.language, self.lexicon, dict(self.consent), self.now, self.stopped)
 
     def apply(self, turn: Turn) -> Turn:
         for change in turn.changes:
@@ -89,10 +87,7 @@ class Conversation:
         return "\n\n".join(reply.text for reply in turn.replies)
 
     def statuses(self) -> Mapping[str, str]:
-        return {
-            p: self.consent.get(p, PurposeConsent(ConsentStatus.NONE)).status.value
-            for p in self.study.purpose_ids
-        }
+        return {p: self.consent.get(p, PurposeConsent(ConsentStatus.NONE)).status.value for p in self.study.purpose_ids}
 
 
 @pytest.fixture
@@ -100,3 +95,4 @@ def conversation(studies: StudyCatalogue, lexicon: Lexicon) -> Conversation:
     study = studies.get(STUDY)
     assert study is not None
     return Conversation(study, lexicon)
+

@@ -20,46 +20,15 @@ from tests.conversation.conftest import Conversation
 from tests.support.journey import PURPOSES, STUDY
 
 WORDS = [
-    "YES",
-    "yes!",
-    "NO",
-    "CONFIRM",
-    "confirm.",
-    "MORE",
-    "1",
-    "4",
-    "9",
-    "CHANGE",
-    "WITHDRAW",
-    "LATER",
-    "HELP",
-    "STOP",
-    "START",
-    "CHOICES",
-    "LANGUAGE",
-    "JOINTS",
-    "polski",
-    "English",
-    "TAK",
-    "NIE",
-    "POTWIERDZAM",
-    "IE",
-    "NA",
-    "ہاں",
-    "نہیں",
-    "",
-    "   ",
-    "yes please",
-    "confirm yes",
+    "YES", "yes!", "NO", "CONFIRM", "confirm.", "MORE", "1", "4", "9", "CHANGE", "WITHDRAW", "LATER",
+    "HELP", "STOP", "START", "CHOICES", "LANGUAGE", "JOINTS", "polski", "English", "TAK", "NIE",
+    "POTWIERDZAM", "IE", "NA", "ہاں", "نہیں", "", "   ", "yes please", "confirm yes",
 ]
 
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("say"), st.one_of(st.sampled_from(WORDS), st.text(max_size=12))),
-        st.tuples(
-            st.just("wait"),
-            st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=20)),
-        ),
+        st.tuples(st.just("wait"), st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=20))),
         st.tuples(st.just("timer"), st.sampled_from(list(TimerKind))),
         st.tuples(
             st.just("change"),
@@ -75,20 +44,12 @@ steps = st.lists(
 
 
 REACHES_ACTIVE = [
-    ("say", "YES"),
-    *[("say", "YES")] * 5,
-    ("say", "CONFIRM"),
-    ("wait", timedelta(days=1)),
-    ("timer", TimerKind.CONFIRM_REMINDER),
-    ("say", "CONFIRM"),
-    ("say", "CHANGE"),
-    ("say", "NO"),
+    ("say", "YES"), *[("say", "YES")] * 5, ("say", "CONFIRM"), ("wait", timedelta(days=1)),
+    ("timer", TimerKind.CONFIRM_REMINDER), ("say", "CONFIRM"), ("say", "CHANGE"), ("say", "NO"),
 ]
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=steps)
 @example(script=REACHES_ACTIVE)
 def test_active_only_by_yes_then_confirm_after_cooling_off(
@@ -144,9 +105,7 @@ def test_active_only_by_yes_then_confirm_after_cooling_off(
         assert set(person.statuses().values()) == {"withdrawn"}
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=st.lists(st.sampled_from(WORDS), max_size=30))
 def test_stop_and_start_never_change_consent(
     studies: StudyCatalogue, lexicon: Lexicon, script: list[str]

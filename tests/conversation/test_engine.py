@@ -78,9 +78,7 @@ def test_more_during_a_question_explains_it(conversation: Conversation) -> None:
     assert conversation.state.asking == "records-research"
 
 
-def test_answers_become_pending_and_schedule_reminder_and_expiry(
-    conversation: Conversation,
-) -> None:
+def test_answers_become_pending_and_schedule_reminder_and_expiry(conversation: Conversation) -> None:
     conversation.send("YES")
     for answer in ["YES", "NO", "YES", "NO"]:
         conversation.send(answer)
@@ -88,11 +86,8 @@ def test_answers_become_pending_and_schedule_reminder_and_expiry(
     assert "do not count yet" in reply
     assert "CONFIRM" in reply
     assert conversation.statuses() == {
-        "records-research": "pending",
-        "social-care-linkage": "declined",
-        "commercial-partner": "pending",
-        "recontact": "declined",
-        "updates": "pending",
+        "records-research": "pending", "social-care-linkage": "declined",
+        "commercial-partner": "pending", "recontact": "declined", "updates": "pending",
     }
     assert conversation.last is not None
     kinds = {e.kind for e in conversation.last.effects if isinstance(e, ScheduleTimer)}
@@ -122,10 +117,7 @@ def test_withdraw_is_immediate_and_cancels_reminders(conversation: Conversation)
     assert conversation.statuses()["records-research"] == "withdrawn"
     assert conversation.statuses()["social-care-linkage"] == "withdrawn"
     assert conversation.last is not None
-    assert any(
-        isinstance(e, CancelTimers) and TimerKind.CONFIRM_REMINDER in e.kinds
-        for e in conversation.last.effects
-    )
+    assert any(isinstance(e, CancelTimers) and TimerKind.CONFIRM_REMINDER in e.kinds for e in conversation.last.effects)
 
 
 def test_withdraw_with_nothing_agreed(conversation: Conversation) -> None:
@@ -147,13 +139,7 @@ def test_stop_by_first_word_and_start(conversation: Conversation) -> None:
 
 
 def test_language_by_own_name_english_name_or_code(conversation: Conversation) -> None:
-    for word, code in [
-        ("polski", "pl"),
-        ("Welsh", "cy"),
-        ("UR", "ur"),
-        ("Cymraeg", "cy"),
-        ("English", "en"),
-    ]:
+    for word, code in [("polski", "pl"), ("Welsh", "cy"), ("UR", "ur"), ("Cymraeg", "cy"), ("English", "en")]:
         conversation.send(word)
         assert conversation.language == code
         assert conversation.last is not None
@@ -247,9 +233,7 @@ def test_start_where_only_the_phone_may_lift_a_stop(conversation: Conversation) 
     assert "text START to us from it" in turn.replies[0].text
 
 
-def test_questions_invitations_and_deadlines_prompt_but_topics_do_not(
-    conversation: Conversation,
-) -> None:
+def test_questions_invitations_and_deadlines_prompt_but_topics_do_not(conversation: Conversation) -> None:
     conversation.invite()
     assert conversation.last is not None
     assert conversation.last.prompts

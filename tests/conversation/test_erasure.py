@@ -14,9 +14,7 @@ from tests.conversation.conftest import Conversation
 REMOVAL = WithdrawalLevel.NO_FURTHER_USE_AND_REMOVAL
 
 
-def test_every_purpose_is_withdrawn_with_removal_whatever_it_was(
-    conversation: Conversation,
-) -> None:
+def test_every_purpose_is_withdrawn_with_removal_whatever_it_was(conversation: Conversation) -> None:
     conversation.send("YES")
     for answer in ["YES", "NO", "YES"]:  # records pending, social declined, commercial pending
         conversation.send(answer)
@@ -26,13 +24,7 @@ def test_every_purpose_is_withdrawn_with_removal_whatever_it_was(
         ConsentChange(purpose, ConsentAction.ERASE, S(before[purpose]), S.WITHDRAWN, REMOVAL)
         for purpose in conversation.study.purpose_ids
     )
-    assert [change.from_status for change in turn.changes] == [
-        S.PENDING,
-        S.DECLINED,
-        S.PENDING,
-        S.NONE,
-        S.NONE,
-    ]
+    assert [change.from_status for change in turn.changes] == [S.PENDING, S.DECLINED, S.PENDING, S.NONE, S.NONE]
     assert set(conversation.statuses().values()) == {"withdrawn"}
 
 
@@ -50,9 +42,7 @@ def test_a_purpose_already_withdrawn_still_gets_its_event(conversation: Conversa
     )
 
 
-def test_no_reply_no_conversation_left_and_every_timer_cancelled(
-    conversation: Conversation,
-) -> None:
+def test_no_reply_no_conversation_left_and_every_timer_cancelled(conversation: Conversation) -> None:
     conversation.send("MORE")
     conversation.send("YES")  # now asking the first question, on the topic list
     assert conversation.state != ConversationState()

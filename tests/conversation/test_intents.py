@@ -27,12 +27,8 @@ def test_a_question_is_never_an_answer(lexicon: Lexicon, text: str) -> None:
     assert intent.near_miss.why is Miss.QUESTION
 
 
-@pytest.mark.parametrize(
-    ("text", "meant"), [("CONFIRM?", Command.CONFIRM), ("withdraw?", Command.WITHDRAW)]
-)
-def test_a_question_never_confirms_or_withdraws(
-    lexicon: Lexicon, text: str, meant: Command
-) -> None:
+@pytest.mark.parametrize(("text", "meant"), [("CONFIRM?", Command.CONFIRM), ("withdraw?", Command.WITHDRAW)])
+def test_a_question_never_confirms_or_withdraws(lexicon: Lexicon, text: str, meant: Command) -> None:
     assert read(lexicon, text) == Intent(near_miss=NearMiss(meant, Miss.QUESTION))
 
 
@@ -85,9 +81,7 @@ def test_a_language_word_counts_only_in_the_languages_read(lexicon: Lexicon) -> 
 words = st.sampled_from(["YES", "NO", "TAK", "NIE", "IE", "NA", "ہاں", "نہیں", "JI", "yes", "no"])
 
 
-@given(
-    word=words, mark=st.sampled_from(sorted(QUESTION_MARKS)), space=st.sampled_from(["", " ", "  "])
-)
+@given(word=words, mark=st.sampled_from(sorted(QUESTION_MARKS)), space=st.sampled_from(["", " ", "  "]))
 def test_property_no_answer_ends_with_a_question_mark(word: str, mark: str, space: str) -> None:
     intent = read(shared_lexicon(), f"{word}{space}{mark}")
     assert intent.command not in (Command.YES, Command.NO)
@@ -95,9 +89,7 @@ def test_property_no_answer_ends_with_a_question_mark(word: str, mark: str, spac
 
 @given(
     word=words,
-    others=st.lists(
-        st.sampled_from(["please", "ok", "thanks", "maybe", "I", "think"]), min_size=1, max_size=3
-    ),
+    others=st.lists(st.sampled_from(["please", "ok", "thanks", "maybe", "I", "think"]), min_size=1, max_size=3),
     before=st.booleans(),
 )
 def test_property_an_answer_with_other_words_is_never_taken(

@@ -83,19 +83,13 @@ def test_an_erased_participation_takes_no_turns() -> None:
 
 
 enrolments = st.lists(
-    st.builds(
-        Enrolment, st.integers(1, 5), st.sampled_from(["JOINTS", "HIPS", "KNEES"]), st.booleans()
-    ),
+    st.builds(Enrolment, st.integers(1, 5), st.sampled_from(["JOINTS", "HIPS", "KNEES"]), st.booleans()),
     max_size=4,
     unique_by=(lambda e: e.participant_id, lambda e: e.keyword),
 )
 
 
-@given(
-    enrolled=enrolments,
-    prompted=st.one_of(st.none(), st.integers(1, 5)),
-    command=st.sampled_from([Command.WITHDRAW, Command.CHANGE]),
-)
+@given(enrolled=enrolments, prompted=st.one_of(st.none(), st.integers(1, 5)), command=st.sampled_from([Command.WITHDRAW, Command.CHANGE]))
 def test_property_withdraw_never_guesses_between_open_studies(
     enrolled: list[Enrolment], prompted: int | None, command: Command
 ) -> None:
@@ -107,11 +101,7 @@ def test_property_withdraw_never_guesses_between_open_studies(
         assert decision == ToParticipant(open_ids.pop())
 
 
-@given(
-    enrolled=enrolments,
-    prompted=st.one_of(st.none(), st.integers(1, 5)),
-    command=st.sampled_from(list(Command)),
-)
+@given(enrolled=enrolments, prompted=st.one_of(st.none(), st.integers(1, 5)), command=st.sampled_from(list(Command)))
 def test_property_a_keyword_names_the_study_acted_on(
     enrolled: list[Enrolment], prompted: int | None, command: Command
 ) -> None:

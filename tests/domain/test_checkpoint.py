@@ -49,18 +49,11 @@ def test_the_file_is_what_docs_audit_md_describes() -> None:
     assert document["created_at"] == "2026-12-02T10:00:00Z"
     assert [p["id"] for p in document["participants"]] == [1, 2, 3]
     assert document["participants"][0] == {
-        "id": 1,
-        "study": "joint-health-records",
-        "reference": "L-1",
-        "events": 3,
-        "head": digest(3),
-        "hashes": [digest(i)[:16] for i in (1, 2, 3)],
-        "event_ids": [1, 2, 3],
+        "id": 1, "study": "joint-health-records", "reference": "L-1", "events": 3,
+        "head": digest(3), "hashes": [digest(i)[:16] for i in (1, 2, 3)], "event_ids": [1, 2, 3],
     }
     assert document["participants"][2]["head"] == GENESIS
-    lines = "".join(
-        f"{p['id']}:{p['study']}:{p['events']}:{p['head']}\n" for p in document["participants"]
-    )
+    lines = "".join(f"{p['id']}:{p['study']}:{p['events']}:{p['head']}\n" for p in document["participants"])
     assert document["root"] == hashlib.sha256(lines.encode()).hexdigest()
     assert base64.b64decode(document["public_key"]) == KEY.public_key().public_bytes_raw()
     # Anyone can check the signature from the published description alone:
@@ -110,11 +103,7 @@ def test_a_signed_but_inconsistent_file_names_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [
-        ("[1]", "expected a JSON object"),
-        ("{", "not JSON"),
-        ('{"format": "x/2"}', "format: expected"),
-    ],
+    [("[1]", "expected a JSON object"), ("{", "not JSON"), ('{"format": "x/2"}', "format: expected")],
 )
 def test_malformed_files_are_named(text: str, problem: str) -> None:
     with pytest.raises(CheckpointError, match=problem):
@@ -139,37 +128,19 @@ def now(*chain: tuple[int, int, str], reference: str = "L-1") -> LedgerNow:
 
 
 def test_the_same_ledger_with_later_events_matches() -> None:
-    assert (
-        match(ENTRY, now((11, 1, digest(11)), (12, 2, digest(12)), (13, 3, digest(13))), "T") == []
-    )
-    assert (
-        match(
-            ENTRY,
-            now((11, 1, digest(11)), (12, 2, digest(12)), (13, 3, digest(13)), (20, 4, digest(20))),
-            "T",
-        )
-        == []
-    )
+    assert match(ENTRY, now((11, 1, digest(11)), (12, 2, digest(12)), (13, 3, digest(13))), "T") == []
+    assert match(ENTRY, now((11, 1, digest(11)), (12, 2, digest(12)), (13, 3, digest(13)), (20, 4, digest(20))), "T") == []
 
 
 def test_a_changed_event_is_named_even_with_every_later_hash_recomputed() -> None:
-    [finding] = match(
-        ENTRY, now((11, 1, digest(11)), (12, 2, digest(99)), (13, 3, digest(98))), "T"
-    )
+    [finding] = match(ENTRY, now((11, 1, digest(11)), (12, 2, digest(99)), (13, 3, digest(98))), "T")
     assert (finding.severity, finding.seq, finding.event_id) == (Severity.FAULT, 2, 12)
-    assert (
-        finding.problem
-        == "changed since the checkpoint of T; the hashes of 1 later events differ with it"
-    )
+    assert finding.problem == "changed since the checkpoint of T; the hashes of 1 later events differ with it"
 
 
 def test_removed_events_and_participants_are_named() -> None:
     [last] = match(ENTRY, now((11, 1, digest(11)), (12, 2, digest(12))), "T")
-    assert (last.seq, last.event_id, last.problem) == (
-        3,
-        13,
-        "removed: it was in the checkpoint of T",
-    )
+    assert (last.seq, last.event_id, last.problem) == (3, 13, "removed: it was in the checkpoint of T")
     [gone] = match(ENTRY, None, "T")
     assert gone.problem == "removed, with all its 3 events: it was in the checkpoint of T"
 

@@ -52,9 +52,7 @@ def test_reminder_waits_for_the_latest_yes() -> None:
     window=st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=60)),
     offset=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=100)),
 )
-def test_confirm_never_before_the_period_ends(
-    period: timedelta, window: timedelta, offset: timedelta
-) -> None:
+def test_confirm_never_before_the_period_ends(period: timedelta, window: timedelta, offset: timedelta) -> None:
     rules = CoolingOff(period, window)
     if rules.can_confirm(T0, T0 + offset):
         assert offset >= period

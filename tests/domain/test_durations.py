@@ -32,10 +32,6 @@ def test_rejects_with_a_clear_message(text: str) -> None:
         parse_duration(text)
 
 
-@given(
-    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)).map(
-        lambda d: timedelta(seconds=int(d.total_seconds()))
-    )
-)
+@given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)).map(lambda d: timedelta(seconds=int(d.total_seconds()))))
 def test_round_trip(delta: timedelta) -> None:
     assert parse_duration(format_duration(delta)) == delta

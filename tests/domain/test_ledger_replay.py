@@ -28,9 +28,7 @@ class Ledger:
         self.status: dict[str, S] = {}
         self.windows = windows
 
-    def add(
-        self, purpose: str, action: A, at: datetime, level: str | None = None
-    ) -> ReplayEvent | None:
+    def add(self, purpose: str, action: A, at: datetime, level: str | None = None) -> ReplayEvent | None:
         current = self.status.get(purpose, S.NONE)
         if not is_recorded(current, action):
             return None
@@ -66,17 +64,10 @@ def faults(found: list[Finding]) -> list[Finding]:
     return [f for f in found if f.severity is Severity.FAULT]
 
 
-def check(
-    events: list[ReplayEvent],
-    projection: dict[str, Projection] | None = None,
-    fallback: CoolingOff | None = RULES,
-) -> list[Finding]:
-    return replay(
-        events,
-        projection_of(events) if projection is None else projection,
-        fallback,
-        study="joint-health-records",
-    )
+def check(events: list[ReplayEvent], projection: dict[str, Projection] | None = None,
+          fallback: CoolingOff | None = RULES) -> list[Finding]:
+    return replay(events, projection_of(events) if projection is None else projection, fallback,
+                  study="joint-health-records")
 
 
 def yes_then_confirm(confirm_at: datetime, *, windows: bool = True) -> Ledger:
@@ -98,10 +89,7 @@ def test_a_confirm_before_the_time_to_think_ended_is_named() -> None:
     ledger = yes_then_confirm(T0 + timedelta(hours=23))
     [finding] = check(ledger.events)
     assert (finding.severity, finding.seq, finding.event_id) == (Severity.FAULT, 2, 101)
-    assert (
-        "before the time to think of the yes (seq 1) ended at 2026-12-02T10:00:00+00:00"
-        in finding.problem
-    )
+    assert "before the time to think of the yes (seq 1) ended at 2026-12-02T10:00:00+00:00" in finding.problem
 
 
 def test_a_confirm_after_the_yes_lapsed_is_named() -> None:
@@ -125,9 +113,7 @@ def test_legacy_yes_without_a_window_falls_back_to_the_studys_rules() -> None:
 
 
 def test_legacy_confirm_of_an_unknown_study_is_a_warning() -> None:
-    [finding] = check(
-        yes_then_confirm(T0 + timedelta(hours=1), windows=False).events, fallback=None
-    )
+    [finding] = check(yes_then_confirm(T0 + timedelta(hours=1), windows=False).events, fallback=None)
     assert finding.severity is Severity.WARNING
     assert finding.seq == 2
     assert "study 'joint-health-records' is not in the loaded content" in finding.problem
@@ -157,9 +143,7 @@ def test_half_a_window_and_a_window_before_the_yes_are_faults() -> None:
 def test_an_illegal_transition_is_named() -> None:
     ledger = Ledger()
     ledger.add("records-research", A.ANSWER_YES, T0)
-    ledger.events.append(
-        ReplayEvent(7, 2, "records-research", "answer-yes", "pending", "active", None, T0)
-    )
+    ledger.events.append(ReplayEvent(7, 2, "records-research", "answer-yes", "pending", "active", None, T0))
     found = faults(check(ledger.events))
     assert [(f.seq, f.event_id) for f in found] == [(2, 7)]
     assert "answer-yes from pending changes nothing and is never recorded" in found[0].problem
@@ -169,10 +153,7 @@ def test_a_wrong_target_and_a_wrong_start_are_named() -> None:
     wrong_target = [ReplayEvent(1, 1, "updates", "answer-no", "none", "withdrawn", None, T0)]
     assert "answer-no from none leads to declined, not withdrawn" in check(wrong_target)[0].problem
     wrong_start = [ReplayEvent(1, 1, "updates", "withdraw", "active", "withdrawn", None, T0)]
-    assert (
-        "purpose 'updates' was none, but the event starts from active"
-        in check(wrong_start)[0].problem
-    )
+    assert "purpose 'updates' was none, but the event starts from active" in check(wrong_start)[0].problem
 
 
 def test_unknown_values_are_named_once() -> None:
@@ -222,11 +203,8 @@ def legal_ledgers(draw: st.DrawFn, *, with_confirm: bool = False) -> list[Replay
     if with_confirm:  # somewhere: no, yes, then confirm once the time to think is over
         where = draw(st.integers(min_value=0, max_value=len(script)))
         purpose = draw(st.sampled_from(PURPOSES))
-        script[where:where] = [
-            (purpose, A.ANSWER_NO, timedelta(0)),
-            (purpose, A.ANSWER_YES, timedelta(0)),
-            (purpose, A.CONFIRM, RULES.period),
-        ]
+        script[where:where] = [(purpose, A.ANSWER_NO, timedelta(0)), (purpose, A.ANSWER_YES, timedelta(0)),
+                         (purpose, A.CONFIRM, RULES.period)]
     for purpose, action, wait in script:
         now += wait
         at = now
@@ -249,30 +227,19 @@ def test_legal_histories_replay_clean(events: list[ReplayEvent]) -> None:
 
 
 @given(events=legal_ledgers(), data=st.data())
-def test_a_changed_status_or_action_is_named_at_that_event(
-    events: list[ReplayEvent], data: st.DataObject
-) -> None:
-    index = data.draw(
-        st.integers(min_value=0, max_value=len(events) - 1) if events else st.nothing()
-    )
+def test_a_changed_status_or_action_is_named_at_that_event(events: list[ReplayEvent], data: st.DataObject) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=len(events) - 1) if events else st.nothing())
     original = events[index]
     field = data.draw(st.sampled_from(["from_status", "to_status", "action"]))
     if field == "action":
         start = S(original.from_status)
         value = data.draw(
             st.sampled_from(
-                [
-                    a.value
-                    for a in A
-                    if not is_recorded(start, a)
-                    or next_status(start, a).value != original.to_status
-                ]
+                [a.value for a in A if not is_recorded(start, a) or next_status(start, a).value != original.to_status]
             )
         )
     else:
-        value = data.draw(
-            st.sampled_from([s.value for s in S if s.value != getattr(original, field)])
-        )
+        value = data.draw(st.sampled_from([s.value for s in S if s.value != getattr(original, field)]))
     projection = projection_of(events)
     changed: ReplayEvent = replace(original, **{field: value})  # type: ignore[arg-type]
     events[index] = changed
@@ -281,11 +248,7 @@ def test_a_changed_status_or_action_is_named_at_that_event(
     assert min(f.seq for f in found if f.seq is not None) == original.seq
 
 
-@given(
-    events=legal_ledgers(with_confirm=True),
-    data=st.data(),
-    early=st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=1)),
-)
+@given(events=legal_ledgers(with_confirm=True), data=st.data(), early=st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=1)))
 def test_a_confirm_moved_before_its_window_is_named(
     events: list[ReplayEvent], data: st.DataObject, early: timedelta
 ) -> None:

@@ -49,6 +49,4 @@ def test_window_within_a_day() -> None:
     lunch = QuietHours.parse("12:00-13:00")
     at = datetime(2026, 12, 1, 12, 15, tzinfo=UTC)
     assert lunch.next_allowed(at, LONDON) == datetime(2026, 12, 1, 13, tzinfo=UTC)
-    assert lunch.next_allowed(datetime(2026, 12, 1, 13, tzinfo=UTC), LONDON) == datetime(
-        2026, 12, 1, 13, tzinfo=UTC
-    )
+    assert lunch.next_allowed(datetime(2026, 12, 1, 13, tzinfo=UTC), LONDON) == datetime(2026, 12, 1, 13, tzinfo=UTC)

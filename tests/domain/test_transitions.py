@@ -20,9 +20,7 @@ def test_confirm_is_the_only_way_to_active() -> None:
     assert into_active == {(S.PENDING, A.CONFIRM)}
 
 
-@pytest.mark.parametrize(
-    "start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED, S.RECONSENT_REQUIRED]
-)
+@pytest.mark.parametrize("start", [S.NONE, S.DECLINED, S.WITHDRAWN, S.EXPIRED, S.RECONSENT_REQUIRED])
 def test_yes_starts_cooling_off_never_permission(start: S) -> None:
     assert next_status(start, A.ANSWER_YES) is S.PENDING
 
@@ -33,12 +31,7 @@ def test_yes_when_already_active_keeps_it() -> None:
 
 @pytest.mark.parametrize(
     ("start", "expected"),
-    [
-        (S.NONE, S.DECLINED),
-        (S.EXPIRED, S.DECLINED),
-        (S.PENDING, S.WITHDRAWN),
-        (S.ACTIVE, S.WITHDRAWN),
-    ],
+    [(S.NONE, S.DECLINED), (S.EXPIRED, S.DECLINED), (S.PENDING, S.WITHDRAWN), (S.ACTIVE, S.WITHDRAWN)],
 )
 def test_no_takes_effect_at_once(start: S, expected: S) -> None:
     assert next_status(start, A.ANSWER_NO) is expected
@@ -88,9 +81,6 @@ def test_a_material_change_never_touches_anyone_who_did_not_say_yes(start: S) ->
     assert not is_recorded(start, A.REQUIRE_RECONSENT)
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [(A.ANSWER_NO, S.WITHDRAWN), (A.WITHDRAW, S.WITHDRAWN), (A.EXPIRE, S.EXPIRED)],
-)
+@pytest.mark.parametrize(("action", "expected"), [(A.ANSWER_NO, S.WITHDRAWN), (A.WITHDRAW, S.WITHDRAWN), (A.EXPIRE, S.EXPIRED)])
 def test_asked_again_a_no_or_no_answer_ends_it(action: ConsentAction, expected: S) -> None:
     assert next_status(S.RECONSENT_REQUIRED, action) is expected

@@ -112,8 +112,7 @@ async def sender(entry: EntryPoint, client: AppClient, fake_twilio: FakeTwilio) 
 
         async def by_console(text: str) -> None:
             response = await client.post(
-                "/sms/console/inbound",
-                data={"From": NUMBER, "Body": text, "MessageId": f"c-{next(ids)}"},
+                "/sms/console/inbound", data={"From": NUMBER, "Body": text, "MessageId": f"c-{next(ids)}"}
             )
             assert response.status == 200, await response.text()
 

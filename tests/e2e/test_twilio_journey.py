@@ -38,12 +38,8 @@ async def test_invitation_to_confirm_to_withdraw(
 
     invited = await research.invite("07400 900101", "P-0001", language)
     assert invited == {
-        "study": STUDY,
-        "participant": "P-0001",
-        "language": language,
-        "created": True,
-        "messages_stopped": False,
-        "link_sent": True,
+        "study": STUDY, "participant": "P-0001", "language": language,
+        "created": True, "messages_stopped": False, "link_sent": True,
     }
     await run_loops()
     invitation = phone.text()
@@ -73,13 +69,8 @@ async def test_invitation_to_confirm_to_withdraw(
     await run_loops()
     first = phone.text()
     assert text.purposes["records-research"].question in first
-    answers = {
-        "records-research": True,
-        "social-care-linkage": False,
-        "commercial-partner": True,
-        "recontact": False,
-        "updates": True,
-    }
+    answers = {"records-research": True, "social-care-linkage": False, "commercial-partner": True,
+               "recontact": False, "updates": True}
     for purpose in PURPOSES:
         await phone.send(w.word(Command.YES if answers[purpose] else Command.NO))
         await run_loops()
@@ -189,11 +180,8 @@ async def test_change_narrowing_is_immediate_and_widening_cools_off_again(
     clock.advance(study.cooling_off.period)
     await phone.send("CONFIRM")
     assert await research.consent("P-0004") == {
-        "records-research": "active",
-        "social-care-linkage": "active",
-        "commercial-partner": "declined",
-        "recontact": "declined",
-        "updates": "declined",
+        "records-research": "active", "social-care-linkage": "active",
+        "commercial-partner": "declined", "recontact": "declined", "updates": "declined",
     }
     # CHANGE: keep research, drop social care, add commercial partner.
     for answer in ["CHANGE", "YES", "NO", "YES", "NO", "NO"]:

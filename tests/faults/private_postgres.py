@@ -70,15 +70,11 @@ class PrivateCluster:
             self._command(program, *args), capture_output=True, text=True, timeout=120, check=False
         )
         if result.returncode != 0:
-            raise AssertionError(
-                f"{program} {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
-            )
+            raise AssertionError(f"{program} {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
     def init_and_start(self) -> None:
         """A new cluster with one empty database."""
-        self._run(
-            "initdb", "-D", str(self.data), "-A", "trust", "-U", OS_USER, "-E", "UTF8", "--no-sync"
-        )
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", OS_USER, "-E", "UTF8", "--no-sync")
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} "
             # Throw-away data: skip the disk flushes that would only slow the test down.

@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from consentbot import keys
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import Studies
 from consentbot.services.audit import LedgerAudit
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
@@ -27,7 +27,7 @@ class Records:
 
     db: Database
     vault: PhoneVault
-    studies: StudyCatalogue
+    studies: Studies
 
     @classmethod
     def of(cls, app: web.Application) -> Records:

@@ -45,17 +45,13 @@ class ServiceProcess:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.returncode is not None:
-                raise AssertionError(
-                    f"the service exited with {self.process.returncode}:\n{self.log()}"
-                )
+                raise AssertionError(f"the service exited with {self.process.returncode}:\n{self.log()}")
             with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"{self.base_url}/healthz") as response:
                     if response.status == 200:
                         return
             await asyncio.sleep(0.05)
-        raise AssertionError(
-            f"the service did not answer within {STARTUP_SECONDS} s:\n{self.log()}"
-        )
+        raise AssertionError(f"the service did not answer within {STARTUP_SECONDS} s:\n{self.log()}")
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no last commit, no goodbye."""

@@ -17,9 +17,7 @@ from tests.support.twilio_fake import FakeTwilio, TwilioPhone, signature_headers
 STATUS_PATH = "/sms/twilio/status"
 
 
-async def asked_first_question(
-    client: AppClient, fake_twilio: FakeTwilio, number: str
-) -> TwilioPhone:
+async def asked_first_question(client: AppClient, fake_twilio: FakeTwilio, number: str) -> TwilioPhone:
     """A person who joined by keyword and is being asked the first (required) question."""
     phone = TwilioPhone(client, fake_twilio, number)
     await phone.send("JOINTS")

@@ -29,22 +29,9 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """What `pybabel extract` finds in the source today (babel.cfg is the mapping)."""
     target = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "--add-comments=Translators:",
-            "-o",
-            str(target),
-            ".",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+         "--add-comments=Translators:", "-o", str(target), "."],
+        cwd=ROOT, check=True, capture_output=True, timeout=120,
     )
     with target.open("rb") as handle:
         return read_po(handle)
@@ -111,9 +98,7 @@ def test_keywords_are_unambiguous(language: str) -> None:
         assert synonyms, f"{language}: no word for {command}"
         for word in synonyms:
             key = normalise(word)
-            assert seen.get(key, command) is command, (
-                f"{language}: {word!r} means {seen[key]} and {command}"
-            )
+            assert seen.get(key, command) is command, f"{language}: {word!r} means {seen[key]} and {command}"
             seen[key] = command
 
 
@@ -129,9 +114,7 @@ def test_keywords_are_unambiguous_across_languages() -> None:
             for word in synonyms:
                 key = normalise(word)
                 earlier, where = seen.get(key, (command, language))
-                assert earlier is command, (
-                    f"{word!r} means {earlier} in {where} and {command} in {language}"
-                )
+                assert earlier is command, f"{word!r} means {earlier} in {where} and {command} in {language}"
                 seen[key] = (command, language)
 
 
@@ -170,12 +153,8 @@ def test_times_are_rounded_up_so_a_promise_is_never_early() -> None:
     english = Catalogs.load(ROOT / "locales", ["en"]).get("en")
     zone = ZoneInfo("Europe/London")
     # CONFIRM really works from 08:28:50: saying "08:28" would invite a refusal at 08:28:20.
-    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 50, tzinfo=UTC), zone).endswith(
-        "08:29"
-    )
-    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 0, 1, tzinfo=UTC), zone).endswith(
-        "08:29"
-    )
+    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 50, tzinfo=UTC), zone).endswith("08:29")
+    assert english.date_and_time(datetime(2026, 12, 3, 8, 28, 0, 1, tzinfo=UTC), zone).endswith("08:29")
     assert english.date_and_time(datetime(2026, 12, 3, 8, 28, tzinfo=UTC), zone).endswith("08:28")
     assert english.date_and_time(datetime(2026, 12, 3, 23, 59, 30, tzinfo=UTC), zone) == (
         "Friday 4 December at 00:00"
@@ -203,7 +182,5 @@ def test_babel_mapping_covers_the_package() -> None:
         ("ur", timedelta(days=1), "1 دن"),
     ],
 )
-def test_durations_are_exact_and_in_the_language(
-    language: str, period: timedelta, expected: str
-) -> None:
+def test_durations_are_exact_and_in_the_language(language: str, period: timedelta, expected: str) -> None:
     assert Catalogs.load(ROOT / "locales", [language]).get(language).duration(period) == expected

@@ -42,7 +42,4 @@ async def test_legacy_confirms_use_the_loaded_study_or_warn_when_it_is_unknown(
     await rewrite(client, 2, early)
     [fault] = (await LedgerAudit(db, studies).verify()).faults
     assert (fault.finding.seq, fault.finding.event_id) == (6, 11)
-    assert (
-        "before the time to think of the yes (seq 1) ended at 2026-12-02T10:00:00+00:00"
-        in fault.finding.problem
-    )
+    assert "before the time to think of the yes (seq 1) ended at 2026-12-02T10:00:00+00:00" in fault.finding.problem

@@ -106,6 +106,8 @@ async def test_a_broken_chain_is_not_signed(
     assert not folder.exists() or list(folder.iterdir()) == []
 
 
+
+
 async def test_a_rewrite_since_the_newest_checkpoint_is_not_signed(
     settings: Settings,
     clock: ManualClock,

@@ -24,9 +24,7 @@ Loops = Callable[[], Awaitable[None]]
 
 async def outbox(client: AppClient) -> list[OutboxMessage]:
     async with client.app[keys.DATABASE].transaction() as session:
-        return list(
-            (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-        )
+        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
 
 
 async def test_urdu_goes_as_ucs2_within_the_segment_limit(
@@ -44,10 +42,7 @@ async def test_urdu_goes_as_ucs2_within_the_segment_limit(
     received = fake_twilio.inbox[phone.number]
     assert all(row.ucs2 for row in rows)
     # Counted on the text that went, personal link included (the body keeps it redacted).
-    assert all(
-        row.segments == segment_count(text) <= limit
-        for row, text in zip(rows, received, strict=True)
-    )
+    assert all(row.segments == segment_count(text) <= limit for row, text in zip(rows, received, strict=True))
     assert len(rows) > 4, "the Urdu detail should need more than one message"
     assert all(same_message(row.body, text) for row, text in zip(rows, received, strict=True))
 
@@ -81,15 +76,9 @@ async def test_carrier_stop_from_a_status_callback_stops_the_number(
     await run_loops()
     (row,) = await outbox(client)
     assert fake_twilio.status_callbacks == [f"{PUBLIC_URL}/sms/twilio/status"]
-    params = {
-        "MessageSid": row.provider_id or "",
-        "MessageStatus": "undelivered",
-        "ErrorCode": "21610",
-    }
+    params = {"MessageSid": row.provider_id or "", "MessageStatus": "undelivered", "ErrorCode": "21610"}
     signature = compute_signature(AUTH_TOKEN, f"{PUBLIC_URL}/sms/twilio/status", params)
-    response = await client.post(
-        "/sms/twilio/status", data=params, headers={"X-Twilio-Signature": signature}
-    )
+    response = await client.post("/sms/twilio/status", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status in (200, 204)
     async with client.app[keys.DATABASE].transaction() as session:
         (contact,) = (await session.exec(select(Contact))).all()
@@ -101,16 +90,13 @@ async def test_carrier_stop_from_a_status_callback_stops_the_number(
 
 
 async def test_unsigned_status_callback_is_refused(client: AppClient) -> None:
-    response = await client.post(
-        "/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "delivered"}
-    )
+    response = await client.post("/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "delivered"})
     assert response.status == 403
 
 
 async def test_unsigned_inbound_is_refused_and_changes_nothing(client: AppClient) -> None:
     response = await client.post(
-        "/sms/twilio/inbound",
-        data={"MessageSid": "SM1", "From": "+447400900604", "Body": "JOINTS"},
+        "/sms/twilio/inbound", data={"MessageSid": "SM1", "From": "+447400900604", "Body": "JOINTS"},
         headers={"X-Twilio-Signature": "forged"},
     )
     assert response.status == 403
@@ -151,9 +137,7 @@ async def test_later_parts_wait_when_an_earlier_part_fails(
     await run_loops()
     parts = [row for row in await outbox(client) if row.id not in before]
     assert len(parts) > 1
-    assert [(row.status, row.attempts) for row in parts] == [("pending", 1)] + [("pending", 0)] * (
-        len(parts) - 1
-    )
+    assert [(row.status, row.attempts) for row in parts] == [("pending", 1)] + [("pending", 0)] * (len(parts) - 1)
     assert phone.new_messages() == []
     clock.advance(timedelta(minutes=1))
     await run_loops()
@@ -180,11 +164,7 @@ async def test_a_message_whose_secret_cannot_be_decrypted_fails_alone(
     async with client.app[keys.DATABASE].read() as session:
         failed = await session.get(OutboxMessage, row.id)
     assert failed is not None
-    assert (failed.status, failed.error_code, failed.secret_encrypted) == (
-        "failed",
-        "undecryptable",
-        None,
-    )
+    assert (failed.status, failed.error_code, failed.secret_encrypted) == ("failed", "undecryptable", None)
     assert fake_twilio.inbox["+447400123460"] == []
     assert len(fake_twilio.inbox["+447400123461"]) >= 1, "the other invitation still went"
     (event,) = [entry for entry in logs if entry["event"] == "outbox.undecryptable"]

@@ -97,9 +97,7 @@ async def test_people_are_recognised_before_during_and_after_rotation(
         assert (await research.consent("R-2"))["records-research"] == "pending"
 
     vault = PhoneVault(NEW, [OLD])
-    rotation = KeyRotation(
-        both.app[keys.DATABASE], vault, batch_size=1, after_batch=between_batches
-    )
+    rotation = KeyRotation(both.app[keys.DATABASE], vault, batch_size=1, after_batch=between_batches)
     report = await rotation.rotate()
     assert report.problems == []
     assert report.rewritten[CONTACT_PHONES] == 4
@@ -155,11 +153,7 @@ async def test_a_code_asked_for_before_rotation_still_links_after_it(
         (contact,) = (await session.exec(select(Contact))).all()
         (verification,) = (await session.exec(select(PhoneVerification))).all()
     # The verification moved with its contact, in the same transaction.
-    assert (
-        verification.phone_hash
-        == contact.phone_hash
-        == PhoneVault(NEW).lookup_hash("+447400123405")
-    )
+    assert verification.phone_hash == contact.phone_hash == PhoneVault(NEW).lookup_hash("+447400123405")
     assert stored_key_id(verification.phone_encrypted) == key_id_of(NEW)
 
     browser = Browser(both)

@@ -74,15 +74,11 @@ async def census(client: AppClient) -> dict[str, int]:
             "sessions": await count(session, WebSession),
             "form_ids": await count(session, WebFormUse),
             "verifications": await count(session, PhoneVerification),
-            "bound_links": await count(
-                session, InvitationLink, InvitationLink.web_session_id != None
-            ),  # noqa: E711
+            "bound_links": await count(session, InvitationLink, InvitationLink.web_session_id != None),  # noqa: E711
             "links": await count(session, InvitationLink),
             "outbox_rows": await count(session, OutboxMessage),
             "outbox_texts": await count(session, OutboxMessage, OutboxMessage.body != ""),
-            "outbox_secrets": await count(
-                session, OutboxMessage, OutboxMessage.secret_encrypted != None
-            ),  # noqa: E711
+            "outbox_secrets": await count(session, OutboxMessage, OutboxMessage.secret_encrypted != None),  # noqa: E711
             "inbound_ids": await count(session, InboundMessage),
         }
 

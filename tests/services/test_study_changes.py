@@ -16,13 +16,21 @@ from pathlib import Path
 import pytest
 
 from consentbot.services.clock import ManualClock
+from consentbot.settings import Settings
 from tests.conftest import AppClient
+from tests.support.content import sample_copy
 from tests.support.journey import ResearchSystem
-from tests.support.study_changes import CHANGE_EN, changed_content, publish_change
+from tests.support.study_changes import CHANGE_EN, publish_change
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 Loops = Callable[[], Awaitable[None]]
 COMMERCIAL = "commercial-partner"
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The service on its own copy of content/, which the test changes and publishes."""
+    return settings.with_(content_dir=sample_copy(tmp_path / "content"))
 
 
 class People:
@@ -87,7 +95,7 @@ async def people(
 
 
 async def test_only_people_whose_yes_the_change_concerns_are_asked_again(
-    people: People, client: AppClient, clock: ManualClock, run_loops: Loops, tmp_path: Path
+    people: People, client: AppClient, clock: ManualClock, run_loops: Loops
 ) -> None:
     before = {ref: await people.status(ref) for ref in people.phones}
     assert before == {
@@ -98,8 +106,7 @@ async def test_only_people_whose_yes_the_change_concerns_are_asked_again(
         "withdrew": "withdrawn",
         "stopped": "active",
     }
-    summary = await publish_change(client, changed_content(tmp_path / "v2"), clock)
-    assert summary is not None
+    summary = await publish_change(client)
     assert summary.participants == 4
     assert summary.stopped == 1
     assert summary.by_purpose_and_status == {(COMMERCIAL, "active"): 2, (COMMERCIAL, "pending"): 2}
@@ -138,9 +145,9 @@ async def test_only_people_whose_yes_the_change_concerns_are_asked_again(
 
 
 async def test_answers_after_a_change_follow_the_usual_rules(
-    people: People, client: AppClient, clock: ManualClock, run_loops: Loops, tmp_path: Path
+    people: People, client: AppClient, clock: ManualClock, run_loops: Loops
 ) -> None:
-    await publish_change(client, changed_content(tmp_path / "v2"), clock)
+    await publish_change(client)
     await run_loops()
     for phone in people.phones.values():
         phone.text()
@@ -173,11 +180,10 @@ async def test_answers_after_a_change_follow_the_usual_rules(
 
 
 async def test_a_dry_run_counts_the_real_cost_and_changes_nothing(
-    people: People, client: AppClient, clock: ManualClock, run_loops: Loops, tmp_path: Path
+    people: People, client: AppClient, clock: ManualClock, run_loops: Loops
 ) -> None:
     before = {ref: await people.status(ref) for ref in people.phones}
-    summary = await publish_change(client, changed_content(tmp_path / "v2"), clock, dry_run=True)
-    assert summary is not None
+    summary = await publish_change(client, dry_run=True)
     assert (summary.participants, summary.stopped, summary.messages) == (4, 1, 3)
     assert summary.segments >= summary.messages
     assert "4 participant(s) asked again" in "\n".join(summary.lines())
@@ -187,12 +193,10 @@ async def test_a_dry_run_counts_the_real_cost_and_changes_nothing(
 
 
 async def test_notify_tells_without_changing_anything(
-    people: People, client: AppClient, clock: ManualClock, run_loops: Loops, tmp_path: Path
+    people: People, client: AppClient, clock: ManualClock, run_loops: Loops
 ) -> None:
     before = {ref: await people.status(ref) for ref in people.phones}
-    content = changed_content(tmp_path / "v2", reconsent="notify")
-    summary = await publish_change(client, content, clock)
-    assert summary is not None
+    summary = await publish_change(client, reconsent="notify")
     assert summary.participants == 4
     await run_loops()
     assert {ref: await people.status(ref) for ref in people.phones} == before

@@ -26,9 +26,7 @@ OTHER_PHONE = "+447400123461"
 
 async def rows(client: AppClient) -> list[OutboxMessage]:
     async with client.app[keys.DATABASE].read() as session:
-        return list(
-            (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-        )
+        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
 
 
 async def crash_mid_send(client: AppClient, clock: ManualClock) -> list[int]:
@@ -124,9 +122,7 @@ async def test_a_kannel_report_for_an_unknown_message_says_it_went(
     clock.advance(STUCK_AFTER * 2)
     await mark_stuck(client.app[keys.DATABASE], clock)
     (row,) = await rows(client)
-    await client.app[keys.DISPATCHER].record_delivery_for_reference(
-        row.reference, "delivered", None
-    )
+    await client.app[keys.DISPATCHER].record_delivery_for_reference(row.reference, "delivered", None)
     (row,) = await rows(client)
     assert (row.id, row.status, row.delivery_status) == (stuck, "sent", "delivered")
 
@@ -147,15 +143,7 @@ async def test_outbox_unknown_lists_them_without_number_or_text(
     listed = consentbot(settings, "outbox", "unknown")
     assert listed.returncode == 0, listed.stderr
     header, *lines = listed.stdout.strip().splitlines()
-    assert header.split() == [
-        "id",
-        "reference",
-        "kind",
-        "study",
-        "participant",
-        "created",
-        "claimed",
-    ]
+    assert header.split() == ["id", "reference", "kind", "study", "participant", "created", "claimed"]
     by_id = {row.id: row for row in await rows(client)}
     assert [line.split() for line in lines] == [
         [

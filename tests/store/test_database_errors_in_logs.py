@@ -41,7 +41,9 @@ async def refuse_rows_containing_the_words(client: AppClient) -> None:
                 "WHEN NEW.body LIKE '%knees%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
             )
         else:
-            statement = "ALTER TABLE web_message ADD CONSTRAINT refuse_words CHECK (body NOT LIKE '%knees%')"
+            statement = (
+                "ALTER TABLE web_message ADD CONSTRAINT refuse_words CHECK (body NOT LIKE '%knees%')"
+            )
         await session.exec(text(statement))  # type: ignore[call-overload]
 
 
@@ -73,10 +75,8 @@ async def test_a_failed_insert_logs_its_type_but_not_the_text(
         try:
             async with web_client.app[keys.DATABASE].transaction() as session:
                 await session.exec(  # type: ignore[call-overload]
-                    text(
-                        "INSERT INTO web_message (web_session_id, direction, body, created_at) "
-                        "VALUES (1, 'in', :body, CURRENT_TIMESTAMP)"
-                    ),
+                    text("INSERT INTO web_message (web_session_id, direction, body, created_at) "
+                         "VALUES (1, 'in', :body, CURRENT_TIMESTAMP)"),
                     params={"body": SECRET_WORDS},
                 )
         except Exception as error:
@@ -109,10 +109,8 @@ async def test_the_check_above_would_see_the_words_if_they_leaked(web_client: Ap
     with pytest.raises(Exception) as raised:  # noqa: PT011 (any driver's error will do)
         async with db.transaction() as session:
             await session.exec(  # type: ignore[call-overload]
-                text(
-                    "INSERT INTO web_message (web_session_id, direction, body, created_at) "
-                    "VALUES (1, 'in', :body, CURRENT_TIMESTAMP)"
-                ),
+                text("INSERT INTO web_message (web_session_id, direction, body, created_at) "
+                     "VALUES (1, 'in', :body, CURRENT_TIMESTAMP)"),
                 params={"body": SECRET_WORDS},
             )
     rendered = str(raised.value)

@@ -22,9 +22,7 @@ from tests.conftest import AppClient
 def server_default_synchronous_commit_off(url: str) -> Iterator[None]:
     """Make the database's own default unsafe, so only the app's setting can make it safe."""
     parsed = make_url(url)
-    dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
+    dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{parsed.database}" SET synchronous_commit = off')
     try:

@@ -56,10 +56,8 @@ async def test_checkpoint_from_the_cli_then_an_edit_that_keeps_the_rules(
     assert await verify_in_process(client) == []  # every hash, the head and the rules agree
     result = consentbot(settings, "audit", "verify", "--checkpoint", str(out))
     assert result.returncode == 1
-    assert (
-        f"fault: {A1}, event 2 (seq 2): changed since the checkpoint of {checkpoint.taken}; "
-        "the hashes of 3 later events differ with it" in result.stderr
-    )
+    assert f"fault: {A1}, event 2 (seq 2): changed since the checkpoint of {checkpoint.taken}; " \
+           "the hashes of 3 later events differ with it" in result.stderr
     assert "ledger broken: 1 faults in 13 events checked (2 participants)" in result.stderr
     refused = consentbot(settings, "audit", "checkpoint", "--extends", str(out))
     assert refused.returncode == 1
@@ -90,10 +88,8 @@ async def test_a_participant_deleted_with_all_its_events(
     assert await verify_in_process(client) == []
     result = consentbot(settings, "audit", "verify", "--checkpoint", str(path))
     assert result.returncode == 1
-    assert (
-        f"fault: {A1}: removed, with all its 5 events: it was in the checkpoint of 2026-12-02T10:00:00Z"
+    assert f"fault: {A1}: removed, with all its 5 events: it was in the checkpoint of 2026-12-02T10:00:00Z" \
         in result.stderr
-    )
 
 
 async def test_a_deleted_last_event(
@@ -129,23 +125,11 @@ async def test_a_forged_or_foreign_checkpoint_is_itself_an_error(
     assert foreign.returncode == 1
     assert "public_key: signed by" in foreign.stderr
     assert "not by the trusted key" in foreign.stderr
-    named = consentbot(
-        settings,
-        "audit",
-        "verify",
-        "--checkpoint",
-        str(path),
-        "--public-key",
-        public_key_text(theirs.public_key()),
-    )
+    named = consentbot(settings, "audit", "verify", "--checkpoint", str(path),
+                       "--public-key", public_key_text(theirs.public_key()))
     assert named.returncode == 0, named.stderr
-    configured = consentbot(
-        settings.with_(audit_signing_key=encode_private_key(theirs)),
-        "audit",
-        "verify",
-        "--checkpoint",
-        str(path),
-    )
+    configured = consentbot(settings.with_(audit_signing_key=encode_private_key(theirs)),
+                            "audit", "verify", "--checkpoint", str(path))
     assert configured.returncode == 0, configured.stderr
 
 
@@ -157,29 +141,16 @@ async def test_an_illegal_transition_with_valid_hashes_needs_no_checkpoint(
     def activate(events: list[ConsentEvent]) -> None:  # A-1's pending yes made permission
         yes = events[0]
         assert (yes.purpose_id, yes.to_status) == ("records-research", "pending")
-        events.append(
-            ConsentEvent(
-                **(
-                    yes.model_dump(exclude={"id"})
-                    | {
-                        "seq": 6,
-                        "from_status": "pending",
-                        "to_status": "active",
-                        "confirm_from": None,
-                        "confirm_by": None,
-                    }
-                )
-            )
-        )
+        events.append(ConsentEvent(**(yes.model_dump(exclude={"id"}) | {
+            "seq": 6, "from_status": "pending", "to_status": "active", "confirm_from": None, "confirm_by": None,
+        })))
 
     await rewrite(client, 1, activate)
     result = consentbot(settings, "audit", "verify")
     assert result.returncode == 1
     assert f"fault: {A2}" not in result.stderr
-    assert (
-        f"fault: {A1}, event 14 (seq 6): answer-yes from pending changes nothing and is never recorded"
+    assert f"fault: {A1}, event 14 (seq 6): answer-yes from pending changes nothing and is never recorded" \
         in result.stderr
-    )
     assert result.stderr.count("fault:") == 1
 
 
@@ -208,11 +179,8 @@ async def test_projection_drift_is_named_by_purpose(
 ) -> None:
     """The research API reads the projection: a pending yes shown there as permission."""
     await two_participants(client, fake_twilio, clock)
-    await execute(
-        client,
-        "UPDATE consent_state SET status = 'active', pending_since = NULL "
-        "WHERE participant_id = 1 AND purpose_id = 'records-research'",
-    )
+    await execute(client, "UPDATE consent_state SET status = 'active', pending_since = NULL "
+                          "WHERE participant_id = 1 AND purpose_id = 'records-research'")
     result = consentbot(settings, "audit", "verify")
     assert result.returncode == 1
     assert (

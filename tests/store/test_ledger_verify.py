@@ -60,19 +60,14 @@ async def test_removed_event_is_detected(
     await execute(client, "DELETE FROM consent_event WHERE id = 2")
     result = consentbot(settings, "audit", "verify")
     assert result.returncode == 1
-    assert (
-        "participant 1 (joint-health-records, reference L-1), event 3 (seq 3): expected seq 2"
-        in result.stderr
-    )
+    assert "participant 1 (joint-health-records, reference L-1), event 3 (seq 3): expected seq 2" in result.stderr
 
 
 async def test_removed_last_event_is_detected(
     client: AppClient, settings: Settings, fake_twilio: FakeTwilio, clock: ManualClock
 ) -> None:
     await journey(client, fake_twilio, clock)
-    await execute(
-        client, "DELETE FROM consent_event WHERE id = (SELECT MAX(id) FROM consent_event)"
-    )
+    await execute(client, "DELETE FROM consent_event WHERE id = (SELECT MAX(id) FROM consent_event)")
     result = consentbot(settings, "audit", "verify")
     assert result.returncode == 1
     assert "an event was removed" in result.stderr
@@ -82,9 +77,7 @@ async def test_projection_disagreeing_with_ledger_is_detected(
     client: AppClient, settings: Settings, fake_twilio: FakeTwilio, clock: ManualClock
 ) -> None:
     await journey(client, fake_twilio, clock)
-    await execute(
-        client, "UPDATE consent_state SET status = 'active' WHERE purpose_id = 'recontact'"
-    )
+    await execute(client, "UPDATE consent_state SET status = 'active' WHERE purpose_id = 'recontact'")
     result = consentbot(settings, "audit", "verify")
     assert result.returncode == 1
     assert "does not match the ledger" in result.stderr

@@ -57,9 +57,7 @@ def test_old_codes_and_links_are_redacted_once_sent(tmp_path: Path) -> None:
                 )
         command.upgrade(config, "head")
         with engine.connect() as connection:
-            bodies = [
-                row[0] for row in connection.execute(text("SELECT body FROM outbox ORDER BY id"))
-            ]
+            bodies = [row[0] for row in connection.execute(text("SELECT body FROM outbox ORDER BY id"))]
     finally:
         engine.dispose()
     assert bodies == [

@@ -38,13 +38,7 @@ async def test_nothing_sensitive_in_logs_or_plain_in_the_database(
         await phone.send("STOP")
     assert logs, "the journey should have logged something"
     dumped = repr(logs)
-    for secret in (
-        NUMBER,
-        "7400900401",
-        "07400 900401",
-        SECRET_WORDS,
-        research.headers["Authorization"],
-    ):
+    for secret in (NUMBER, "7400900401", "07400 900401", SECRET_WORDS, research.headers["Authorization"]):
         assert secret not in dumped
     async with client.app[keys.DATABASE].transaction() as session:
         rows = (await session.exec(text("SELECT phone_hash, phone_encrypted FROM contact"))).all()  # type: ignore[call-overload]

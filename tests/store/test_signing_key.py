@@ -39,43 +39,27 @@ def test_the_configured_key_wins_over_the_data_folder(tmp_path: Path) -> None:
 
 
 def test_settings_read_the_audit_variables() -> None:
-    settings = Settings.from_env(
-        {
-            "CONSENTBOT_AUDIT_SIGNING_KEY": encode_private_key(KEY),
-            "CONSENTBOT_AUDIT_CHECKPOINT_DIR": "/srv/checkpoints",
-            "CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "PT6H",
-        }
-    )
+    settings = Settings.from_env({
+        "CONSENTBOT_AUDIT_SIGNING_KEY": encode_private_key(KEY),
+        "CONSENTBOT_AUDIT_CHECKPOINT_DIR": "/srv/checkpoints",
+        "CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "PT6H",
+    })
     settings.check()
     assert settings.audit_checkpoint_dir == Path("/srv/checkpoints")
     assert settings.audit_checkpoint_every == timedelta(hours=6)
     assert encode_private_key(KEY) not in repr(settings)
     defaults = Settings.from_env({})
-    assert (defaults.audit_checkpoint_dir, defaults.audit_checkpoint_every) == (
-        None,
-        timedelta(days=1),
-    )
+    assert (defaults.audit_checkpoint_dir, defaults.audit_checkpoint_every) == (None, timedelta(days=1))
 
 
 @pytest.mark.parametrize(
     ("env", "problem"),
     [
-        (
-            {"CONSENTBOT_AUDIT_SIGNING_KEY": "not base64!"},
-            "CONSENTBOT_AUDIT_SIGNING_KEY is not base64",
-        ),
-        (
-            {"CONSENTBOT_AUDIT_SIGNING_KEY": base64.b64encode(b"short").decode()},
-            "CONSENTBOT_AUDIT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, not 5 bytes",
-        ),
-        (
-            {"CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "P1M"},
-            "CONSENTBOT_AUDIT_CHECKPOINT_EVERY: 'P1M' is not",
-        ),
-        (
-            {"CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "PT0S"},
-            "CONSENTBOT_AUDIT_CHECKPOINT_EVERY must be longer than zero",
-        ),
+        ({"CONSENTBOT_AUDIT_SIGNING_KEY": "not base64!"}, "CONSENTBOT_AUDIT_SIGNING_KEY is not base64"),
+        ({"CONSENTBOT_AUDIT_SIGNING_KEY": base64.b64encode(b"short").decode()},
+         "CONSENTBOT_AUDIT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, not 5 bytes"),
+        ({"CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "P1M"}, "CONSENTBOT_AUDIT_CHECKPOINT_EVERY: 'P1M' is not"),
+        ({"CONSENTBOT_AUDIT_CHECKPOINT_EVERY": "PT0S"}, "CONSENTBOT_AUDIT_CHECKPOINT_EVERY must be longer than zero"),
     ],
 )
 def test_bad_audit_settings_are_named(env: dict[str, str], problem: str) -> None:

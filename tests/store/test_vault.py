@@ -95,18 +95,12 @@ def test_tampered_or_moved_ciphertexts_are_refused() -> None:
     flipped = bytearray(base64.b64decode(raw))
     flipped[-1] ^= 1
     with pytest.raises(SecretKeyError, match="altered or moved"):
-        vault.decrypt(
-            f"{prefix}.{base64.b64encode(bytes(flipped)).decode()}", vault.lookup_hash(NUMBER)
-        )
+        vault.decrypt(f"{prefix}.{base64.b64encode(bytes(flipped)).decode()}", vault.lookup_hash(NUMBER))
     # A ciphertext relabelled with another known key id does not open either.
     relabelled = token.replace(key_id_of(NEW), key_id_of(OLD), 1)
     with pytest.raises(SecretKeyError, match="altered or moved"):
         vault.decrypt(relabelled, vault.lookup_hash(NUMBER))
-    for malformed in (
-        "v2.abc.AAAA",
-        f"v2.{key_id_of(NEW)}.not base64!",
-        f"v2.{key_id_of(NEW)}.AAAA",
-    ):
+    for malformed in ("v2.abc.AAAA", f"v2.{key_id_of(NEW)}.not base64!", f"v2.{key_id_of(NEW)}.AAAA"):
         with pytest.raises(SecretKeyError):
             vault.decrypt(malformed, vault.lookup_hash(NUMBER))
 
@@ -117,9 +111,7 @@ def test_outbox_secrets_are_bound_to_their_message() -> None:
     assert "abc" not in sealed
     assert stored_key_id(sealed) == key_id_of(NEW)
     assert vault.open_secret(sealed, "ref-1") == "https://consent.example.org/i/abc"
-    assert (
-        PhoneVault(OLD, [NEW]).open_secret(sealed, "ref-1") == "https://consent.example.org/i/abc"
-    )
+    assert PhoneVault(OLD, [NEW]).open_secret(sealed, "ref-1") == "https://consent.example.org/i/abc"
     with pytest.raises(SecretKeyError, match="moved to another"):
         vault.open_secret(sealed, "ref-2")
     # A phone ciphertext is not an outbox secret, even under the same key and binding.
@@ -149,16 +141,12 @@ def test_short_keys_are_refused_without_showing_them() -> None:
     assert "too-short-key" not in str(caught.value)
 
 
-def test_previous_keys_come_from_the_environment_or_beside_the_generated_key(
-    tmp_path: Path,
-) -> None:
-    settings = Settings.from_env(
-        {
-            "CONSENTBOT_SECRET_KEY": NEW,
-            "CONSENTBOT_PREVIOUS_SECRET_KEYS": f" {OLD} ,, ",
-            "CONSENTBOT_DATA_DIR": str(tmp_path),
-        }
-    )
+def test_previous_keys_come_from_the_environment_or_beside_the_generated_key(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "CONSENTBOT_SECRET_KEY": NEW,
+        "CONSENTBOT_PREVIOUS_SECRET_KEYS": f" {OLD} ,, ",
+        "CONSENTBOT_DATA_DIR": str(tmp_path),
+    })
     assert settings.previous_secret_keys == (OLD,)
     assert open_vault(settings).key_ids == (key_id_of(NEW), key_id_of(OLD))
     # The embedded default: var/secret.key is current, var/secret.previous holds older keys.

@@ -12,25 +12,21 @@ from consentbot.settings import Settings
 
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTBOT_")}
-    env.update(
-        {
-            "CONSENTBOT_DATABASE_URL": settings.effective_database_url,
-            "CONSENTBOT_DATA_DIR": str(settings.data_dir),
-            "CONSENTBOT_SECRET_KEY": settings.secret_key or "",
-            "CONSENTBOT_PREVIOUS_SECRET_KEYS": ",".join(settings.previous_secret_keys),
-            "CONSENTBOT_CONTENT_DIR": str(settings.content_dir),
-            "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
-            "CONSENTBOT_LOG_LEVEL": "WARNING",
-        }
-    )
+    env.update({
+        "CONSENTBOT_DATABASE_URL": settings.effective_database_url,
+        "CONSENTBOT_DATA_DIR": str(settings.data_dir),
+        "CONSENTBOT_SECRET_KEY": settings.secret_key or "",
+        "CONSENTBOT_PREVIOUS_SECRET_KEYS": ",".join(settings.previous_secret_keys),
+        "CONSENTBOT_CONTENT_DIR": str(settings.content_dir),
+        "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
+        "CONSENTBOT_LOG_LEVEL": "WARNING",
+    })
     if settings.audit_signing_key:
         env["CONSENTBOT_AUDIT_SIGNING_KEY"] = settings.audit_signing_key
     return env
 
 
-def consentbot(
-    settings: Settings, *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def consentbot(settings: Settings, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "consentbot", *args],
         env=env_for(settings),

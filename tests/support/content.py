@@ -40,3 +40,27 @@ def with_second_study(target: Path) -> Path:
     (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     (folder / "en.yaml").write_text(yaml.safe_dump(text, allow_unicode=True), encoding="utf-8")
     return target
+
+
+def sample_copy(target: Path) -> Path:
+    """A byte-for-byte copy of content/ (the content folder to hand to Settings)."""
+    shutil.copytree(ROOT / "content", target)
+    return target
+
+
+def set_version(content: Path, version: int, study: str = STUDY) -> None:
+    """Change only the ``version:`` line of a study's study.yaml."""
+    path = content / "studies" / study / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    lines = [
+        f"version: {version}" if line.startswith("version:") else line for line in text.split("\n")
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def edit_summary(content: Path, summary: str, language: str = "en", study: str = STUDY) -> None:
+    """Replace one language's summary (the file is rewritten: its bytes change)."""
+    path = content / "studies" / study / f"{language}.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["summary"] = summary
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "published_versions",
     "consent_event",
     "consent_state",
     "timer",
@@ -40,9 +41,7 @@ def postgres_admin_url() -> str | None:
     url = os.environ.get("CONSENTBOT_TEST_POSTGRES_URL")
     if not url:
         if in_ci():
-            pytest.fail(
-                "CI=true but CONSENTBOT_TEST_POSTGRES_URL is not set: PostgreSQL tests would skip"
-            )
+            pytest.fail("CI=true but CONSENTBOT_TEST_POSTGRES_URL is not set: PostgreSQL tests would skip")
         return None
     return url
 
@@ -62,9 +61,7 @@ class PostgresDatabase:
 
     def create(self) -> None:
         try:
-            with psycopg.connect(
-                _psycopg_dsn(self.admin_url), autocommit=True, connect_timeout=5
-            ) as conn:
+            with psycopg.connect(_psycopg_dsn(self.admin_url), autocommit=True, connect_timeout=5) as conn:
                 conn.execute(f'CREATE DATABASE "{self.name}"')
         except psycopg.OperationalError as error:
             message = f"PostgreSQL at CONSENTBOT_TEST_POSTGRES_URL is unreachable: {error}"

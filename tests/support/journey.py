@@ -24,8 +24,6 @@ def link_in(text: str) -> str:
     found = LINK.search(text)
     assert found is not None, "no personal link in the message"
     return found.group(0).rstrip("\u2069")
-
-
 STUDY = "joint-health-records"
 PURPOSES = ("records-research", "social-care-linkage", "commercial-partner", "recontact", "updates")
 
@@ -43,28 +41,20 @@ def words(language: str) -> Vocabulary:
 class ResearchSystem:
     """A research team's system talking to the consent API with its bearer token."""
 
-    def __init__(
-        self, client: TestClient[web.Request, web.Application], token: str, study: str = STUDY
-    ) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], token: str, study: str = STUDY) -> None:
         self.client = client
         self.study = study
         self.headers = {"Authorization": f"Bearer {token}"}
         self.study = study
 
     @classmethod
-    async def register(
-        cls, client: TestClient[web.Request, web.Application], study: str = STUDY
-    ) -> ResearchSystem:
+    async def register(cls, client: TestClient[web.Request, web.Application], study: str = STUDY) -> ResearchSystem:
         token = await client.app[keys.TOKENS].create(study, "tests")
         return cls(client, token, study)
 
     async def invite(self, phone: str, reference: str, language: str | None = None) -> Any:
-        body = {"phone": phone, "reference": reference} | (
-            {"language": language} if language else {}
-        )
-        response = await self.client.post(
-            f"/api/v1/studies/{self.study}/invitations", json=body, headers=self.headers
-        )
+        body = {"phone": phone, "reference": reference} | ({"language": language} if language else {})
+        response = await self.client.post(f"/api/v1/studies/{self.study}/invitations", json=body, headers=self.headers)
         assert response.status == 201, await response.text()
         return await response.json()
 

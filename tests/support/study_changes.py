@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
 from consentbot import keys
-from consentbot.channels.console import ConsoleGateway
-from consentbot.content.model import Study
-from consentbot.runtime import load_content, open_runtime
-from consentbot.services.clock import ManualClock
 from consentbot.services.study_changes import ChangeSummary
 from tests.conftest import AppClient
-from tests.support.journey import ROOT, STUDY
+from tests.support.journey import STUDY
 
 CHANGE_EN = "Kestrel Imaging, a company, now also wants to use the records to test a knee tool."
 
 
-def changed_content(
-    target: Path,
+def declare_change(
+    client: AppClient,
     *,
     purposes: tuple[str, ...] = ("commercial-partner",),
     reconsent: str = "required",
     explanations: dict[str, str] | None = None,
-) -> Path:
-    """A copy of content/ whose sample study is version 2 and declares ``changes``."""
-    shutil.copytree(ROOT / "content", target)
-    folder = target / "studies" / STUDY
+) -> None:
+    """Make the content folder's sample study version 2, declaring ``changes``."""
+    folder = client.app[keys.SETTINGS].content_dir / "studies" / STUDY
     study: dict[str, Any] = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     study.update(version=2, changes={"purposes": list(purposes), "reconsent": reconsent})
     (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
@@ -38,27 +31,15 @@ def changed_content(
         text: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         text["changes"] = explanation
         path.write_text(yaml.safe_dump(text, allow_unicode=True), encoding="utf-8")
-    return target
 
 
 async def publish_change(
-    client: AppClient, content_dir: Path, clock: ManualClock, *, dry_run: bool = False
-) -> ChangeSummary | None:
-    """Apply version 2's changes to the people concerned, then serve version 2."""
-    settings = client.app[keys.SETTINGS].with_(content_dir=content_dir)
-    content = load_content(settings)
-    served = client.app[keys.STUDIES]
-    previous, study = served.get(STUDY), content.studies.get(STUDY)
-    assert previous is not None
-    assert study is not None
-    gateway = ConsoleGateway()
-    async with (
-        open_runtime(settings, content, clock=clock, gateway=gateway) as runtime,
-        runtime.db.transaction() as session,
-    ):
-        summary = await runtime.study_changes.after_publish(
-            session, previous, study, clock(), dry_run=dry_run
-        )
-    if not dry_run:
-        cast(dict[str, Study], served.studies)[STUDY] = study
+    client: AppClient, *, reconsent: str = "required", dry_run: bool = False
+) -> ChangeSummary:
+    """Declare version 2's change, publish it (or dry-run it) and let the service serve it."""
+    declare_change(client, reconsent=reconsent)
+    result = await client.app[keys.PUBLISHING].publish(STUDY, "Research team", dry_run=dry_run)
+    await client.app[keys.PUBLISHED].check_once()  # what the poll does within seconds
+    summary = result.after_publish
+    assert isinstance(summary, ChangeSummary)
     return summary

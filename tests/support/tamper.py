@@ -40,9 +40,7 @@ from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 PHONES = ("+447400123451", "+447400123452")
 
 
-async def two_participants(
-    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock
-) -> list[TwilioPhone]:
+async def two_participants(client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock) -> list[TwilioPhone]:
     """A-1 answers (5 events, 3 of them yeses); A-2 answers the same, then confirms a day later (3 more)."""
     research = await ResearchSystem.register(client)
     phones = []
@@ -66,9 +64,7 @@ async def execute(client: AppClient, sql: str) -> None:
         await session.exec(text(sql))  # type: ignore[call-overload]
 
 
-async def rewrite(
-    client: AppClient, participant_id: int, edit: Callable[[list[ConsentEvent]], object]
-) -> None:
+async def rewrite(client: AppClient, participant_id: int, edit: Callable[[list[ConsentEvent]], object]) -> None:
     """Let ``edit`` change, remove or append events, then re-chain them and fix head and projection."""
     async with database(client).transaction() as session:
         events = list(
@@ -111,23 +107,13 @@ async def drop_participant(client: AppClient, participant_id: int) -> None:
 
 async def _project(session: AsyncSession, participant_id: int, events: list[ConsentEvent]) -> None:
     last = {event.purpose_id: event for event in events}
-    for state in (
-        await session.exec(
-            select(ConsentState).where(ConsentState.participant_id == participant_id)
-        )
-    ).all():
+    for state in (await session.exec(select(ConsentState).where(ConsentState.participant_id == participant_id))).all():
         if state.purpose_id not in last:
             await session.delete(state)
     for purpose, event in last.items():
         found = await session.get(ConsentState, (participant_id, purpose))
-        state = found or ConsentState(
-            participant_id=participant_id,
-            purpose_id=purpose,
-            status="",
-            since=event.occurred_at,
-            content_version=0,
-            language="",
-        )
+        state = found or ConsentState(participant_id=participant_id, purpose_id=purpose, status="",
+                                      since=event.occurred_at, content_version=0, language="")
         state.status = event.to_status
         state.since = event.occurred_at
         state.pending_since = event.occurred_at if event.to_status == "pending" else None
@@ -140,9 +126,7 @@ async def _project(session: AsyncSession, participant_id: int, events: list[Cons
 async def take_checkpoint(client: AppClient, settings: Settings, clock: ManualClock) -> Path:
     """A checkpoint signed with the data folder's key, as `audit checkpoint --out` writes it."""
     key = signing_key(settings.audit_signing_key, settings.data_dir)
-    checkpoint = await LedgerAudit(database(client), client.app[keys.STUDIES]).checkpoint(
-        key, clock()
-    )
+    checkpoint = await LedgerAudit(database(client), client.app[keys.STUDIES]).checkpoint(key, clock())
     path = settings.data_dir / "checkpoint.json"
     write_checkpoint(path, checkpoint)
     return path

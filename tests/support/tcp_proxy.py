@@ -29,11 +29,7 @@ class TcpProxy:
 
     def url_through(self, url: str) -> str:
         """``url`` with host and port pointing at this proxy."""
-        return (
-            make_url(url)
-            .set(host="127.0.0.1", port=self.port)
-            .render_as_string(hide_password=False)
-        )
+        return make_url(url).set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
     async def start(self) -> None:
         """Listen (again, on the same port after a cut)."""
@@ -56,9 +52,7 @@ class TcpProxy:
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
 
-    async def _accept(
-        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
-    ) -> None:
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:

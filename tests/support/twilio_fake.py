@@ -32,15 +32,12 @@ __all__ = [
     "signature_headers",
 ]
 
-
 class TwilioPhone:
     """One patient's phone: texts the service through Twilio webhooks, reads what came back."""
 
     _sids = itertools.count(1)
 
-    def __init__(
-        self, client: TestClient[web.Request, web.Application], twilio: FakeTwilio, number: str
-    ) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], twilio: FakeTwilio, number: str) -> None:
         self.client = client
         self.twilio = twilio
         self.number = number

@@ -79,9 +79,7 @@ class Browser:
     def last_reply(self) -> str:
         return self.messages()[-1]
 
-    async def verify(
-        self, number: str, twilio: FakeTwilio, settle: Callable[[], Awaitable[None]]
-    ) -> None:
+    async def verify(self, number: str, twilio: FakeTwilio, settle: Callable[[], Awaitable[None]]) -> None:
         """Check ``number`` with the code the service texts to it (``settle`` sends it)."""
         await self.post("verify", phone=number)
         await settle()

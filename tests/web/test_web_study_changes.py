@@ -6,10 +6,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from consentbot.services.clock import ManualClock
+from consentbot.settings import Settings
 from tests.conftest import AppClient
+from tests.support.content import sample_copy
 from tests.support.journey import ResearchSystem, link_in
-from tests.support.study_changes import CHANGE_EN, changed_content, publish_change
+from tests.support.study_changes import CHANGE_EN, publish_change
 from tests.support.twilio_fake import FakeTwilio
 from tests.web.conftest import Browser
 
@@ -18,12 +22,17 @@ NUMBER = "+447400900701"
 COMMERCIAL = "commercial-partner"
 
 
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The service on its own copy of content/, which the test changes and publishes."""
+    return settings.with_(content_dir=sample_copy(tmp_path / "content"))
+
+
 async def test_the_page_shows_the_change_and_takes_the_new_answer(
     web_client: AppClient,
     fake_twilio: FakeTwilio,
     clock: ManualClock,
     run_loops: Loops,
-    tmp_path: Path,
 ) -> None:
     client = web_client
     research = await ResearchSystem.register(client)
@@ -40,7 +49,7 @@ async def test_the_page_shows_the_change_and_takes_the_new_answer(
     page = await browser.open()
     assert "This study has changed" not in page
 
-    await publish_change(client, changed_content(tmp_path / "v2"), clock)
+    await publish_change(client)
     await run_loops()
     page = await browser.open()
     assert "This study has changed" in page

@@ -65,12 +65,7 @@ async def test_a_repeated_form_counts_once(
     await browser.say("YES")
     await browser.verify("+447400900901", fake_twilio, run_loops)
     assert "Question 1 of 5" in browser.last_reply()
-    form = {
-        "csrf": browser.csrf,
-        "form": browser.form_id,
-        "question": browser.question,
-        "text": "YES",
-    }
+    form = {"csrf": browser.csrf, "form": browser.form_id, "question": browser.question, "text": "YES"}
     for _ in range(2):  # a double click, or the script re-posting the form after a fetch error
         response = await web_client.post(f"/s/{STUDY}/messages", data=form)
         assert response.status == 200

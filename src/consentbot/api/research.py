@@ -1,4 +1,5 @@
-"""``/api/v1``: invite participants, read what they permit today, read their ledger.
+"""``/api/v1``: invite participants, read what they permit today, read their ledger,
+read the study's published versions.
 
 Documented in docs/research-api.md. Errors are JSON ``{"error": ..., "field": ...}``.
 """
@@ -23,6 +24,8 @@ from consentbot.services.errors import (
     UnknownStudy,
 )
 from consentbot.services.queries import HistoryEvent
+from consentbot.services.versions import UnknownVersion, VersionSummary
+from consentbot.store.published import TamperedVersion
 
 
 def _error(
@@ -57,7 +60,7 @@ async def _authorise(request: web.Request) -> str:
 
 
 def _raise_for(error: ServiceError) -> web.HTTPException:
-    if isinstance(error, UnknownStudy | UnknownParticipant):
+    if isinstance(error, UnknownStudy | UnknownParticipant | UnknownVersion):
         return _error(web.HTTPNotFound, error.message, error.field)
     if isinstance(error, Conflict):
         return _error(web.HTTPConflict, error.message, error.field)
@@ -199,6 +202,51 @@ async def list_participants(request: web.Request) -> web.Response:
     )
 
 
+def _version_json(summary: VersionSummary) -> dict[str, object]:
+    return {
+        "version": summary.version,
+        "content_hash": summary.content_hash,
+        "published_by": summary.published_by,
+        "published_at": _iso(summary.published_at),
+    }
+
+
+def _tampered(error: TamperedVersion) -> web.HTTPException:
+    # The stored text no longer matches what was published: show nothing rather than
+    # text people never saw.
+    return _error(web.HTTPInternalServerError, str(error), "version")
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}/versions``."""
+    study = await _authorise(request)
+    try:
+        versions = await request.app[keys.VERSIONS].list(study)
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    except TamperedVersion as error:
+        raise _tampered(error) from None
+    return web.json_response({"study": study, "versions": [_version_json(v) for v in versions]})
+
+
+async def get_version(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}/versions/{n}``: the version's files, per language."""
+    study = await _authorise(request)
+    try:
+        found = await request.app[keys.VERSIONS].get(study, request.match_info["n"])
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    except TamperedVersion as error:
+        raise _tampered(error) from None
+    return web.json_response(
+        {
+            "study": study,
+            **_version_json(found.summary),
+            "files": {"study": found.study, "languages": found.languages},
+        }
+    )
+
+
 def research_routes() -> list[web.RouteDef]:
     """The API's routes."""
     base = "/api/v1/studies/{study}"
@@ -207,4 +255,6 @@ def research_routes() -> list[web.RouteDef]:
         web.get(f"{base}/participants", list_participants),
         web.get(f"{base}/participants/{{reference}}/consent", get_consent),
         web.get(f"{base}/participants/{{reference}}/history", get_history),
+        web.get(f"{base}/versions", list_versions),
+        web.get(f"{base}/versions/{{n}}", get_version),
     ]

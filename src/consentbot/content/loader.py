@@ -1,6 +1,8 @@
 """Load ``content/studies/<id>/`` and check it against the study content format.
 
 Every problem is collected before failing, so an author fixes a file in one pass.
+A study loads from its folder or from its files as stored when it was published
+(:func:`load_study_files`): the same checks, the same digests.
 See docs/content-format.md for the format.
 """
 
@@ -18,6 +20,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from consentbot.content.coverage import Coverage
+from consentbot.content.files import STUDY_FILE, StudyFiles, read_folder
 from consentbot.content.model import (
     Contact,
     Purpose,
@@ -150,12 +153,7 @@ class _Checker:
             )
 
 
-def _read_yaml(path: Path, problems: list[ContentProblem]) -> dict[str, Any] | None:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        problems.append(ContentProblem(path, "", f"cannot be read: {error.strerror}"))
-        return None
+def _read_yaml(path: Path, raw: bytes, problems: list[ContentProblem]) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -185,9 +183,13 @@ def _language_code(check: _Checker, field: str, code: object) -> str | None:
     return code
 
 
-def _load_study_file(folder: Path, problems: list[ContentProblem]) -> dict[str, Any] | None:
-    path = folder / "study.yaml"
-    data = _read_yaml(path, problems)
+def _load_study_file(source: StudyFiles, problems: list[ContentProblem]) -> dict[str, Any] | None:
+    path = source.path(STUDY_FILE)
+    raw = source.files.get(STUDY_FILE)
+    if raw is None:
+        problems.append(ContentProblem(path, "", "is missing: every study needs one"))
+        return None
+    data = _read_yaml(path, raw, problems)
     if data is None:
         return None
     check = _Checker(path, problems)
@@ -195,8 +197,8 @@ def _load_study_file(folder: Path, problems: list[ContentProblem]) -> dict[str, 
     study_id = check.text(data, "id")
     if study_id and not SLUG.match(study_id):
         check.add("id", f"{study_id!r} must be a slug: lower-case letters, digits and hyphens")
-    elif study_id and study_id != folder.name:
-        check.add("id", f"{study_id!r} must match the folder name {folder.name!r}")
+    elif study_id and study_id != source.study_id:
+        check.add("id", f"{study_id!r} must match the folder name {source.study_id!r}")
     return data
 
 
@@ -307,6 +309,7 @@ def _placeholders(value: str) -> frozenset[str]:
 
 def _load_text(
     path: Path,
+    raw: bytes,
     language: str,
     version: int,
     purpose_ids: tuple[str, ...],
@@ -314,7 +317,7 @@ def _load_text(
     problems: list[ContentProblem],
 ) -> StudyText | None:
     before = len(problems)
-    data = _read_yaml(path, problems)
+    data = _read_yaml(path, raw, problems)
     if data is None:
         return None
     check = _Checker(path, problems)
@@ -379,7 +382,7 @@ def _load_text(
 
     if len(problems) > before:
         return None
-    digest = hashlib.sha256(study_bytes + b"\0" + path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(study_bytes + b"\0" + raw).hexdigest()
     return StudyText(
         language=language,
         status=str(status),
@@ -436,18 +439,28 @@ def _compare_languages(
 def load_study(folder: Path) -> Study:
     """Load one study folder; raise :class:`ContentError` listing every problem."""
     problems: list[ContentProblem] = []
-    study = _load_study(folder, problems)
+    source = read_folder(folder, problems)
+    study = _load_study(source, problems) if source is not None else None
     if problems or study is None:
         raise ContentError(problems)
     return study
 
 
-def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
+def load_study_files(source: StudyFiles) -> Study:
+    """Load one study from its files (e.g. a published version); raise :class:`ContentError`."""
+    problems: list[ContentProblem] = []
+    study = _load_study(source, problems)
+    if problems or study is None:
+        raise ContentError(problems)
+    return study
+
+
+def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | None:
     before = len(problems)
-    data = _load_study_file(folder, problems)
+    data = _load_study_file(source, problems)
     if data is None:
         return None
-    path = folder / "study.yaml"
+    path = source.path(STUDY_FILE)
     check = _Checker(path, problems)
     version = check.integer(data, "version", 1)
     keyword = check.text(data, "keyword").upper()
@@ -514,18 +527,21 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
     reading = _reading(check, data.get("reading"))
     changes = _changes(check, data.get("changes"), purpose_ids, version)
 
-    study_bytes = path.read_bytes()
+    study_bytes = source.files[STUDY_FILE]
     texts: dict[str, StudyText] = {}
     for language in languages:
-        text_path = folder / f"{language}.yaml"
-        if not text_path.is_file():
+        text_path = source.path(f"{language}.yaml")
+        text_raw = source.files.get(f"{language}.yaml")
+        if text_raw is None:
             problems.append(
                 ContentProblem(
                     text_path, "", f"is missing: study.yaml lists {language!r} in languages"
                 )
             )
             continue
-        loaded = _load_text(text_path, language, version, purpose_ids, study_bytes, problems)
+        loaded = _load_text(
+            text_path, text_raw, language, version, purpose_ids, study_bytes, problems
+        )
         if loaded is not None:
             texts[language] = loaded
             if loaded.translated_from_version < version:
@@ -533,20 +549,21 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
                     f"{text_path}: translated_from_version {loaded.translated_from_version} "
                     f"is older than the study's version {version}: the translation needs updating"
                 )
-    for extra in sorted(folder.glob("*.yaml")):
-        if extra.stem not in languages and extra.name != "study.yaml":
+    for name in sorted(source.files):
+        stem = name.removesuffix(".yaml")
+        if stem not in languages and name != STUDY_FILE:
             problems.append(
-                ContentProblem(extra, "", f"{extra.stem!r} is not in study.yaml's languages")
+                ContentProblem(source.path(name), "", f"{stem!r} is not in study.yaml's languages")
             )
 
     if default_language in texts:
         for language, text in texts.items():
             if language != default_language:
-                _compare_languages(folder, texts[default_language], text, problems)
+                _compare_languages(source.folder, texts[default_language], text, problems)
         if changes is not None and texts[default_language].changes is None:
             problems.append(
                 ContentProblem(
-                    folder / f"{default_language}.yaml",
+                    source.path(f"{default_language}.yaml"),
                     "changes",
                     "is missing: study.yaml declares changes, so say what changed and why",
                 )
@@ -570,6 +587,7 @@ def _load_study(folder: Path, problems: list[ContentProblem]) -> Study | None:
         warnings=tuple(warnings),
         reading=reading,
         changes=changes,
+        files=source,
     )
 
 
@@ -581,7 +599,8 @@ def load_catalogue(root: Path) -> StudyCatalogue:
         raise ContentError([ContentProblem(studies_dir, "", "is not a folder of studies")])
     studies: dict[str, Study] = {}
     for folder in sorted(p for p in studies_dir.iterdir() if p.is_dir()):
-        study = _load_study(folder, problems)
+        source = read_folder(folder, problems)
+        study = _load_study(source, problems) if source is not None else None
         if study is None:
             continue
         clash = next((s for s in studies.values() if s.keyword == study.keyword), None)

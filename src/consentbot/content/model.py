@@ -9,6 +9,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from consentbot.content.coverage import Coverage
+from consentbot.content.files import StudyFiles
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.quiet_hours import QuietHours
 
@@ -116,6 +117,8 @@ class Study:
     reading: ReadingLimits = ReadingLimits()
     changes: StudyChanges | None = None
     """What this version changed materially, if anything."""
+    files: StudyFiles | None = field(default=None, compare=False, repr=False)
+    """The files it was loaded from (what publishing stores)."""
 
     def text(self, language: str) -> StudyText:
         """The text in ``language``, or in the study's default language."""

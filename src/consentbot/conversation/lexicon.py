@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from consentbot.content.model import Study, StudyCatalogue
+from consentbot.content.live import Studies
+from consentbot.content.model import Study
 from consentbot.conversation.intents import Intent, parse
 from consentbot.conversation.messages import Say
 from consentbot.conversation.normalise import normalise
@@ -18,18 +19,28 @@ from consentbot.i18n.translator import Translator
 
 
 class Lexicon:
-    """Everything the engine needs to read words, for every study and language."""
+    """Everything the engine needs to read words, for every study and language.
 
-    def __init__(self, catalogs: Catalogs, studies: StudyCatalogue) -> None:
+    It follows ``studies``: when the live catalogue is swapped for a newly published
+    version, keywords and language names come from the new one at the next message.
+    """
+
+    def __init__(self, catalogs: Catalogs, studies: Studies) -> None:
         self.catalogs = catalogs
         self.studies = studies
-        self.study_keywords: Mapping[str, str] = {
-            normalise(study.keyword): study.keyword for study in studies.studies.values()
-        }
+        self._keywords_of: tuple[Mapping[str, Study], Mapping[str, str]] | None = None
         self._vocabulary = cache(lambda language: Vocabulary.build(catalogs.get(language)))
         self._names = cache(self._language_names)
         self._merged = cache(self._merge)
-        self._merged_names = cache(self._merge_names)
+
+    @property
+    def study_keywords(self) -> Mapping[str, str]:
+        """Normalised keyword -> keyword of every study served now."""
+        served = self.studies.studies
+        if self._keywords_of is None or self._keywords_of[0] is not served:
+            keywords = {normalise(study.keyword): study.keyword for study in served.values()}
+            self._keywords_of = (served, keywords)
+        return self._keywords_of[1]
 
     def read(self, text: str, languages: Iterable[str], study_ids: Iterable[str]) -> Intent:
         """Read a message once, in every language the person uses.
@@ -39,7 +50,7 @@ class Lexicon:
         (tests/i18n), so reading in several at once cannot change a word's meaning.
         """
         vocabulary = self._merged(frozenset(languages))
-        names = self._merged_names(frozenset(study_ids))
+        names = self._merge_names(frozenset(study_ids))
         return parse(text, vocabulary, self.study_keywords, names)
 
     def translator(self, language: str) -> Translator:
@@ -57,7 +68,7 @@ class Lexicon:
 
     def language_names(self, study: Study) -> Mapping[str, str]:
         """Normalised own name, English name and code of each of ``study``'s languages."""
-        result: Mapping[str, str] = self._names(study.id)
+        result: Mapping[str, str] = self._names(study.languages)
         return result
 
     def _merge(self, languages: frozenset[str]) -> Vocabulary:
@@ -68,13 +79,14 @@ class Lexicon:
     def _merge_names(self, study_ids: frozenset[str]) -> Mapping[str, str]:
         names: dict[str, str] = {}
         for study_id in sorted(study_ids):
-            names.update(self.language_names(self.studies.studies[study_id]))
+            study = self.studies.get(study_id)
+            if study is not None:
+                names.update(self.language_names(study))
         return names
 
-    def _language_names(self, study_id: str) -> Mapping[str, str]:
-        study = self.studies.studies[study_id]
+    def _language_names(self, languages: tuple[str, ...]) -> Mapping[str, str]:
         names: dict[str, str] = {}
-        for code in study.languages:
+        for code in languages:
             locale = Locale.parse(code)
             for name in (code, locale.get_display_name(code), locale.english_name):
                 if name:

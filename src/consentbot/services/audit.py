@@ -8,7 +8,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import Studies
 from consentbot.domain.checkpoint import Checkpoint, CheckpointEntry, sign
 from consentbot.domain.checkpoint_match import LedgerNow, match
 from consentbot.domain.findings import Finding, Severity
@@ -79,7 +79,7 @@ class LedgerAudit:
     def __init__(
         self,
         db: Database,
-        studies: StudyCatalogue,
+        studies: Studies,
         *,
         batch_size: int = 200,
         on_batch: BatchHook | None = None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import Studies
 from consentbot.domain.checkpoint import Checkpoint, CheckpointError, parse
 from consentbot.services.audit import LedgerAudit, LedgerBroken
 from consentbot.services.clock import Clock
@@ -158,7 +158,7 @@ class CheckpointSchedule:
 
 
 def checkpoint_schedule(
-    settings: Settings, db: Database, studies: StudyCatalogue, clock: Clock
+    settings: Settings, db: Database, studies: Studies, clock: Clock
 ) -> CheckpointSchedule | None:
     """The schedule ``serve`` runs, or None when CONSENTBOT_AUDIT_CHECKPOINT_DIR is unset."""
     if settings.audit_checkpoint_dir is None:

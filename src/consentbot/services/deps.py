@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.clock import Clock
 from consentbot.store.crypto import PhoneVault
@@ -20,7 +20,8 @@ class ServiceDeps:
 
     db: Database
     vault: PhoneVault
-    studies: StudyCatalogue
+    studies: LiveCatalogue
+    """The studies served now: read it on each turn, never keep a copy."""
     lexicon: Lexicon
     clock: Clock
     default_region: str

@@ -18,7 +18,7 @@ from consentbot.channels.gateway import (
     RecipientOptedOut,
     SmsGateway,
 )
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.live import Studies
 from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.stopping import StopSource
@@ -69,7 +69,7 @@ class OutboxDispatcher:
         gateway: SmsGateway,
         vault: PhoneVault,
         clock: Clock,
-        studies: StudyCatalogue,
+        studies: Studies,
         *,
         max_attempts: int = 5,
         batch: int = 50,

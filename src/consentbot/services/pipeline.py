@@ -16,13 +16,13 @@ starts a turn, the pipeline, inside the caller's transaction,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.content.model import StudyChanges
+from consentbot.content.model import Study
 from consentbot.conversation.engine import Context, choose_language, invite, respond
 from consentbot.conversation.erasure import erase
 from consentbot.conversation.intents import Intent
@@ -108,9 +108,13 @@ class ErasureRequested:
 
 @dataclass(frozen=True, slots=True)
 class StudyChanged:
-    """A newly published version changed purposes the person said yes to."""
+    """A version being published changed purposes the person said yes to.
 
-    changes: StudyChanges
+    ``study`` is that version: the turn is decided and recorded with it, even before the
+    service serves it (publishing and its consequences are one transaction).
+    """
+
+    study: Study
 
 
 Stimulus = Said | TimerDue | Invited | LanguageChosen | ErasureRequested | StudyChanged
@@ -324,7 +328,10 @@ class TurnPipeline:
             turn = respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
             return Decided(who, turn)
         if isinstance(stimulus, StudyChanged):
-            return Decided(who, study_changed(ctx, who.state, stimulus.changes))
+            assert stimulus.study.changes is not None
+            who = replace(who, study=stimulus.study)
+            ctx = who.context(deps.lexicon, now, can_start=can_start)
+            return Decided(who, study_changed(ctx, who.state, stimulus.study.changes))
         if isinstance(stimulus, Invited):
             link = None
             if deps.public_url:

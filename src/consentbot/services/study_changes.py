@@ -52,6 +52,9 @@ class ChangeSummary:
     segments: int = 0
     """SMS and segments queued (to numbers that did not send STOP)."""
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
     def lines(self) -> list[str]:
         """A plain report for the command line."""
         action = (
@@ -80,23 +83,20 @@ class StudyChangeService:
         self,
         session: AsyncSession,
         previous: Study | None,
-        study: Study,
+        new: Study,
         now: datetime,
-        *,
         dry_run: bool,
     ) -> ChangeSummary | None:
-        """Ask again (or tell) everyone ``study.changes`` concerns, in the caller's transaction.
+        """Ask again (or tell) everyone ``new.changes`` concerns, in the caller's transaction.
 
         None when there is nothing to do: a first version, or a version that declares no
         change. With ``dry_run`` the turns run in a savepoint that is rolled back, so the
         counts and costs are the real ones and nothing is kept.
         """
+        study = new
         changes = study.changes
         if changes is None or previous is None or previous.version >= study.version:
             return None
-        served = self.deps.studies.get(study.id)
-        if served is None or served.version != study.version:
-            raise RuntimeError(f"study {study.id!r} version {study.version} must be loaded first")
         holders = await ParticipantRepository(session).with_status(
             study.id, changes.purposes, [status.value for status in AGREED]
         )
@@ -109,7 +109,7 @@ class StudyChangeService:
             outcome = await self.pipeline.run(
                 session,
                 ForParticipant(participant_id),
-                StudyChanged(changes),
+                StudyChanged(study),
                 SYSTEM,
                 BySms(OutboxKind.STUDY_CHANGED),
                 now,

@@ -284,3 +284,25 @@ class WebFormUse(SQLModel, table=True):
     web_session_id: int = Field(foreign_key="web_session.id")
     form_hash: str = Field(max_length=64)
     used_at: datetime = _at(index=True)
+
+
+class PublishedVersion(SQLModel, table=True):
+    """One published version of a study: its files as they were, never changed.
+
+    The repository has no path to update or delete a row, and it recomputes
+    ``content_hash`` over ``files`` whenever it reads one, refusing a version that
+    no longer matches.
+    """
+
+    __tablename__ = "published_versions"
+    __table_args__ = (UniqueConstraint("study_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    version: int
+    content_hash: str = Field(max_length=64)
+    """SHA-256 over every file's name and bytes (``StudyFiles.content_hash``)."""
+    files: str
+    """JSON ``{file name: text}``: study.yaml and every ``<lang>.yaml``, exactly as written."""
+    published_by: str = Field(max_length=200)
+    published_at: datetime = _at()

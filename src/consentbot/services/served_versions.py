@@ -1,0 +1,191 @@
+"""What ``serve`` serves: the newest published version of each study, kept current.
+
+On start a study never published is published (by ``serve``), and files that differ from
+the published version with the same number stop the start. While running,
+:class:`PublishedWatcher` looks every few seconds for a newly published version and swaps
+the live catalogue. A study folder that appears later is not served until it is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from consentbot.content.live import LiveCatalogue
+from consentbot.content.loader import load_study_files
+from consentbot.content.model import Study, StudyCatalogue
+from consentbot.content.problems import ContentError, ContentProblem
+from consentbot.services.publishing import (
+    SERVE,
+    PublishingService,
+    PublishRefused,
+    same_version_refusal,
+)
+from consentbot.store.database import Database
+from consentbot.store.published import PublishedVersionRepository, TamperedVersion, stored_label
+
+log = structlog.get_logger(__name__)
+
+Prepare = Callable[[StudyCatalogue], StudyCatalogue]
+"""What is done to the published studies before they are served (demo mode's cooling-off)."""
+
+
+async def unpublished_edits(
+    db: Database, catalogue_from_files: StudyCatalogue
+) -> list[ContentProblem]:
+    """Errors for files that differ from the published version with the same ``version``.
+
+    One problem per file that differs, naming it, saying "raise `version` and publish".
+    A stored version that fails its hash check is reported too.
+    """
+    problems: list[ContentProblem] = []
+    async with db.read() as session:
+        versions = PublishedVersionRepository(session)
+        for study in catalogue_from_files.studies.values():
+            if study.files is None:
+                continue
+            try:
+                stored = await versions.get(study.id, study.version)
+            except TamperedVersion as error:
+                label = stored_label(study.id, study.version)
+                problems.append(ContentProblem(label, "", str(error)))
+                continue
+            if stored is not None and stored.content_hash != study.files.content_hash:
+                problems += same_version_refusal(study.files, study.version, stored)
+    return problems
+
+
+async def load_published(db: Database, known: StudyCatalogue | None = None) -> StudyCatalogue:
+    """The newest published version of every study (raises TamperedVersion, ContentError).
+
+    A study in ``known`` loaded from exactly the stored files is reused, not parsed again:
+    the same bytes load to the same study.
+    """
+    async with db.read() as session:
+        stored = await PublishedVersionRepository(session).newest_of_each()
+    studies: dict[str, Study] = {}
+    problems: list[ContentProblem] = []
+    for study_id in sorted(stored):
+        version = stored[study_id]
+        same = known.get(study_id) if known is not None else None
+        if same is not None and same.files and same.files.content_hash == version.content_hash:
+            study = same
+        else:
+            study = load_study_files(version.files)
+        clash = next((s for s in studies.values() if s.keyword == study.keyword), None)
+        if clash is not None:
+            problems.append(
+                ContentProblem(
+                    stored[study_id].files.path("study.yaml"),
+                    "keyword",
+                    f"{study.keyword!r} is already used by study {clash.id!r}",
+                )
+            )
+            continue
+        studies[study_id] = study
+    if problems:
+        raise ContentError(problems)
+    return StudyCatalogue(studies)
+
+
+async def serve_published(
+    db: Database, files: StudyCatalogue, publishing: PublishingService
+) -> StudyCatalogue:
+    """On start: refuse edited files, publish studies never published, load what to serve.
+
+    A study never published is published as the loader accepted it when the service
+    started; ``consentbot content publish`` runs the full checks.
+
+    Raises ContentError (naming the study and file: "raise `version` and publish", or a
+    stored version whose files were changed); the service must not start.
+    """
+    edits = await unpublished_edits(db, files)
+    if edits:
+        raise ContentError(edits)
+    try:
+        async with db.read() as session:
+            published = await PublishedVersionRepository(session).newest_of_each()
+        for study_id, study in sorted(files.studies.items()):
+            if study_id not in published:
+                result = await publishing.publish_study(study, SERVE)
+                log.info(
+                    "content.published",
+                    study=study_id,
+                    version=result.version,
+                    content_hash=result.content_hash,
+                    by=SERVE,
+                )
+        served = await load_published(db, files)
+    except TamperedVersion as error:
+        raise ContentError(
+            [ContentProblem(stored_label(error.study_id, error.version), "", str(error))]
+        ) from None
+    except PublishRefused as refused:
+        raise ContentError(
+            refused.problems or [ContentProblem(Path(), "", refused.message)]
+        ) from None
+    for study_id, study in files.studies.items():
+        newest = served.get(study_id)
+        if newest is not None and newest.version < study.version:
+            log.warning(
+                "content.unpublished_version",
+                study=study_id,
+                files_version=study.version,
+                served_version=newest.version,
+                note="run consentbot content publish to serve the new version",
+            )
+    return served
+
+
+class PublishedWatcher:
+    """Swaps the live catalogue when a version is published, without a restart."""
+
+    def __init__(self, db: Database, live: LiveCatalogue, prepare: Prepare) -> None:
+        self.db = db
+        self.live = live
+        self.prepare = prepare
+        self._seen: tuple[int, int] | None = None
+        self._served: StudyCatalogue | None = None
+
+    async def start(self, served: StudyCatalogue) -> None:
+        """Serve ``served`` and remember what was published when it was loaded."""
+        async with self.db.read() as session:
+            self._seen = await PublishedVersionRepository(session).marker()
+        self._served = served
+        await self.live.swap(self.prepare(served))
+
+    async def check_once(self) -> bool:
+        """Serve the newest versions if anything was published since last time; True if so.
+
+        A cheap read (a count and the highest id) when nothing changed.
+        """
+        async with self.db.read() as session:
+            marker = await PublishedVersionRepository(session).marker()
+        if marker == self._seen:
+            return False
+        served = await load_published(self.db, self._served)
+        before = {study_id: study.version for study_id, study in self.live.studies.items()}
+        await self.live.swap(self.prepare(served))
+        self._seen, self._served = marker, served
+        for study_id, study in served.studies.items():
+            if before.get(study_id) != study.version:
+                log.info("content.version_served", study=study_id, version=study.version)
+        return True
+
+    async def run(self, interval: float) -> None:
+        """Look every ``interval`` seconds until cancelled; keep serving what we have on errors."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.check_once()
+            except (ContentError, TamperedVersion) as error:
+                # A published version that cannot be served (changed in the database, or a
+                # keyword clash): keep the current one and say so every round until fixed.
+                log.error(
+                    "content.published_refused", error_type=type(error).__name__, detail=str(error)
+                )
+            except Exception as error:  # the database may be away: try again next round
+                log.warning("content.poll_failed", error_type=type(error).__name__)

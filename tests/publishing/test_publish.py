@@ -1,0 +1,189 @@
+"""Publishing a study version: what is refused, what a dry run leaves, what the hook sees."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.content.loader import load_catalogue
+from consentbot.content.model import Study
+from consentbot.services.clock import ManualClock
+from consentbot.services.publishing import PublishingService, PublishOutcome, PublishRefused
+from consentbot.services.served_versions import unpublished_edits
+from consentbot.store.database import Database
+from consentbot.store.published import PublishedVersionRepository
+from consentbot.store.tables import ApiToken
+from tests.support.content import edit_summary, sample_copy, set_version
+from tests.support.journey import STUDY
+
+
+@dataclass
+class Hook:
+    """Records each call; writes a row so a dry run's rollback shows."""
+
+    calls: list[tuple[int | None, int, bool]] = field(default_factory=list)
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        previous: Study | None,
+        new: Study,
+        now: datetime,
+        dry_run: bool,
+    ) -> str:
+        self.calls.append((previous.version if previous else None, new.version, dry_run))
+        session.add(
+            ApiToken(
+                study_id=new.id, token_hash=f"{len(self.calls):064d}", label="hook", created_at=now
+            )
+        )
+        return f"hook saw version {new.version}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return sample_copy(tmp_path / "content")
+
+
+@pytest.fixture
+def hook() -> Hook:
+    return Hook()
+
+
+@pytest.fixture
+def publishing(db: Database, clock: ManualClock, content: Path, hook: Hook) -> PublishingService:
+    return PublishingService(db, clock, content, after_publish=hook)
+
+
+async def stored(db: Database) -> tuple[tuple[int, int], int]:
+    """(published versions marker, rows the hook wrote)."""
+    async with db.read() as session:
+        hook_rows = len((await session.exec(select(ApiToken))).all())
+        return await PublishedVersionRepository(session).marker(), hook_rows
+
+
+async def test_publish_stores_the_version_and_calls_the_hook_in_its_transaction(
+    publishing: PublishingService, db: Database, hook: Hook, clock: ManualClock
+) -> None:
+    result = await publishing.publish(STUDY, "Dr Ada Lovelace")
+    assert result.outcome is PublishOutcome.PUBLISHED
+    assert (result.version, result.published_by, result.published_at) == (
+        1,
+        "Dr Ada Lovelace",
+        clock(),
+    )
+    assert result.previous_version is None
+    assert result.after_publish == "hook saw version 1"
+    assert hook.calls == [(None, 1, False)]
+    async with db.read() as session:
+        saved = await PublishedVersionRepository(session).get(STUDY, 1)
+    assert saved is not None
+    assert saved.content_hash == result.content_hash
+    assert (await stored(db))[1] == 1  # the hook's row was committed with the version
+
+
+async def test_publishing_the_same_files_again_changes_nothing(
+    publishing: PublishingService, db: Database, hook: Hook, clock: ManualClock
+) -> None:
+    first = await publishing.publish(STUDY, "Dr Ada")
+    before = await stored(db)
+    clock.advance(timedelta(days=30))
+    again = await publishing.publish(STUDY, "Someone else")
+    assert again.outcome is PublishOutcome.ALREADY_PUBLISHED
+    assert (again.published_by, again.content_hash) == ("Dr Ada", first.content_hash)
+    assert await stored(db) == before
+    assert len(hook.calls) == 1
+
+
+async def test_dry_run_stores_nothing_and_rolls_back_the_hook(
+    publishing: PublishingService, db: Database, hook: Hook, content: Path
+) -> None:
+    await publishing.publish(STUDY, "Dr Ada")
+    set_version(content, 2)
+    edit_summary(content, "A new summary for version 2.")
+    before = await stored(db)
+    result = await publishing.publish(STUDY, "Dr Ada", dry_run=True)
+    assert result.outcome is PublishOutcome.WOULD_PUBLISH
+    assert (result.version, result.previous_version) == (2, 1)
+    assert result.after_publish == "hook saw version 2"
+    assert hook.calls[-1] == (1, 2, True)
+    assert await stored(db) == before
+    async with db.read() as session:
+        assert await PublishedVersionRepository(session).get(STUDY, 2) is None
+
+
+async def test_same_version_with_different_files_is_refused_naming_the_file(
+    publishing: PublishingService, db: Database, content: Path
+) -> None:
+    await publishing.publish(STUDY, "Dr Ada")
+    edit_summary(content, "Quietly changed.", language="pl")
+    before = await stored(db)
+    with pytest.raises(PublishRefused) as refused:
+        await publishing.publish(STUDY, "Dr Ada")
+    assert "already published with different files: raise `version` and publish" in str(
+        refused.value
+    )
+    (problem,) = refused.value.problems
+    assert problem.file == content / "studies" / STUDY / "pl.yaml"
+    assert "was changed since version 1" in problem.problem
+    assert await stored(db) == before
+    # The content check reports the same, as an error naming the file.
+    edits = await unpublished_edits(db, load_catalogue(content))
+    assert [(p.file.name, "raise `version` and publish" in p.problem) for p in edits] == [
+        ("pl.yaml", True)
+    ]
+
+
+async def test_a_version_lower_than_the_newest_is_refused(
+    publishing: PublishingService, db: Database, content: Path
+) -> None:
+    set_version(content, 3)
+    await publishing.publish(STUDY, "Dr Ada")
+    set_version(content, 2)
+    before = await stored(db)
+    with pytest.raises(
+        PublishRefused, match="version 2 of 'joint-health-records' is lower than version 3"
+    ):
+        await publishing.publish(STUDY, "Dr Ada")
+    assert await stored(db) == before
+
+
+async def test_content_errors_are_refused_and_nothing_is_stored(
+    publishing: PublishingService, db: Database, content: Path
+) -> None:
+    (content / "studies" / STUDY / "cy.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PublishRefused) as refused:
+        await publishing.publish(STUDY, "Dr Ada")
+    assert "fix these errors first" in str(refused.value)
+    assert refused.value.problems[0].file.name == "cy.yaml"
+    assert await stored(db) == ((0, 0), 0)
+
+
+@pytest.mark.parametrize(
+    ("study", "by", "message"),
+    [
+        ("no-such-study", "Dr Ada", "there is no study 'no-such-study'"),
+        ("../content", "Dr Ada", "there is no study '../content'"),
+        (STUDY, "  ", "--by must name who publishes"),
+        (STUDY, "Ada\nLovelace", "--by must name who publishes"),
+    ],
+)
+async def test_bad_arguments_are_refused(
+    publishing: PublishingService, db: Database, study: str, by: str, message: str
+) -> None:
+    with pytest.raises(PublishRefused, match=message):
+        await publishing.publish(study, by)
+    assert await stored(db) == ((0, 0), 0)
