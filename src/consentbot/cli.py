@@ -104,7 +104,24 @@ def _parser() -> argparse.ArgumentParser:
 
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
-    content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
+    check = content_commands.add_parser(
+        "check",
+        help="check every study: schema, coverage, plain language, SMS cost, translations; "
+        "exit 1 on any error, 0 with warnings only (docs/content-format.md)",
+    )
+    check.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        help="the content folder, holding studies/ (default: CONSENTBOT_CONTENT_DIR)",
+    )
+    check.add_argument("--study", help="check only this study (its id)")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per problem; json: for tools and CI",
+    )
 
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
@@ -184,7 +201,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "outbox":
         return asyncio.run(commands.outbox_unknown(settings))
     if args.command == "content":
-        return commands.content_check(settings)
+        return commands.content_check(
+            settings, args.dir or settings.content_dir, args.study, args.format
+        )
     if args.command == "chat":
         return asyncio.run(commands.chat(args.url, args.phone, settings.default_region))
     raise AssertionError(args.command)

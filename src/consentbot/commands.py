@@ -11,8 +11,11 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
 
+from consentbot.content.check import check_content
 from consentbot.content.loader import load_catalogue
 from consentbot.content.model import StudyCatalogue
+from consentbot.content.report import exit_code, render_json, render_text
+from consentbot.content.sms_cost import Sending
 from consentbot.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -21,6 +24,7 @@ from consentbot.domain.checkpoint import (
 )
 from consentbot.domain.checkpoint import parse as parse_checkpoint
 from consentbot.domain.provenance import Auth, Channel, Provenance
+from consentbot.i18n.catalogs import Catalogs
 from consentbot.runtime import demo_catalogue, load_content, open_runtime, open_vault
 from consentbot.services.audit import LedgerAudit, LedgerBroken
 from consentbot.services.checkpoints import write_checkpoint
@@ -314,18 +318,13 @@ async def outbox_unknown(settings: Settings) -> int:
     return 0
 
 
-def content_check(settings: Settings) -> int:
-    """Load every study and print warnings; ContentError is reported by the caller."""
-    studies = load_catalogue(settings.content_dir)
-    for study in studies.studies.values():
-        drafts = [code for code, text in study.texts.items() if text.status == "draft"]
-        print(
-            f"{study.id} v{study.version}: {', '.join(study.languages)}"
-            + (f" (draft: {', '.join(drafts)})" if drafts else "")
-        )
-        for warning in study.warnings:
-            print(f"  warning: {warning}")
-    return 0
+def content_check(settings: Settings, root: Path, study: str | None, output: str) -> int:
+    """Run every content check; print the reports as text or JSON; 1 on any error."""
+    catalogs = Catalogs.load(settings.locales_dir, region=settings.default_region)
+    sending = Sending(catalogs, settings.public_url, settings.max_segments)
+    reports = check_content(root, study, sending)
+    print(render_json(reports) if output == "json" else render_text(reports))
+    return exit_code(reports)
 
 
 async def chat(url: str, phone: str, region: str) -> int:
