@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+_ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 # Letters, digits and combining marks (Arabic-script vowel signs, ZWNJ) make up a word.
 WORD = re.compile(
@@ -80,9 +81,13 @@ class YamlLines:
         if node.style in ("|", ">"):
             # Skip the header (``|-``, ``>2``): its indentation digit is not a word of the text.
             start = self._source.find("\n", start, end) + 1 or end
-        for index, match in enumerate(WORD.finditer(self._source, start, end)):
+        region = self._source[start:end]
+        if node.style == '"':
+            # "\n" is no word "n": blank out escapes, keeping every index where it was.
+            region = _ESCAPE.sub(lambda m: " " * len(m.group()), region)
+        for index, match in enumerate(WORD.finditer(region)):
             if index == before:
-                return self._line_at(match.start())
+                return self._line_at(start + match.start())
         return node.start_mark.line + 1
 
     def _line_at(self, index: int) -> int:

@@ -24,7 +24,8 @@ def render_text(reports: Sequence[StudyReport]) -> str:
     out: list[str] = []
     for report in reports:
         errors, warnings = len(report.errors), len(report.warnings)
-        out.append(f"{report.id}: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
+        name = report.id or "(no study)"
+        out.append(f"{name}: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
         out.extend(f"  {problem_line(problem)}" for problem in report.sorted_problems())
     errors = sum(len(report.errors) for report in reports)
     warnings = sum(len(report.warnings) for report in reports)
