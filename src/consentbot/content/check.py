@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consentbot.content.coverage import missing_coverage
-from consentbot.content.lines import YamlLines
+from consentbot.content.lines import LinesCache
 from consentbot.content.loader import LoadedStudy, load_each
 from consentbot.content.model import Study
 from consentbot.content.plain_language import plain_language_warnings
@@ -25,14 +25,12 @@ class StudyReport:
 
     id: str
     problems: list[ContentProblem] = field(default_factory=list)
-    _lines: dict[Path, YamlLines] = field(default_factory=dict, repr=False, compare=False)
+    lines: LinesCache = field(default_factory=LinesCache, repr=False, compare=False)
 
     def add(self, problem: ContentProblem) -> None:
         """Add a problem; one without a line is placed on its field's line in its file."""
         if problem.line is None and problem.field:
-            if problem.file not in self._lines:
-                self._lines[problem.file] = YamlLines.read(problem.file)
-            problem = problem.at_line(self._lines[problem.file].line(problem.field))
+            problem = problem.at_line(self.lines(problem.file).line(problem.field))
         self.problems.append(problem)
 
     @property
@@ -81,18 +79,20 @@ def _check_one(loaded: LoadedStudy, sending: Sending | None) -> StudyReport:
     report = StudyReport(loaded.folder.name)
     found = list(loaded.problems)
     if loaded.study is not None:
-        found += study_problems(loaded.study, loaded.folder, sending)
+        found += study_problems(loaded.study, loaded.folder, sending, report.lines)
     for problem in found:
         report.add(problem)
     return report
 
 
-def study_problems(study: Study, folder: Path, sending: Sending | None) -> list[ContentProblem]:
+def study_problems(
+    study: Study, folder: Path, sending: Sending | None, lines: LinesCache | None = None
+) -> list[ContentProblem]:
     """The authoring checks of a study that loaded: loader warnings, coverage, plain
     language and (given ``sending``) SMS cost."""
     problems = list(study.warnings)
     problems += coverage_errors(study, folder)
-    problems += plain_language_warnings(study, folder)
+    problems += plain_language_warnings(study, folder, lines or LinesCache())
     if sending is not None:
         problems += sms_cost_warnings(study, folder, sending)
     return problems

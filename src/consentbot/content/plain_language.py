@@ -8,7 +8,7 @@ and each sentence longer than ``reading.sentence_words`` is flagged on its own l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from consentbot.content.lines import YamlLines
@@ -33,14 +33,14 @@ def participant_texts(text: StudyText) -> Iterator[tuple[str, str]]:
         yield "changes", text.changes
 
 
-def plain_language_warnings(study: Study, folder: Path) -> list[ContentProblem]:
+def plain_language_warnings(
+    study: Study, folder: Path, lines: Callable[[Path], YamlLines] = YamlLines.read
+) -> list[ContentProblem]:
     """Reading-level and long-sentence warnings for every language file of ``study``."""
     warnings: list[ContentProblem] = []
     for language in study.languages:
         path = folder / f"{language}.yaml"
-        warnings.extend(
-            text_warnings(path, study.texts[language], study.reading, YamlLines.read(path))
-        )
+        warnings.extend(text_warnings(path, study.texts[language], study.reading, lines(path)))
     return warnings
 
 
