@@ -57,7 +57,7 @@ def load_content(settings: Settings) -> Content:
     studies = load_catalogue(settings.content_dir)
     for study in studies.studies.values():
         for warning in study.warnings:
-            log.warning("content.warning", detail=warning)
+            log.warning("content.warning", detail=str(warning))
     if settings.demo:
         studies = demo_catalogue(studies, settings.demo_cooling_off)
         log.warning(

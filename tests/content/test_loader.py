@@ -31,9 +31,21 @@ def edit(path: Path, change: dict[str, object] | None = None, remove: str | None
 
 
 def problems(folder: Path) -> list[str]:
+    """Each problem as ``file: field: problem`` (its line is left out; see test_lines_are_named)."""
     with pytest.raises(ContentError) as caught:
         load_study(folder)
-    return [str(problem) for problem in caught.value.problems]
+    return [str(problem.at_line(None)) for problem in caught.value.problems]
+
+
+def test_lines_are_named(study_dir: Path) -> None:
+    edit(study_dir / "study.yaml", {"cooling_off": "1 day"})
+    with pytest.raises(ContentError) as caught:
+        load_study(study_dir)
+    (problem,) = caught.value.problems
+    lines = (study_dir / "study.yaml").read_text(encoding="utf-8").splitlines()
+    assert problem.line is not None
+    assert lines[problem.line - 1].startswith("cooling_off:")
+    assert str(problem).startswith(f"{study_dir / 'study.yaml'}:{problem.line}: cooling_off: ")
 
 
 def test_sample_study_loads_in_four_languages() -> None:
@@ -57,9 +69,10 @@ def test_catalogue_finds_studies_by_keyword() -> None:
 
 def test_malformed_yaml_names_file_and_line(study_dir: Path) -> None:
     (study_dir / "pl.yaml").write_text("title: [unclosed\n", encoding="utf-8")
-    (found,) = problems(study_dir)
-    assert found.startswith(f"{study_dir / 'pl.yaml'}:2: is not valid YAML (column 1)")
-    assert "not valid YAML" in found
+    with pytest.raises(ContentError) as caught:
+        load_study(study_dir)
+    (found,) = caught.value.problems
+    assert str(found).startswith(f"{study_dir / 'pl.yaml'}:2: is not valid YAML (column 1)")
 
 
 def test_bad_study_fields_are_all_reported(study_dir: Path) -> None:

@@ -19,6 +19,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from consentbot.content.coverage import Coverage
+from consentbot.content.lines import LinesCache
 from consentbot.content.model import (
     Contact,
     Purpose,
@@ -441,7 +442,7 @@ def load_study(folder: Path) -> Study:
     problems: list[ContentProblem] = []
     study = _load_study(folder, problems)
     if problems or study is None:
-        raise ContentError(problems)
+        raise ContentError(_placed(problems))
     return study
 
 
@@ -587,10 +588,22 @@ class LoadedStudy:
     """Errors only; a loaded study's warnings are in ``study.warnings``."""
 
 
+def _placed(problems: list[ContentProblem]) -> list[ContentProblem]:
+    """Put each problem on its field's line, so an author goes straight there."""
+    lines = LinesCache()
+    return [
+        problem.at_line(lines(problem.file).line(problem.field))
+        if problem.line is None and problem.field
+        else problem
+        for problem in problems
+    ]
+
+
 def load_each(root: Path) -> list[LoadedStudy]:
     """Load every study under ``root/studies`` on its own, keeping each one's problems.
 
     A keyword already used by an earlier study (in folder order) is that study's error.
+    Each problem is placed on its line when its field is in the file (or its parent is).
     Raises :class:`ContentError` when ``root/studies`` is not a folder.
     """
     studies_dir = root / "studies"
@@ -612,7 +625,7 @@ def load_each(root: Path) -> list[LoadedStudy]:
             study = None
         elif study is not None:
             keywords[study.keyword] = study.id
-        loaded.append(LoadedStudy(folder, study, tuple(problems)))
+        loaded.append(LoadedStudy(folder, study, tuple(_placed(problems))))
     return loaded
 
 
