@@ -24,7 +24,6 @@ from consentbot.domain.checkpoint import (
 )
 from consentbot.domain.checkpoint import parse as parse_checkpoint
 from consentbot.domain.provenance import Auth, Channel, Provenance
-from consentbot.i18n.catalogs import Catalogs
 from consentbot.runtime import demo_catalogue, load_content, open_runtime, open_vault
 from consentbot.services.audit import LedgerAudit, LedgerBroken
 from consentbot.services.checkpoints import write_checkpoint
@@ -320,8 +319,9 @@ async def outbox_unknown(settings: Settings) -> int:
 
 def content_check(settings: Settings, root: Path, study: str | None, output: str) -> int:
     """Run every content check; print the reports as text or JSON; 1 on any error."""
-    catalogs = Catalogs.load(settings.locales_dir, region=settings.default_region)
-    sending = Sending(catalogs, settings.public_url, settings.max_segments)
+    sending = Sending.load(
+        settings.locales_dir, settings.public_url, settings.max_segments, settings.default_region
+    )
     reports = check_content(root, study, sending)
     print(render_json(reports) if output == "json" else render_text(reports))
     return exit_code(reports)

@@ -53,8 +53,8 @@ def check_content(
 ) -> list[StudyReport]:
     """Check every study under ``root/studies`` (or only ``study_id``).
 
-    ``sending`` is how messages are really sent (catalogs, public URL); without it, the
-    SMS cost is not checked. A missing ``root/studies`` or ``study_id`` is a report with
+    ``sending`` is how messages are really sent (``Sending.load(settings.locales_dir, ...)``);
+    without it, the SMS cost is not checked. A missing ``root/studies`` or ``study_id`` is a report with
     one error, never an exception.
     """
     try:

@@ -43,6 +43,18 @@ class Sending:
     max_segments: int = 6
     """CONSENTBOT_SMS_MAX_SEGMENTS: a longer reply is split into several messages."""
 
+    @classmethod
+    def load(
+        cls,
+        locales_dir: Path,
+        public_url: str | None = None,
+        max_segments: int = 6,
+        region: str = "GB",
+    ) -> Sending:
+        """Sending with every catalog under ``locales_dir`` (settings: CONSENTBOT_LOCALES_DIR,
+        CONSENTBOT_PUBLIC_URL, CONSENTBOT_SMS_MAX_SEGMENTS, CONSENTBOT_DEFAULT_REGION)."""
+        return cls(Catalogs.load(locales_dir, region=region), public_url, max_segments)
+
     def link(self) -> str:
         """A personal link of the real length (its token is made up)."""
         base = self.public_url or REPRESENTATIVE_PUBLIC_URL
