@@ -12,6 +12,10 @@ import pytest
 from consentbot.cli import main
 from tests.support.content import cover_everything, edit_yaml, study_copy
 from tests.support.journey import ROOT, STUDY
+from tests.support.logs import restore_logging  # noqa: F401 (a fixture)
+
+# main() configures logging for the whole process, to the stream capsys replaces.
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture
