@@ -26,6 +26,7 @@ class StudyReport:
     id: str
     problems: list[ContentProblem] = field(default_factory=list)
     lines: LinesCache = field(default_factory=LinesCache, repr=False, compare=False)
+    """Each file composed once, to place problems on their lines."""
 
     def add(self, problem: ContentProblem) -> None:
         """Add a problem; one without a line is placed on its field's line in its file."""
@@ -54,8 +55,8 @@ def check_content(
     """Check every study under ``root/studies`` (or only ``study_id``).
 
     ``sending`` is how messages are really sent (``Sending.load(settings.locales_dir, ...)``);
-    without it, the SMS cost is not checked. A missing ``root/studies`` or ``study_id`` is a report with
-    one error, never an exception.
+    without it, the SMS cost is not checked. A missing ``root/studies`` or ``study_id`` is
+    a report with one error, never an exception.
     """
     try:
         loaded = load_each(root)
