@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from consentbot.store.crypto import key_id_of
 from consentbot.testkit.ports import free_port
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
+from tests.support.content import cover_everything, study_copy
 from tests.support.journey import ROOT, STUDY, ResearchSystem
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -106,15 +106,15 @@ async def test_keys_rotate_moves_everything_to_the_new_key_and_says_when_the_old
 
 
 def test_content_check(settings: Settings, tmp_path: Path) -> None:
-    good = consentbot(settings, "content", "check")
-    assert good.returncode == 0
-    assert "joint-health-records v1: en, cy, pl, ur (draft: cy, pl, ur)" in good.stdout
-    broken = tmp_path / "content"
-    shutil.copytree(ROOT / "content", broken)
-    (broken / "studies" / STUDY / "ur.yaml").write_text("language: ur\n", encoding="utf-8")
-    result = consentbot(settings.with_(content_dir=broken), "content", "check")
+    content = tmp_path / "content"
+    cover_everything(study_copy(content))
+    good = consentbot(settings.with_(content_dir=content), "content", "check")
+    assert good.returncode == 0, good.stdout
+    assert f"{STUDY}: 0 errors, " in good.stdout
+    (content / "studies" / STUDY / "ur.yaml").write_text("language: ur\n", encoding="utf-8")
+    result = consentbot(settings.with_(content_dir=content), "content", "check")
     assert result.returncode == 1
-    assert f"{broken / 'studies' / STUDY / 'ur.yaml'}: status: must be one of draft, reviewed" in result.stderr
+    assert f"error {content / 'studies' / STUDY / 'ur.yaml'}: status: must be one of draft, reviewed" in result.stdout
 
 
 def test_bad_settings_are_named(settings: Settings) -> None:

@@ -104,7 +104,24 @@ def _parser() -> argparse.ArgumentParser:
 
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
-    content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
+    check = content_commands.add_parser(
+        "check",
+        help="check every study: schema, coverage, plain language, SMS cost, translations; "
+        "exit 1 on any error, 0 with warnings only (docs/content-format.md)",
+    )
+    check.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        help="the content folder, holding studies/ (default: CONSENTBOT_CONTENT_DIR)",
+    )
+    check.add_argument("--study", help="check only this study (its id)")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per problem; json: for tools and CI",
+    )
     publish = content_commands.add_parser(
         "publish",
         help="check a study and store it as a published version: what serve serves "
@@ -196,7 +213,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "content" and args.content_command == "publish":
         return asyncio.run(commands.content_publish(settings, args.study, args.by, args.dry_run))
     if args.command == "content":
-        return commands.content_check(settings)
+        return asyncio.run(
+            commands.content_check(
+                settings, args.dir or settings.content_dir, args.study, args.format
+            )
+        )
     if args.command == "chat":
         return asyncio.run(commands.chat(args.url, args.phone, settings.default_region))
     raise AssertionError(args.command)

@@ -11,8 +11,12 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
 
-from consentbot.content.loader import load_catalogue
-from consentbot.content.model import StudyCatalogue
+from consentbot.content.check import check_content
+from consentbot.content.loader import load_catalogue, load_study
+from consentbot.content.model import Study, StudyCatalogue
+from consentbot.content.problems import ContentError
+from consentbot.content.report import exit_code, render_json, render_text
+from consentbot.content.sms_cost import Sending
 from consentbot.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -28,6 +32,7 @@ from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
 from consentbot.services.publishing import PublishOutcome, PublishRefused
+from consentbot.services.served_versions import unpublished_edits
 from consentbot.services.unknown_outbox import unknown_messages
 from consentbot.settings import Settings
 from consentbot.store import migrate
@@ -315,18 +320,34 @@ async def outbox_unknown(settings: Settings) -> int:
     return 0
 
 
-def content_check(settings: Settings) -> int:
-    """Load every study and print warnings; ContentError is reported by the caller."""
-    studies = load_catalogue(settings.content_dir)
-    for study in studies.studies.values():
-        drafts = [code for code, text in study.texts.items() if text.status == "draft"]
-        print(
-            f"{study.id} v{study.version}: {', '.join(study.languages)}"
-            + (f" (draft: {', '.join(drafts)})" if drafts else "")
-        )
-        for warning in study.warnings:
-            print(f"  warning: {warning}")
-    return 0
+async def content_check(settings: Settings, root: Path, study: str | None, output: str) -> int:
+    """Run every content check; print the reports as text or JSON; 1 on any error.
+
+    Files edited under a version already published are an error too: the database says
+    what was published. Where there is no database yet, nothing was published.
+    """
+    sending = Sending.load(
+        settings.locales_dir, settings.public_url, settings.max_segments, settings.default_region
+    )
+    reports = check_content(root, study, sending)
+    if not settings.is_embedded or (settings.data_dir / "consentbot.db").exists():
+        loaded = {s.id: s for s in (_loaded_study(root, r.id) for r in reports) if s is not None}
+        async with _database(settings) as db:
+            edits = await unpublished_edits(db, StudyCatalogue(loaded))
+        for report in reports:
+            for problem in edits:
+                if problem.file.parent.name == report.id:
+                    report.add(problem)
+    print(render_json(reports) if output == "json" else render_text(reports))
+    return exit_code(reports)
+
+
+def _loaded_study(root: Path, study_id: str) -> Study | None:
+    """The study as its folder holds it, when it loads (its errors are in its report)."""
+    try:
+        return load_study(root / "studies" / study_id)
+    except ContentError:
+        return None
 
 
 async def content_publish(settings: Settings, study: str, by: str, dry_run: bool) -> int:

@@ -80,7 +80,7 @@ def load_content(settings: Settings) -> Content:
     files = load_catalogue(settings.content_dir)
     for study in files.studies.values():
         for warning in study.warnings:
-            log.warning("content.warning", detail=warning)
+            log.warning("content.warning", detail=str(warning))
     prepare: Prepare = _as_published
     if settings.demo:
         prepare = partial(demo_catalogue, cooling_off=settings.demo_cooling_off)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from consentbot.content.loader import load_catalogue, load_study
-from consentbot.content.problems import ContentError
+from consentbot.content.problems import ContentError, Severity
 from tests.support.journey import ROOT, STUDY
 
 SAMPLE = ROOT / "content" / "studies" / STUDY
@@ -31,9 +31,21 @@ def edit(path: Path, change: dict[str, object] | None = None, remove: str | None
 
 
 def problems(folder: Path) -> list[str]:
+    """Each problem as ``file: field: problem`` (its line is left out; see test_lines_are_named)."""
     with pytest.raises(ContentError) as caught:
         load_study(folder)
-    return [str(problem) for problem in caught.value.problems]
+    return [str(problem.at_line(None)) for problem in caught.value.problems]
+
+
+def test_lines_are_named(study_dir: Path) -> None:
+    edit(study_dir / "study.yaml", {"cooling_off": "1 day"})
+    with pytest.raises(ContentError) as caught:
+        load_study(study_dir)
+    (problem,) = caught.value.problems
+    lines = (study_dir / "study.yaml").read_text(encoding="utf-8").splitlines()
+    assert problem.line is not None
+    assert lines[problem.line - 1].startswith("cooling_off:")
+    assert str(problem).startswith(f"{study_dir / 'study.yaml'}:{problem.line}: cooling_off: ")
 
 
 def test_sample_study_loads_in_four_languages() -> None:
@@ -44,7 +56,10 @@ def test_sample_study_loads_in_four_languages() -> None:
     assert {study.texts[code].status for code in ("cy", "pl", "ur")} == {"draft"}
     assert study.texts["en"].status == "reviewed"
     assert len({text.digest for text in study.texts.values()}) == 4
-    assert study.warnings == ()
+    # Only the unreviewed translations are worth a warning.
+    assert [(w.file.name, w.field, w.severity) for w in study.warnings] == [
+        (f"{code}.yaml", "status", Severity.WARNING) for code in ("cy", "pl", "ur")
+    ]
 
 
 def test_catalogue_finds_studies_by_keyword() -> None:
@@ -54,9 +69,10 @@ def test_catalogue_finds_studies_by_keyword() -> None:
 
 def test_malformed_yaml_names_file_and_line(study_dir: Path) -> None:
     (study_dir / "pl.yaml").write_text("title: [unclosed\n", encoding="utf-8")
-    (found,) = problems(study_dir)
-    assert found.startswith(f"{study_dir / 'pl.yaml'}: line 2")
-    assert "not valid YAML" in found
+    with pytest.raises(ContentError) as caught:
+        load_study(study_dir)
+    (found,) = caught.value.problems
+    assert str(found).startswith(f"{study_dir / 'pl.yaml'}:2: is not valid YAML (column 1)")
 
 
 def test_bad_study_fields_are_all_reported(study_dir: Path) -> None:
@@ -109,13 +125,19 @@ def test_language_file_must_exist_and_match(study_dir: Path) -> None:
 def test_short_cooling_off_is_a_warning_not_an_error(study_dir: Path) -> None:
     edit(study_dir / "study.yaml", {"cooling_off": "PT2H"})
     study = load_study(study_dir)
-    assert any("under 24 hours" in warning for warning in study.warnings)
+    (warning,) = [w for w in study.warnings if w.field == "cooling_off"]
+    assert warning.severity is Severity.WARNING
+    assert warning.field == "cooling_off"
+    assert "under 24 hours" in warning.problem
 
 
 def test_outdated_translation_is_a_warning(study_dir: Path) -> None:
     edit(study_dir / "study.yaml", {"version": 2})
     study = load_study(study_dir)
-    assert any("pl.yaml: translated_from_version 1" in warning for warning in study.warnings)
+    assert any(
+        str(warning).startswith(f"{study_dir / 'pl.yaml'}: translated_from_version: 1 is older")
+        for warning in study.warnings
+    )
 
 
 def test_duplicate_keywords_across_studies(tmp_path: Path, study_dir: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -14,20 +13,10 @@ from consentbot import keys
 from consentbot.logging import configure_logging
 from consentbot.store.errors import describe, is_database_error
 from tests.conftest import AppClient
+from tests.support.logs import restore_logging  # noqa: F401 (a fixture)
 from tests.web.conftest import Browser
 
 SECRET_WORDS = "my private words about my knees"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Undo configure_logging afterwards: it changes process-wide state."""
-    factory = logging.getLogRecordFactory()
-    access_level = logging.getLogger("aiohttp.access").level
-    yield
-    structlog.reset_defaults()
-    logging.setLogRecordFactory(factory)
-    logging.getLogger("aiohttp.access").setLevel(access_level)
 
 
 async def refuse_rows_containing_the_words(client: AppClient) -> None:
@@ -58,9 +47,9 @@ async def allow_them_again(client: AppClient) -> None:
         await session.exec(text(statement))  # type: ignore[call-overload]
 
 
+@pytest.mark.usefixtures("restore_logging")
 async def test_a_failed_insert_logs_its_type_but_not_the_text(
     web_client: AppClient,
-    restore_logging: None,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from consentbot.content.coverage import Coverage
 from tests.support.journey import ROOT, STUDY
 
 SECOND_STUDY = "hip-recovery"
@@ -64,3 +66,29 @@ def edit_summary(content: Path, summary: str, language: str = "en", study: str =
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["summary"] = summary
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def study_copy(target: Path) -> Path:
+    """A copy of the sample study under ``target/studies/``; returns the study's folder."""
+    folder = target / "studies" / STUDY
+    shutil.copytree(ROOT / "content" / "studies" / STUDY, folder)
+    return folder
+
+
+def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Load ``path``, let ``change`` edit the data, write it back (comments are lost)."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def cover_everything(folder: Path) -> None:
+    """Let the first topic of every language declare every coverage item.
+
+    Until the sample study declares its own, this is how a test gets content without
+    coverage errors.
+    """
+    everything = [item.value for item in Coverage]
+    for path in folder.glob("*.yaml"):
+        if path.name != "study.yaml":
+            edit_yaml(path, lambda data: data["topics"][0].update(covers=everything))

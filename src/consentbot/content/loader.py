@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from babel import Locale, UnknownLocaleError
 
 from consentbot.content.coverage import Coverage
 from consentbot.content.files import STUDY_FILE, StudyFiles, read_folder
+from consentbot.content.lines import LinesCache
 from consentbot.content.model import (
     Contact,
     Purpose,
@@ -33,7 +35,8 @@ from consentbot.content.model import (
     StudyText,
     Topic,
 )
-from consentbot.content.problems import ContentError, ContentProblem
+from consentbot.content.problems import ContentError, ContentProblem, Severity
+from consentbot.content.translations import translation_warnings
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import DurationError, parse_duration
 from consentbot.domain.quiet_hours import QuietHours, QuietHoursError
@@ -161,9 +164,10 @@ def _read_yaml(path: Path, raw: bytes, problems: list[ContentProblem]) -> dict[s
         return None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" (column {mark.column + 1})" if mark else ""
         reason = getattr(error, "problem", None) or str(error)
-        problems.append(ContentProblem(path, where, f"is not valid YAML: {reason}"))
+        line = mark.line + 1 if mark else None
+        problems.append(ContentProblem(path, "", f"is not valid YAML{where}: {reason}", line=line))
         return None
     if not isinstance(data, dict):
         problems.append(ContentProblem(path, "", "must be a YAML mapping of fields"))
@@ -442,7 +446,7 @@ def load_study(folder: Path) -> Study:
     source = read_folder(folder, problems)
     study = _load_study(source, problems) if source is not None else None
     if problems or study is None:
-        raise ContentError(problems)
+        raise ContentError(_placed(problems))
     return study
 
 
@@ -495,11 +499,16 @@ def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | N
     cooling = check.duration(data, "cooling_off")
     confirm_within = check.duration(data, "confirm_within")
     remind_later = check.duration(data, "remind_later", DEFAULT_REMIND_LATER)
-    warnings: list[str] = []
+    warnings: list[ContentProblem] = []
     if timedelta(0) < cooling < timedelta(hours=24):
         warnings.append(
-            f"{path}: cooling_off: {data.get('cooling_off')} is under 24 hours; "
-            "people asked for time to think away from a stressful moment"
+            ContentProblem(
+                path,
+                "cooling_off",
+                f"{data.get('cooling_off')} is under 24 hours; "
+                "people asked for time to think away from a stressful moment",
+                Severity.WARNING,
+            )
         )
 
     quiet: QuietHours | None = None
@@ -544,11 +553,7 @@ def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | N
         )
         if loaded is not None:
             texts[language] = loaded
-            if loaded.translated_from_version < version:
-                warnings.append(
-                    f"{text_path}: translated_from_version {loaded.translated_from_version} "
-                    f"is older than the study's version {version}: the translation needs updating"
-                )
+            warnings.extend(translation_warnings(text_path, loaded, version))
     for name in sorted(source.files):
         stem = name.removesuffix(".yaml")
         if stem not in languages and name != STUDY_FILE:
@@ -591,29 +596,62 @@ def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | N
     )
 
 
-def load_catalogue(root: Path) -> StudyCatalogue:
-    """Load every study under ``root/studies``; raise :class:`ContentError` on any problem."""
-    problems: list[ContentProblem] = []
+@dataclass(frozen=True, slots=True)
+class LoadedStudy:
+    """One study folder as loaded: the study, or the problems that kept it from loading."""
+
+    folder: Path
+    study: Study | None
+    problems: tuple[ContentProblem, ...]
+    """Errors only; a loaded study's warnings are in ``study.warnings``."""
+
+
+def _placed(problems: list[ContentProblem]) -> list[ContentProblem]:
+    """Put each problem on its field's line, so an author goes straight there."""
+    lines = LinesCache()
+    return [
+        problem.at_line(lines(problem.file).line(problem.field))
+        if problem.line is None and problem.field
+        else problem
+        for problem in problems
+    ]
+
+
+def load_each(root: Path) -> list[LoadedStudy]:
+    """Load every study under ``root/studies`` on its own, keeping each one's problems.
+
+    A keyword already used by an earlier study (in folder order) is that study's error.
+    Each problem is placed on its line when its field is in the file (or its parent is).
+    Raises :class:`ContentError` when ``root/studies`` is not a folder.
+    """
     studies_dir = root / "studies"
     if not studies_dir.is_dir():
         raise ContentError([ContentProblem(studies_dir, "", "is not a folder of studies")])
-    studies: dict[str, Study] = {}
+    loaded: list[LoadedStudy] = []
+    keywords: dict[str, str] = {}
     for folder in sorted(p for p in studies_dir.iterdir() if p.is_dir()):
+        problems: list[ContentProblem] = []
         source = read_folder(folder, problems)
         study = _load_study(source, problems) if source is not None else None
-        if study is None:
-            continue
-        clash = next((s for s in studies.values() if s.keyword == study.keyword), None)
-        if clash is not None:
+        if study is not None and study.keyword in keywords:
             problems.append(
                 ContentProblem(
                     folder / "study.yaml",
                     "keyword",
-                    f"{study.keyword!r} is already used by study {clash.id!r}",
+                    f"{study.keyword!r} is already used by study {keywords[study.keyword]!r}",
                 )
             )
-            continue
-        studies[study.id] = study
+            study = None
+        elif study is not None:
+            keywords[study.keyword] = study.id
+        loaded.append(LoadedStudy(folder, study, tuple(_placed(problems))))
+    return loaded
+
+
+def load_catalogue(root: Path) -> StudyCatalogue:
+    """Load every study under ``root/studies``; raise :class:`ContentError` on any problem."""
+    loaded = load_each(root)
+    problems = [problem for each in loaded for problem in each.problems]
     if problems:
         raise ContentError(problems)
-    return StudyCatalogue(studies)
+    return StudyCatalogue({each.study.id: each.study for each in loaded if each.study is not None})

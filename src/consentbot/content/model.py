@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from consentbot.content.coverage import Coverage
 from consentbot.content.files import StudyFiles
+from consentbot.content.problems import ContentProblem
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.quiet_hours import QuietHours
 
@@ -113,7 +114,8 @@ class Study:
     contact: Contact
     purposes: tuple[Purpose, ...]
     texts: Mapping[str, StudyText]
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[ContentProblem, ...] = field(default=())
+    """Problems of severity warning found while loading (short cooling-off, translations)."""
     reading: ReadingLimits = ReadingLimits()
     changes: StudyChanges | None = None
     """What this version changed materially, if anything."""

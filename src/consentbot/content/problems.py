@@ -1,9 +1,17 @@
-"""Problems found in study content, each naming the file, the field and what is wrong."""
+"""Problems found in study content, each naming the file, the line, the field and what is wrong."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
+
+
+class Severity(StrEnum):
+    """How much a problem matters: errors stop a study loading or publishing; warnings advise."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,9 +21,17 @@ class ContentProblem:
     file: Path
     field: str
     problem: str
+    severity: Severity = Severity.ERROR
+    line: int | None = None
+    """1-based line in ``file``, when known."""
+
+    def at_line(self, line: int | None) -> ContentProblem:
+        """The same problem, placed on ``line``."""
+        return replace(self, line=line)
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.field}" if self.field else str(self.file)
+        place = f"{self.file}:{self.line}" if self.line is not None else str(self.file)
+        where = f"{place}: {self.field}" if self.field else place
         return f"{where}: {self.problem}"
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.content.check import check_content
 from consentbot.content.files import StudyFiles
 from consentbot.content.loader import load_study, load_study_files
 from consentbot.content.model import Study
@@ -52,7 +53,7 @@ class PublishResult:
     published_at: datetime
     previous_version: int | None
     """The newest version published before this one, if any."""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[ContentProblem, ...] = ()
     after_publish: object | None = None
     """What the after-publish hook reported (re-consent), if anything."""
 
@@ -95,15 +96,10 @@ async def nothing_after_publish(
 
 
 def _checks(folder: Path) -> list[ContentProblem]:
-    """The errors that stop a study being published (warnings do not).
-
-    For now the loader's checks; the one place to switch to ``content check``'s.
-    """
-    try:
-        load_study(folder)
-    except ContentError as error:
-        return error.problems
-    return []
+    """The errors ``content check`` finds that stop a study being published (schema,
+    coverage); its warnings advise and do not block."""
+    (report,) = check_content(folder.parent.parent, folder.name)
+    return report.errors
 
 
 class _DryRun(Exception):
