@@ -346,7 +346,9 @@ async def test_status_route_without_the_token_is_403_and_reports_nothing(
 
     app = web.Application()
     app.add_routes(
-        kannel_routes(on_inbound=Recorder(), token=TOKEN, now=lambda: FIXED_NOW, on_status=on_status)
+        kannel_routes(
+            on_inbound=Recorder(), token=TOKEN, now=lambda: FIXED_NOW, on_status=on_status
+        )
     )
     client = await aiohttp_client(app)
     for query in ("ref=abc&type=1", "token=&ref=abc&type=1", f"token={TOKEN}x&ref=abc&type=1"):
