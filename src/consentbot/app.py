@@ -23,6 +23,7 @@ from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway
 from consentbot.channels.kannel import kannel_routes
+from consentbot.channels.notify import notify_routes
 from consentbot.channels.twilio import twilio_routes
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.checkpoints import checkpoint_schedule
@@ -152,7 +153,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     async def on_status(provider_id: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery(provider_id, status, error_code)
 
-    async def on_kannel_status(reference: str, status: str, error_code: str | None) -> None:
+    async def on_status_for_reference(reference: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery_for_reference(reference, status, error_code)
 
     async def health(_request: web.Request) -> web.Response:
@@ -179,7 +180,17 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
                 on_inbound=on_inbound,
                 token=settings.kannel_inbound_token,
                 now=clock,
-                on_status=on_kannel_status,
+                on_status=on_status_for_reference,
+            )
+        )
+    elif settings.sms_gateway == "notify":
+        assert settings.notify_callback_token  # Settings.check() requires it
+        app.router.add_routes(
+            notify_routes(
+                on_inbound=on_inbound,
+                on_status=on_status_for_reference,
+                callback_token=settings.notify_callback_token,
+                now=clock,
             )
         )
     else:

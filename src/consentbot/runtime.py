@@ -15,6 +15,8 @@ from aiohttp import ClientSession, ClientTimeout
 from consentbot.channels.console import ConsoleGateway
 from consentbot.channels.gateway import SmsGateway
 from consentbot.channels.kannel import KannelGateway, status_url
+from consentbot.channels.notify import NotifyGateway
+from consentbot.channels.notify_auth import NotifyApiKey
 from consentbot.channels.twilio import TwilioGateway
 from consentbot.content.live import LiveCatalogue
 from consentbot.content.loader import load_catalogue
@@ -158,6 +160,16 @@ def build_gateway(settings: Settings, client: ClientSession) -> SmsGateway:
             dlr_url=status_url(settings.kannel_status_url, settings.kannel_inbound_token)
             if settings.kannel_status_url
             else None,
+        )
+    if settings.sms_gateway == "notify":
+        assert settings.notify_api_key  # Settings.check() requires it
+        assert settings.notify_template_id
+        return NotifyGateway(
+            client,
+            api_key=NotifyApiKey.parse(settings.notify_api_key),
+            template_id=settings.notify_template_id,
+            sms_sender_id=settings.notify_sms_sender_id,
+            api_base=settings.notify_api_base,
         )
     return ConsoleGateway()
 

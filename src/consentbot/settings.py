@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from phonenumbers import SUPPORTED_REGIONS
 
+from consentbot.channels.notify_auth import DEFAULT_API_BASE, ApiKeyError, NotifyApiKey, is_uuid
 from consentbot.domain.durations import DurationError, format_duration, parse_duration
 from consentbot.domain.retention import MINIMUM_PERIOD, RetentionPeriods
 from consentbot.loopback import is_loopback
@@ -22,10 +23,12 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-Gateway = Literal["console", "twilio", "kannel"]
+Gateway = Literal["console", "twilio", "kannel", "notify"]
 GATEWAYS: tuple[Gateway, ...] = get_args(Gateway)
 KANNEL_TOKEN_MIN_LENGTH = 24
 """Long enough that guessing the shared secret on Kannel's get-url is hopeless."""
+NOTIFY_CALLBACK_TOKEN_MIN_LENGTH = 10
+"""Notify's own minimum for a callback bearer token."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,14 @@ class Settings:
     kannel_inbound_token: str | None = None
     kannel_status_url: str | None = None
     """Where Kannel reaches /sms/kannel/status for delivery reports (None: no reports)."""
+    notify_api_key: str | None = field(default=None, repr=False)
+    """The key as Notify issues it: ``{name}-{service id}-{secret}``."""
+    notify_template_id: str | None = None
+    """A Notify text message template whose whole body is ``((body))``."""
+    notify_sms_sender_id: str | None = None
+    notify_api_base: str = DEFAULT_API_BASE
+    notify_callback_token: str | None = field(default=None, repr=False)
+    """The bearer token Notify sends on its callbacks (set on Notify's Callbacks page)."""
     sms_regions: tuple[str, ...] = ("GB",)
     """Regions whose mobiles may be sent a code or an invitation."""
     trusted_proxies: tuple[str, ...] = ()
@@ -125,6 +136,8 @@ class Settings:
             ):
                 if not value:
                     raise SettingsError(f"{name} is required with the kannel gateway")
+        if self.sms_gateway == "notify":
+            self._check_notify()
         self._check_inbound_security(serving=serving)
         if self.demo and self.sms_gateway != "console":
             raise SettingsError(
@@ -170,6 +183,41 @@ class Settings:
 
         self._check_audit()
 
+    def _check_notify(self) -> None:
+        """The Notify settings, each named when wrong; the key's secret is never repeated."""
+        if not self.notify_api_key:
+            raise SettingsError("CONSENTBOT_NOTIFY_API_KEY is required with the notify gateway")
+        try:
+            NotifyApiKey.parse(self.notify_api_key)
+        except ApiKeyError as error:
+            raise SettingsError(f"CONSENTBOT_NOTIFY_API_KEY {error}") from None
+        if not self.notify_template_id:
+            raise SettingsError(
+                "CONSENTBOT_NOTIFY_TEMPLATE_ID is required with the notify gateway: the id of a "
+                "text message template whose whole body is ((body))"
+            )
+        for name, value in (
+            ("CONSENTBOT_NOTIFY_TEMPLATE_ID", self.notify_template_id),
+            ("CONSENTBOT_NOTIFY_SMS_SENDER_ID", self.notify_sms_sender_id),
+        ):
+            if value is not None and not is_uuid(value):
+                raise SettingsError(
+                    f"{name} must be a UUID like 01234567-89ab-cdef-0123-456789abcdef "
+                    f"(copy it from Notify), not {value!r}"
+                )
+        if not self.notify_api_base.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"CONSENTBOT_NOTIFY_API_BASE must be an http(s) URL, not {self.notify_api_base!r}"
+            )
+        token = self.notify_callback_token or ""
+        if len(token) < NOTIFY_CALLBACK_TOKEN_MIN_LENGTH:
+            raise SettingsError(
+                f"CONSENTBOT_NOTIFY_CALLBACK_TOKEN must be set to at least "
+                f"{NOTIFY_CALLBACK_TOKEN_MIN_LENGTH} characters with the notify gateway "
+                f"({'it has ' + str(len(token)) if token else 'it is not set'}): without it "
+                "anyone who can reach /sms/notify/inbound can text the service as any phone number"
+            )
+
     def _check_audit(self) -> None:
         if self.audit_signing_key:
             try:
@@ -196,14 +244,14 @@ class Settings:
                 raise SettingsError(
                     "the console gateway only runs on a developer's machine with SQLite, never "
                     "with PostgreSQL: it prints messages instead of sending them and its routes "
-                    "have no authentication. Set CONSENTBOT_SMS_GATEWAY to twilio or kannel"
+                    "have no authentication. Set CONSENTBOT_SMS_GATEWAY to twilio, kannel or notify"
                 )
             if not is_loopback(self.host):
                 raise SettingsError(
                     f"the console gateway only listens on this machine (127.0.0.1, ::1 or "
                     f"localhost), not on {self.host!r}: its routes let anyone who can reach them "
                     "text as any number and read every reply. Use --host 127.0.0.1, or a real "
-                    "gateway (CONSENTBOT_SMS_GATEWAY=twilio or kannel)"
+                    "gateway (CONSENTBOT_SMS_GATEWAY=twilio, kannel or notify)"
                 )
 
     @classmethod
@@ -279,6 +327,11 @@ class Settings:
             kannel_from=text("KANNEL_FROM", None),
             kannel_inbound_token=text("KANNEL_INBOUND_TOKEN", None),
             kannel_status_url=text("KANNEL_STATUS_URL", None),
+            notify_api_key=text("NOTIFY_API_KEY", None),
+            notify_template_id=text("NOTIFY_TEMPLATE_ID", None),
+            notify_sms_sender_id=text("NOTIFY_SMS_SENDER_ID", None),
+            notify_api_base=(text("NOTIFY_API_BASE", defaults.notify_api_base) or "").rstrip("/"),
+            notify_callback_token=text("NOTIFY_CALLBACK_TOKEN", None),
             audit_signing_key=text("AUDIT_SIGNING_KEY", None),
             audit_checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
             audit_checkpoint_every=duration(

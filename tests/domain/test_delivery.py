@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consentbot.channels.notify import ReceiptStatus
 from consentbot.domain.delivery import DeliveryStage, delivery_stage, report_advances
 
 
@@ -43,3 +44,10 @@ def test_stages_of_both_gateways() -> None:
     }
     assert delivery_stage("Delivered") is DeliveryStage.FINAL
     assert delivery_stage("unheard-of") is None
+
+
+@pytest.mark.parametrize("status", list(ReceiptStatus))
+def test_every_notify_receipt_is_a_final_word(status: ReceiptStatus) -> None:
+    assert delivery_stage(status.value) is DeliveryStage.FINAL
+    assert report_advances("sent", status.value)
+    assert not report_advances(status.value, "delivered")

@@ -5,7 +5,8 @@ The service is the real app from ``create_app`` configured for Kannel
 call its ``/sms/kannel/inbound`` get-url; it sends through smsbox's sendsms. A
 phone (fakesmsc, see harness.py) goes from the research system's invitation to
 CONFIRM and WITHDRAW, in English and Polish, and the consent API is checked at
-every step.
+every step: the journey every gateway runs (tests/support/consent_journey.py), with
+Kannel's own checks on what reached the phone afterwards.
 
 Waiting and settling
 --------------------
@@ -38,12 +39,11 @@ Nothing in the test waits for a fixed time; it waits for events:
 from __future__ import annotations
 
 import asyncio
-import itertools
 import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -55,17 +55,15 @@ from consentbot import keys
 from consentbot.app import create_app
 from consentbot.channels.gateway import InboundSms, OutboundSms
 from consentbot.channels.kannel import INBOUND_PATH, STATUS_PATH, KannelGateway, kannel_routes
-from consentbot.content.model import Study
-from consentbot.conversation.vocabulary import Command
 from consentbot.domain.sms_segments import is_gsm7
-from consentbot.services.audit import LedgerAudit
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.tables import OutboxMessage
 from tests.conftest import AppClient, settle
-from tests.support.journey import PURPOSES, STUDY, ResearchSystem, translator, words
+from tests.support.consent_journey import consent_journey, study_in
+from tests.support.journey import ResearchSystem
 from tests.support.outbox import same_message
 
 from .harness import KannelHarness, MtMessage, require_kannel
@@ -231,12 +229,6 @@ class KannelPhone:
         pytest.fail(f"unexpected MT: {mt!r}")
 
 
-def study_of(app: web.Application) -> Study:
-    study = app[keys.STUDIES].get(STUDY)
-    assert study is not None
-    return study
-
-
 @pytest.mark.parametrize(
     ("language", "number", "as_invited"),
     [("en", "+447400900201", "07400 900201"), ("pl", "+48600111301", "+48 600 111 301")],
@@ -244,112 +236,20 @@ def study_of(app: web.Application) -> Study:
 async def test_invitation_to_confirm_to_withdraw(
     service: KannelService, clock: ManualClock, language: str, number: str, as_invited: str
 ) -> None:
-    app = service.app
-    study = study_of(app)
-    text = study.text(language)
-    w = words(language)
-    research = await ResearchSystem.register(service.client)
+    text = study_in(service.client).text(language)
     phone = KannelPhone(service, number)
-
-    async def run_loops() -> None:
-        await settle(app)
-
-    invited = await research.invite(as_invited, "P-0001", language)
-    # Only the fields this journey is about (the response may carry more, e.g. a web link).
-    expected_invite = {
-        "study": STUDY, "participant": "P-0001", "language": language,
-        "created": True, "messages_stopped": False,
-    }  # fmt: skip
-    assert {key: invited.get(key) for key in expected_invite} == expected_invite
-    await run_loops()
-    invitation = await phone.text()
-    assert text.title in invitation
-    assert text.summary in invitation
-    assert w.word(Command.MORE) in invitation
-    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
-
-    # Layers: topics, a topic's summary, then its detail.
-    await phone.send(w.word(Command.MORE))
-    await run_loops()
-    topics = await phone.text()
-    assert all(topic.title in topics for topic in text.topics)
-    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
-    await phone.send("2")
-    await run_loops()
-    assert text.topics[1].summary in await phone.text()
-    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
-    await phone.send(w.word(Command.MORE).lower() + "!")
-    await run_loops()
-    assert text.topics[1].detail.split("\n")[0] in await phone.text()
-    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
-
-    # One question per purpose, required first; the API follows every answer.
-    await phone.send(w.word(Command.YES))
-    await run_loops()
-    assert text.purposes["records-research"].question in await phone.text()
-    assert await research.consent("P-0001") == dict.fromkeys(PURPOSES, "none")
-    answers = {"records-research": True, "social-care-linkage": False, "commercial-partner": True,
-               "recontact": False, "updates": True}  # fmt: skip
-    expected = dict.fromkeys(PURPOSES, "none")
-    for purpose in PURPOSES:
-        await phone.send(w.word(Command.YES if answers[purpose] else Command.NO))
-        await run_loops()
-        replies = await phone.text()
-        nxt = PURPOSES.index(purpose) + 1
-        if nxt < len(PURPOSES):
-            assert text.purposes[PURPOSES[nxt]].question in replies
-        expected[purpose] = "pending" if answers[purpose] else "declined"
-        assert await research.consent("P-0001") == expected
-
-    # CONFIRM during cooling-off changes nothing and says from when it will work.
-    clock.advance(timedelta(hours=2))
-    await phone.send(w.word(Command.CONFIRM))
-    await run_loops()
-    too_early = await phone.text()
-    opens = study.cooling_off.opens_at(clock.now - timedelta(hours=2))
-    assert translator(language).date_and_time(opens, study.timezone) in too_early
-    assert await research.consent("P-0001") == expected
-
-    # After cooling-off the scheduler reminds; CONFIRM now makes the yeses count.
-    clock.advance(study.cooling_off.period)
-    await run_loops()
-    reminder = await phone.text()
-    assert w.word(Command.CONFIRM) in reminder
-    assert await research.consent("P-0001") == expected
-    await phone.send(w.word(Command.CONFIRM))
-    await run_loops()
-    confirmed = await phone.text()
-    assert text.purposes["records-research"].title in confirmed
-    active = {p: ("active" if yes else "declined") for p, yes in answers.items()}
-    assert await research.consent("P-0001") == active
-
-    # Withdrawing is as easy as agreeing, and takes effect at once.
-    await phone.send(w.word(Command.WITHDRAW))
-    await run_loops()
-    withdrawn = await phone.text()
-    assert study.keyword in withdrawn
-    assert study.contact.email in withdrawn
-    final = {p: ("withdrawn" if yes else "declined") for p, yes in answers.items()}
-    assert await research.consent("P-0001") == final
+    await consent_journey(
+        service.client, clock, phone, language=language, gateway="kannel", invite_as=as_invited
+    )
 
     # Every reply went out, none twice, and Polish ones as UCS-2 where they need it.
-    await run_loops()
+    await settle(service.app)
     await phone.assert_nothing_more()
     assert phone.read == len(phone.received)
     if language == "pl" and not is_gsm7(text.summary):
         assert any(mt.coding == "ucs2" for mt in phone.received)
     assert any(mt.parts > 1 for mt in phone.received)
     assert any("\n" in mt.text for mt in phone.received)
-
-    history = await research.history("P-0001")
-    assert {e["language"] for e in history} == {language}
-    assert {e["content_digest"] for e in history} == {text.digest}
-    assert all(e["channel"] == "sms:kannel" for e in history)
-    assert history[0]["prev_hash"] == "0" * 64
-    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(history))
-    report = await LedgerAudit(app[keys.DATABASE], app[keys.STUDIES]).verify()
-    assert report.findings == []
-    assert report.events == len(history)
 
 
 # --------------------------------------------------------------------------

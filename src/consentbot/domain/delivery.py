@@ -36,6 +36,10 @@ _STAGES: dict[str, DeliveryStage] = {
     "canceled": DeliveryStage.FINAL,
     "partially_delivered": DeliveryStage.FINAL,
     "read": DeliveryStage.FINAL,
+    # GOV.UK Notify's receipts (channels/notify.py ReceiptStatus) carry only final statuses.
+    "permanent-failure": DeliveryStage.FINAL,
+    "temporary-failure": DeliveryStage.FINAL,
+    "technical-failure": DeliveryStage.FINAL,
 }
 
 

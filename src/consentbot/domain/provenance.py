@@ -11,6 +11,7 @@ class Channel(StrEnum):
 
     SMS_TWILIO = "sms:twilio"
     SMS_KANNEL = "sms:kannel"
+    SMS_NOTIFY = "sms:notify"
     SMS_CONSOLE = "sms:console"
     WEB = "web"
     SCHEDULER = "scheduler"
@@ -20,7 +21,7 @@ class Channel(StrEnum):
 
     @classmethod
     def sms(cls, gateway: str) -> Channel:
-        """The channel of an SMS gateway by its name (``twilio``, ``kannel``, ``console``)."""
+        """The channel of an SMS gateway by its name (``twilio``, ``kannel``, ``notify``, ``console``)."""
         return cls(f"sms:{gateway}")
 
     @property

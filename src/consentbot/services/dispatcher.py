@@ -275,7 +275,7 @@ class OutboxDispatcher:
     async def record_delivery_for_reference(
         self, reference: str, status: str, error_code: str | None
     ) -> None:
-        """A delivery report naming our outbox reference (Kannel's dlr-url carries it)."""
+        """A delivery report naming our outbox reference (Kannel's dlr-url, Notify's receipts)."""
         await self._record_delivery(
             lambda outbox: outbox.by_reference(reference, lock=True), status, error_code
         )
@@ -308,7 +308,7 @@ class OutboxDispatcher:
             message.delivery_status = status
             message.error_code = error_code
             if message.status == OutboxStatus.UNKNOWN:
-                # Only Kannel's reports can find such a row (by reference): it did go.
+                # Only reports by reference (Kannel, Notify) can find such a row: it did go.
                 set_status(message, OutboxStatus.SENT)
                 log.info("outbox.unknown_resolved", message=message.id)
             session.add(message)
