@@ -105,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="study content")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="load and check every study; exit 1 on problems")
+    preview = content_commands.add_parser(
+        "preview",
+        help="show a study's whole conversation as SMS (encodings, segments), sending nothing",
+    )
+    preview.add_argument("--study", required=True, help="the study's id")
+    preview.add_argument("--lang", required=True, help="one of the study's languages, e.g. ur")
+    preview.add_argument(
+        "--html", type=Path, help="also write the study's web page, as a participant sees it"
+    )
 
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
@@ -183,6 +192,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.keys_rotate(settings, args.batch_size))
     if args.command == "outbox":
         return asyncio.run(commands.outbox_unknown(settings))
+    if args.command == "content" and args.content_command == "preview":
+        return commands.content_preview(settings, args.study, args.lang, args.html)
     if args.command == "content":
         return commands.content_check(settings)
     if args.command == "chat":

@@ -49,7 +49,18 @@ class Step:
     at: datetime
     turn: Turn
     said: str | None = None
-    """What the person sent (for :attr:`StepKind.SAID`)."""
+    """What the person sent (for :attr:`StepKind.SAID`)..."""
+    command: Command | None = None
+    """...and what it means."""
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """The whole conversation, and where it leaves the participant."""
+
+    steps: tuple[Step, ...]
+    state: ConversationState
+    consent: Mapping[str, PurposeConsent]
 
 
 class WalkthroughError(ValueError):
@@ -87,8 +98,10 @@ class _Journey:
     def context(self) -> Context:
         return Context(self.study, self.language, self.lexicon, self.consent, self.now, False)
 
-    def record(self, kind: StepKind, turn: Turn, said: str | None = None) -> Turn:
-        self.steps.append(Step(kind, self.now, turn, said))
+    def record(
+        self, kind: StepKind, turn: Turn, said: str | None = None, command: Command | None = None
+    ) -> Turn:
+        self.steps.append(Step(kind, self.now, turn, said, command))
         self.consent = consent_after(self.consent, turn.changes, self.now)
         self.state = turn.state
         for effect in turn.effects:
@@ -106,12 +119,13 @@ class _Journey:
                 f"{word!r}, the {self.language} word for {command.value}, "
                 f"does not read back as {command.value}"
             )
-        return self.record(StepKind.SAID, respond(self.context(), self.state, intent), word)
+        turn = respond(self.context(), self.state, intent)
+        return self.record(StepKind.SAID, turn, word, command)
 
 
 def walk(
     study: Study, language: str, lexicon: Lexicon, start: datetime, link: str | None = None
-) -> list[Step]:
+) -> Walkthrough:
     """The conversation in ``language``, from the invitation (with ``link``, if any) at ``start``.
 
     Invitation; MORE for the topic list; MORE through each topic's summary and detail;
@@ -143,4 +157,4 @@ def walk(
         # The reminder waits for quiet hours to end; the person answers once it arrives.
         journey.now = study.quiet_hours.next_allowed(journey.now, study.timezone)
     journey.send(Command.CONFIRM)
-    return journey.steps
+    return Walkthrough(tuple(journey.steps), journey.state, journey.consent)

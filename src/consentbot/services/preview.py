@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from consentbot.content.model import Study
 from consentbot.conversation.lexicon import Lexicon
-from consentbot.conversation.walkthrough import Step, StepKind, walk
+from consentbot.conversation.walkthrough import Step, StepKind, Walkthrough, walk
 from consentbot.domain.sms_segments import Encoding, encoding_for, plan_messages, segment_count
 from consentbot.services.turns import joined_replies
 
@@ -85,15 +85,22 @@ def preview_link(public_url: str | None) -> str | None:
     return f"{public_url}/i/{LINK_TOKEN}" if public_url else None
 
 
+def preview_walk(
+    study: Study, language: str, lexicon: Lexicon, link: str | None = None
+) -> Walkthrough:
+    """The whole conversation in ``language``, on the preview's fixed clock."""
+    return walk(study, language, lexicon, preview_start(study), link)
+
+
 def sms_preview(
-    study: Study, language: str, lexicon: Lexicon, *, max_segments: int, link: str | None = None
+    study: Study, language: str, journey: Walkthrough, *, max_segments: int, link: str | None
 ) -> SmsPreview:
-    """The conversation in ``language``, split and counted as the outbox would send it.
+    """``journey`` (from :func:`preview_walk`), split and counted as the outbox would send it.
 
     ``max_segments`` is ``CONSENTBOT_SMS_MAX_SEGMENTS``: a longer reply goes as several SMS.
     """
     steps = []
-    for step in walk(study, language, lexicon, preview_start(study), link):
+    for step in journey.steps:
         sent_at = step.at
         if step.kind is not StepKind.SAID and study.quiet_hours is not None:
             sent_at = study.quiet_hours.next_allowed(step.at, study.timezone)
@@ -170,6 +177,6 @@ def _event_line(sms_step: SmsStep, zone: ZoneInfo) -> str:
 
 
 def _short(moment: datetime, zone: ZoneInfo) -> str:
-    """"Tue 3 Mar 10:01", local time in the study's zone."""
+    """ "Tue 3 Mar 10:01", local time in the study's zone."""
     local = moment.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %H:%M}"
