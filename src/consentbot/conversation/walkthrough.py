@@ -96,7 +96,9 @@ class _Journey:
         self.reminder_at: datetime | None = None
 
     def context(self) -> Context:
-        return Context(self.study, self.language, self.lexicon, self.consent, self.now, False)
+        return Context(
+            self.study, self.language, self.lexicon, self.consent, self.now, stopped=False
+        )
 
     def record(
         self, kind: StepKind, turn: Turn, said: str | None = None, command: Command | None = None
