@@ -13,6 +13,7 @@ from aiohttp import ClientError, ClientSession
 
 from consentbot.content.loader import load_catalogue
 from consentbot.content.model import StudyCatalogue
+from consentbot.conversation.walkthrough import WalkthroughError
 from consentbot.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -359,7 +360,11 @@ def content_preview(settings: Settings, study_id: str, language: str, html: Path
         )
         return 2
     link = preview_link(settings.public_url)
-    journey = preview_walk(study, language, content.lexicon, link)
+    try:
+        journey = preview_walk(study, language, content.lexicon, link)
+    except WalkthroughError as error:
+        print(f"consentbot: the conversation could not be previewed: {error}", file=sys.stderr)
+        return 1
     transcript = render_sms_preview(
         sms_preview(study, language, journey, max_segments=settings.max_segments, link=link)
     )
