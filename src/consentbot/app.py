@@ -13,8 +13,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import aiohttp_jinja2
-import jinja2
 import structlog
 from aiohttp import web
 
@@ -34,6 +32,7 @@ from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.security import security_headers
+from consentbot.web.templating import setup_templates
 from consentbot.web.views import web_routes
 
 log = structlog.get_logger(__name__)
@@ -84,12 +83,7 @@ def create_app(
     app[keys.STUDIES] = content.studies
     app[keys.LEXICON] = content.lexicon
     app[keys.PROXIES] = trusted_networks(settings.trusted_proxies)
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.PackageLoader("consentbot.web", "templates"),
-        autoescape=jinja2.select_autoescape(("html",), default=True),
-        undefined=jinja2.StrictUndefined,
-    )
+    setup_templates(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with open_runtime(settings, content, clock=clock, gateway=gateway) as runtime:

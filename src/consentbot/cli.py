@@ -132,6 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--dry-run", action="store_true", help="say what would happen; store nothing"
     )
+    preview = content_commands.add_parser(
+        "preview",
+        help="show a study's whole conversation as SMS (encodings, segments), sending nothing",
+    )
+    preview.add_argument("--study", required=True, help="the study's id")
+    preview.add_argument("--lang", required=True, help="one of the study's languages, e.g. ur")
+    preview.add_argument(
+        "--html", type=Path, help="also write the study's web page, as a participant sees it"
+    )
 
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
@@ -212,6 +221,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.outbox_unknown(settings))
     if args.command == "content" and args.content_command == "publish":
         return asyncio.run(commands.content_publish(settings, args.study, args.by, args.dry_run))
+    if args.command == "content" and args.content_command == "preview":
+        return commands.content_preview(settings, args.study, args.lang, args.html)
     if args.command == "content":
         return asyncio.run(
             commands.content_check(

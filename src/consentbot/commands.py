@@ -17,6 +17,7 @@ from consentbot.content.model import Study, StudyCatalogue
 from consentbot.content.problems import ContentError
 from consentbot.content.report import exit_code, render_json, render_text
 from consentbot.content.sms_cost import Sending
+from consentbot.conversation.walkthrough import WalkthroughError
 from consentbot.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -31,6 +32,12 @@ from consentbot.services.checkpoints import write_checkpoint
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
+from consentbot.services.preview import (
+    preview_link,
+    preview_walk,
+    render_sms_preview,
+    sms_preview,
+)
 from consentbot.services.publishing import PublishOutcome, PublishRefused
 from consentbot.services.served_versions import unpublished_edits
 from consentbot.services.unknown_outbox import unknown_messages
@@ -41,6 +48,7 @@ from consentbot.store.database import Database
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.rekeying import CONTACT_PHONES, OUTBOX_SECRETS, VERIFICATION_PHONES, KeyCount
 from consentbot.store.signing_key import existing_signing_key, signing_key
+from consentbot.web.preview import render_preview_page
 
 
 def db_upgrade(settings: Settings) -> int:
@@ -387,6 +395,61 @@ async def content_publish(settings: Settings, study: str, by: str, dry_run: bool
     if result.after_publish is not None:
         print(result.after_publish)
     return 0
+
+
+def content_preview(settings: Settings, study_id: str, language: str, html: Path | None) -> int:
+    """Print a study's conversation as SMS; with ``html``, also write its web page there.
+
+    Reads the content as ``serve`` would and nothing else: no database, nothing sent.
+    An unknown study or language is a usage error (exit 2); nothing is printed or written.
+    """
+    content = load_content(settings)
+    study = content.studies.get(study_id)
+    if study is None:
+        known = ", ".join(sorted(content.studies.studies)) or "none"
+        print(
+            f"consentbot: --study: there is no study {study_id!r} in {settings.content_dir} "
+            f"(the studies: {known})",
+            file=sys.stderr,
+        )
+        return 2
+    if language not in study.languages:
+        print(
+            f"consentbot: --lang: {study.id} is not written in {language!r} "
+            f"(its languages: {', '.join(study.languages)})",
+            file=sys.stderr,
+        )
+        return 2
+    link = preview_link(settings.public_url)
+    try:
+        journey = preview_walk(study, language, content.lexicon, link)
+    except WalkthroughError as error:
+        print(f"consentbot: the conversation could not be previewed: {error}", file=sys.stderr)
+        return 1
+    transcript = render_sms_preview(
+        sms_preview(study, language, journey, max_segments=settings.max_segments, link=link)
+    )
+    if html is not None:
+        page = render_preview_page(study, language, content.lexicon, journey, settings.sms_regions)
+        try:
+            _write_whole(html, page)
+        except OSError as error:
+            print(f"consentbot: --html {html}: {error.strerror or error}", file=sys.stderr)
+            return 1
+    sys.stdout.write(transcript)
+    if html is not None:
+        print(f"web page written to {html}", file=sys.stderr)
+    return 0
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: never a half-written file."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 async def chat(url: str, phone: str, region: str) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from babel import Locale
 
 from consentbot import keys
+from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.status import ConsentStatus
 from consentbot.services.errors import (
@@ -91,18 +93,26 @@ def _changed(page: WebPage) -> str | None:
 def _render(
     request: web.Request, page: WebPage, notice: str | None, status: int = 200
 ) -> web.Response:
-    lexicon = request.app[keys.LEXICON]
+    context = page_context(
+        page, request.app[keys.LEXICON], request.app[keys.SETTINGS].sms_regions, notice
+    )
+    return aiohttp_jinja2.render_template("chat.html", request, context, status=status)
+
+
+def page_context(
+    page: WebPage, lexicon: Lexicon, sms_regions: Sequence[str], notice: str | None
+) -> dict[str, Any]:
+    """What chat.html shows for ``page``, in the page's language (also used by previews)."""
     translator = lexicon.translator(page.language)
     vocabulary = lexicon.vocabulary(page.language)
     locale = Locale.parse(page.language)
     text = page.study.text(page.language)
     _ = translator.gettext
-    regions = request.app[keys.SETTINGS].sms_regions
-    places = translator.either([locale.territories.get(r.upper(), r) for r in regions])
+    places = translator.either([locale.territories.get(r.upper(), r) for r in sms_regions])
     quick = [
         (vocabulary.word(command), vocabulary.word(command)) for command in _quick_replies(page)
     ]
-    context = {
+    return {
         "_": _,
         "ngettext": translator.ngettext,
         "ltr": translator.isolate,
@@ -124,7 +134,6 @@ def _render(
         "asking": text.purposes.get(page.state.asking or ""),
         "last_id": page.transcript[-1].id if page.transcript else 0,
     }
-    return aiohttp_jinja2.render_template("chat.html", request, context, status=status)
 
 
 async def study_page(request: web.Request) -> web.StreamResponse:
