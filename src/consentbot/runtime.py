@@ -171,7 +171,9 @@ async def open_runtime(
     client = ClientSession(timeout=ClientTimeout(total=30))
     try:
         chosen = gateway or build_gateway(settings, client)
-        dispatcher = OutboxDispatcher(db, chosen, vault, clock, content.studies)
+        dispatcher = OutboxDispatcher(
+            db, chosen, vault, clock, content.studies, send_rate=settings.send_rate
+        )
         deps = ServiceDeps(
             db=db,
             vault=vault,

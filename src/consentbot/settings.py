@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -46,6 +47,9 @@ class Settings:
     default_region: str = "GB"
     max_segments: int = 6
     scheduler_interval: float = 1.0
+    send_rate: float = 10.0
+    """Messages we start (invitations, reminders, notices) per second, at most; replies are
+    not held back by it (see domain/send_rate.py)."""
     log_format: str = "console"
     log_level: str = "INFO"
     demo: bool = False
@@ -130,6 +134,11 @@ class Settings:
             )
         if self.log_format not in ("console", "json"):
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
+        if not (math.isfinite(self.send_rate) and self.send_rate > 0):
+            raise SettingsError(
+                f"CONSENTBOT_SEND_RATE must be a number of messages per second above 0, "
+                f"not {self.send_rate!r}"
+            )
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
         if not self.sms_regions:
@@ -257,6 +266,7 @@ class Settings:
             default_region=text("DEFAULT_REGION", defaults.default_region) or "GB",
             max_segments=int(number("SMS_MAX_SEGMENTS", defaults.max_segments, int)),
             scheduler_interval=number("SCHEDULER_INTERVAL", defaults.scheduler_interval, float),
+            send_rate=number("SEND_RATE", defaults.send_rate, float),
             log_format=text("LOG_FORMAT", defaults.log_format) or "console",
             log_level=text("LOG_LEVEL", defaults.log_level) or "INFO",
             demo=(text("DEMO", "") or "").lower() in ("1", "true", "yes"),
