@@ -22,6 +22,7 @@ from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
 from consentbot.services.clock import Clock
+from consentbot.services.cohort import CohortInvitations
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.erasure import ErasureService
@@ -148,6 +149,7 @@ class Runtime:
     dispatcher: OutboxDispatcher
     inbound: InboundService
     invitations: InvitationService
+    cohort: CohortInvitations
     queries: ConsentQueries
     timers: TimerService
     tokens: TokenService
@@ -196,13 +198,15 @@ async def open_runtime(
             service_per_hour=settings.code_sms_per_hour,
         )
         verification = VerificationService(deps, pipeline, web_sessions, limits)
+        invitations = InvitationService(deps, pipeline)
         yield Runtime(
             db=db,
             client=client,
             gateway=chosen,
             dispatcher=dispatcher,
             inbound=InboundService(deps, pipeline),
-            invitations=InvitationService(deps, pipeline),
+            invitations=invitations,
+            cohort=CohortInvitations(deps, invitations),
             queries=ConsentQueries(deps),
             timers=TimerService(deps, pipeline),
             tokens=TokenService(deps),

@@ -129,6 +129,17 @@ class OutboxDispatcher:
             return interval
         return min(interval, self._pace.wait(self._monotonic()))
 
+    async def drain(self) -> None:
+        """Send everything that may go now, waiting for the send rate where it holds
+        messages back; return once nothing is left to send before its time (quiet hours,
+        a retry's delay). For commands, which have no background loop."""
+        while True:
+            if await self.dispatch_once():
+                continue
+            if not self._paced:
+                return
+            await asyncio.sleep(self.pause(1.0))
+
     @property
     def paced(self) -> bool:
         """Whether the last round left messages we start waiting for the send rate."""

@@ -256,6 +256,22 @@ class OutboxRepository:
             statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()
 
+    async def statuses(
+        self, participant_ids: Sequence[int], kind: OutboxKind
+    ) -> list[tuple[int, OutboxStatus]]:
+        """(participant, status) of every message of ``kind`` to these participants."""
+        found: list[tuple[int, OutboxStatus]] = []
+        for start in range(0, len(participant_ids), 500):
+            statement = select(OutboxMessage.participant_id, OutboxMessage.status).where(
+                OutboxMessage.kind == kind,
+                col(OutboxMessage.participant_id).in_(participant_ids[start : start + 500]),
+            )
+            found += [
+                (participant or 0, OutboxStatus(status))
+                for participant, status in (await self.session.exec(statement)).all()
+            ]
+        return found
+
     async def for_contact(self, contact_id: int) -> Sequence[OutboxMessage]:
         """Every message queued for a number, oldest first."""
         statement = (

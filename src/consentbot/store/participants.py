@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.store.tables import ConsentState, Participant
+from consentbot.store.tables import ConsentState, Contact, Participant
 
+_IN_CHUNK = 500
+"""Values per IN (...) list: well inside every database's limit on parameters."""
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -120,6 +123,27 @@ class ParticipantRepository:
             .order_by(col(Participant.id))
         )
         return list((await self.session.exec(statement)).all())
+
+    async def references_and_hashes(
+        self, study_id: str, *, references: Sequence[str], phone_hashes: Sequence[str]
+    ) -> set[tuple[str, str]]:
+        """(reference, phone hash) of the study's participants with one of these references
+        or numbers: what a batch of invitations must agree with. A few queries per 500."""
+        found: set[tuple[str, str]] = set()
+        base = select(Participant.reference, Contact.phone_hash).join(
+            Contact, col(Contact.id) == col(Participant.contact_id)
+        )
+        for column, values in (
+            (col(Participant.reference), references),
+            (col(Contact.phone_hash), phone_hashes),
+        ):
+            for start in range(0, len(values), _IN_CHUNK):
+                statement = base.where(
+                    Participant.study_id == study_id,
+                    column.in_(values[start : start + _IN_CHUNK]),
+                )
+                found.update((await self.session.exec(statement)).all())
+        return found
 
     async def study_ids(self, participant_ids: set[int]) -> dict[int, str]:
         """Participant id -> study id, in one query."""
