@@ -141,11 +141,17 @@ async def _batch_body(request: web.Request) -> Any:
         raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
 
 
-def _too_large() -> web.HTTPException:
-    return _error(
-        web.HTTPRequestEntityTooLarge,
+def _too_large(message: str | None = None, field: str | None = None) -> web.HTTPException:
+    message = message or (
         f"the body is over {BATCH_BODY_LIMIT // (1024 * 1024)} MiB: send the cohort in "
-        f"batches of at most {MAX_BATCH:,} invitations",
+        f"batches of at most {MAX_BATCH:,} invitations"
+    )
+    body = {"error": message} | ({"field": field} if field else {})
+    return web.HTTPRequestEntityTooLarge(
+        max_size=BATCH_BODY_LIMIT,
+        actual_size=0,  # not reported: the body is not read past the limit
+        text=json.dumps(body),
+        content_type="application/json",
     )
 
 
@@ -164,8 +170,7 @@ def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
             "invitations",
         )
     if len(items) > MAX_BATCH:
-        raise _error(
-            web.HTTPRequestEntityTooLarge,
+        raise _too_large(
             f"invitations: at most {MAX_BATCH:,} in one request, not {len(items):,}: "
             "send the cohort in several batches",
             "invitations",
