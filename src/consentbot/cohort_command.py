@@ -127,5 +127,7 @@ def _why_waiting(study: Study) -> str:
         allowed = study.quiet_hours.next_allowed(now, study.timezone)
         if allowed > now:
             until = allowed.astimezone(study.timezone).strftime("%H:%M")
-            return f"for the study's quiet hours to end at {until}: the running server sends them then"
+            return (
+                f"for the study's quiet hours to end at {until}: the running server sends them then"
+            )
     return "to be retried: the running server sends them"

@@ -91,7 +91,7 @@ async def test_a_good_batch_is_stored_before_202_and_a_repeat_accepts_nobody_aga
     assert await post(client, research, {"invitations": more}) == (202, {"accepted": 1, "already_invited": 4})
 
     await run_loops()
-    for number in numbers + ["+447400900534"]:
+    for number in [*numbers, "+447400900534"]:
         received = fake_twilio.inbox[number][1:] if number == stopper.number else fake_twilio.inbox[number]
         expected = 0 if number == stopper.number else 1
         assert len([text for text in received if "JOINTS" in text or "/i/" in text]) == expected, number

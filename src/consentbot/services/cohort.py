@@ -83,7 +83,9 @@ class CohortInvitations:
         self.deps = deps
         self.invitations = invitations
 
-    async def plan(self, study_id: str, rows: Sequence[CohortRow], position_name: str) -> CohortPlan:
+    async def plan(
+        self, study_id: str, rows: Sequence[CohortRow], position_name: str
+    ) -> CohortPlan:
         """Check every row, against the study and against who is already in it.
 
         Raises :class:`UnknownStudy`. Reads only: nothing is stored.

@@ -266,9 +266,10 @@ class OutboxDispatcher:
         retry_at: dict[int, datetime] = {}
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
+            # One read for the round, not one per message: a cohort's rounds are full.
+            rows = await outbox.by_ids([outcome.message_id for outcome in outcomes])
             for outcome in outcomes:
-                stored = await outbox.get(outcome.message_id)
-                assert stored is not None
+                stored = rows[outcome.message_id]
                 if outcome.provider_id is not None:
                     set_status(stored, OutboxStatus.SENT)
                     stored.provider_id = outcome.provider_id

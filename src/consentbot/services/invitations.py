@@ -134,8 +134,9 @@ class InvitationService:
         participants = ParticipantRepository(session)
         contact = await contacts.find_or_create(request.e164, now)
         assert contact.id is not None
-        existing = await participants.by_reference(study.id, reference)
-        same_number = await participants.by_contact(study.id, contact.id)
+        found = await participants.by_reference_or_contact(study.id, reference, contact.id)
+        existing = next((p for p in found if p.reference == reference), None)
+        same_number = next((p for p in found if p.contact_id == contact.id), None)
         if existing is not None and existing.contact_id != contact.id:
             raise Conflict(
                 "this reference is already used for a different phone number",

@@ -242,6 +242,13 @@ class OutboxRepository:
         """The message with this id."""
         return await self.session.get(OutboxMessage, message_id)
 
+    async def by_ids(self, message_ids: Sequence[int]) -> dict[int, OutboxMessage]:
+        """The messages with these ids, by id, in one query."""
+        if not message_ids:
+            return {}
+        statement = select(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids))
+        return {message.id or 0: message for message in (await self.session.exec(statement)).all()}
+
     async def by_provider_id(self, provider_id: str, *, lock: bool = False) -> OutboxMessage | None:
         """The message a gateway's status callback refers to (``lock``: FOR UPDATE)."""
         statement = select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)

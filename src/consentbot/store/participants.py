@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,6 +65,17 @@ class ParticipantRepository:
             Participant.study_id == study_id, Participant.reference == reference
         )
         return (await self.session.exec(statement)).first()
+
+    async def by_reference_or_contact(
+        self, study_id: str, reference: str, contact_id: int
+    ) -> list[Participant]:
+        """The study's participants with this reference or this number (at most two), in one
+        query: what an invitation must agree with."""
+        statement = select(Participant).where(
+            Participant.study_id == study_id,
+            or_(col(Participant.reference) == reference, col(Participant.contact_id) == contact_id),
+        )
+        return list((await self.session.exec(statement)).all())
 
     async def by_contact(self, study_id: str, contact_id: int) -> Participant | None:
         """The participant for this number in this study."""
