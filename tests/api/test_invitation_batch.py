@@ -111,7 +111,8 @@ async def test_batch_size_and_shape(client: AppClient) -> None:
     status, body = await post(client, research, {"invitations": too_many})
     assert status == 413
     assert body["error"].startswith("invitations: at most 10,000 in one request, not 10,001")
-    for bad in ({"invitations": []}, {"invitations": {}}, {}, []):
+    malformed: list[Any] = [{"invitations": []}, {"invitations": {}}, {}, []]
+    for bad in malformed:
         status, body = await post(client, research, bad)
         assert status == 422, bad
     status, body = await post(client, research, {"invitations": [], "dry_run": True})

@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -57,6 +58,7 @@ async def outcome(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return process.returncode or 0, stdout.decode(), stderr.decode()
 
 
+@pytest.mark.timeout(1200)  # 5,000 pipeline turns and SMS: a minute or two on an idle machine
 async def test_a_cohort_interrupted_and_run_again_reaches_everyone_once(
     settings: Settings, fake_twilio: FakeTwilio, twilio_server: TestServer, tmp_path: Path
 ) -> None:
