@@ -175,6 +175,9 @@ def service_env(
         "CONSENTBOT_DATA_DIR": str(workdir / "data"),
         "CONSENTBOT_LOG_LEVEL": "WARNING",
         "CONSENTBOT_SCHEDULER_INTERVAL": str(SCHEDULER_INTERVAL),
+        # The benchmark measures turns, not the gateway's pace: invitations and reminders
+        # go as fast as the service can send them.
+        "CONSENTBOT_SEND_RATE": "100000",
     }
     if database_url is not None:
         env["CONSENTBOT_DATABASE_URL"] = database_url

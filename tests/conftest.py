@@ -82,6 +82,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN,
         twilio_from=SERVICE_NUMBER,
+        # Tests drive the outbox round by round without waiting: pacing is tested on its own.
+        send_rate=1000.0,
     )
 
 

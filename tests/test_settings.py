@@ -81,3 +81,16 @@ def test_commands_that_open_no_port_skip_the_console_rules(tmp_path: Path) -> No
 )
 def test_is_loopback(host: str | None, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_send_rate_defaults_to_ten_and_reads_fractions() -> None:
+    assert Settings.from_env({}).send_rate == 10
+    assert Settings.from_env({"CONSENTBOT_SEND_RATE": "0.5"}).send_rate == 0.5
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "nan", "inf"])
+def test_send_rate_must_be_a_number_above_zero(raw: str) -> None:
+    with pytest.raises(SettingsError, match="CONSENTBOT_SEND_RATE must be a number of messages per second above 0"):
+        Settings.from_env({"CONSENTBOT_SEND_RATE": raw}).check(serving=False)
+    with pytest.raises(SettingsError, match="CONSENTBOT_SEND_RATE must be a number, not 'fast'"):
+        Settings.from_env({"CONSENTBOT_SEND_RATE": "fast"})

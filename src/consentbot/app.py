@@ -93,6 +93,7 @@ def create_app(
             app[keys.DISPATCHER] = runtime.dispatcher
             app[keys.INBOUND] = runtime.inbound
             app[keys.INVITATIONS] = runtime.invitations
+            app[keys.COHORT] = runtime.cohort
             app[keys.QUERIES] = runtime.queries
             app[keys.TIMERS] = runtime.timers
             app[keys.TOKENS] = runtime.tokens

@@ -49,10 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token: the API refuses it at once")
     revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
 
-    invite = commands.add_parser("invite", help="invite a person to a study by SMS")
+    invite = commands.add_parser(
+        "invite",
+        help="invite a person (--phone, --reference) or a cohort (--file) to a study by SMS",
+    )
     invite.add_argument("--study", required=True)
-    invite.add_argument("--phone", required=True)
-    invite.add_argument("--reference", required=True, help="your reference for the participant")
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone", help="one person's mobile number (with --reference)")
+    who.add_argument(
+        "--file",
+        type=Path,
+        help="a UTF-8 CSV with the header phone,reference[,language]: every row is checked "
+        "first, then all are invited at CONSENTBOT_SEND_RATE; run again to resume",
+    )
+    invite.add_argument("--reference", help="your reference for the participant (with --phone)")
     invite.add_argument("--language", help="language code, e.g. pl (default: the study's)")
 
     participant = commands.add_parser("participant", help="one participant of a study")
@@ -160,9 +170,20 @@ def _at_least_one(raw: str) -> int:
     return value
 
 
+def _check_invite(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--phone needs --reference; --file carries references and languages in its columns."""
+    if args.file is not None and (args.reference or args.language):
+        parser.error("invite --file: the file's columns give each reference and language")
+    if args.phone is not None and not args.reference:
+        parser.error("invite --phone: --reference is required")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``consentbot`` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "invite":
+        _check_invite(parser, args)
     try:
         settings = Settings.from_env()
         if args.command == "serve":
@@ -201,6 +222,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 return asyncio.run(commands.token_revoke(settings, args.id))
             case _:
                 return asyncio.run(commands.token_create(settings, args.study, args.label))
+    if args.command == "invite" and args.file is not None:
+        from consentbot.cohort_command import INTERRUPTED, invite_file
+
+        try:
+            return asyncio.run(invite_file(settings, args.study, args.file))
+        except KeyboardInterrupt:
+            print(f"consentbot: {INTERRUPTED}", file=sys.stderr)
+            return 130
     if args.command == "invite":
         return asyncio.run(
             commands.invite(settings, args.study, args.phone, args.reference, args.language)

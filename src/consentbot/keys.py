@@ -8,6 +8,7 @@ from consentbot.channels.console import ConsoleGateway
 from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.checkpoints import CheckpointSchedule
+from consentbot.services.cohort import CohortInvitations
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
@@ -31,6 +32,7 @@ CONSOLE = web.AppKey("console_gateway", ConsoleGateway)
 DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 INBOUND = web.AppKey("inbound_service", InboundService)
 INVITATIONS = web.AppKey("invitation_service", InvitationService)
+COHORT = web.AppKey("cohort_invitations", CohortInvitations)
 QUERIES = web.AppKey("consent_queries", ConsentQueries)
 TIMERS = web.AppKey("timer_service", TimerService)
 TOKENS = web.AppKey("token_service", TokenService)

@@ -26,6 +26,7 @@ from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
 from consentbot.services.clock import Clock
+from consentbot.services.cohort import CohortInvitations
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.erasure import ErasureService
@@ -184,6 +185,7 @@ class Runtime:
     dispatcher: OutboxDispatcher
     inbound: InboundService
     invitations: InvitationService
+    cohort: CohortInvitations
     queries: ConsentQueries
     timers: TimerService
     tokens: TokenService
@@ -223,7 +225,9 @@ async def open_runtime(
     client = ClientSession(timeout=ClientTimeout(total=30))
     try:
         chosen = gateway or build_gateway(settings, client)
-        dispatcher = OutboxDispatcher(db, chosen, vault, clock, content.studies)
+        dispatcher = OutboxDispatcher(
+            db, chosen, vault, clock, content.studies, send_rate=settings.send_rate
+        )
         deps = ServiceDeps(
             db=db,
             vault=vault,
@@ -256,13 +260,15 @@ async def open_runtime(
         else:
             served = await load_published(db, content.files)
         await published.start(served)
+        invitations = InvitationService(deps, pipeline)
         yield Runtime(
             db=db,
             client=client,
             gateway=chosen,
             dispatcher=dispatcher,
             inbound=InboundService(deps, pipeline),
-            invitations=InvitationService(deps, pipeline),
+            invitations=invitations,
+            cohort=CohortInvitations(deps, invitations),
             queries=ConsentQueries(deps),
             timers=TimerService(deps, pipeline),
             tokens=TokenService(deps),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -51,6 +52,9 @@ class Settings:
     scheduler_interval: float = 1.0
     publish_poll_interval: float = 5.0
     """Seconds between looks for a newly published study version (it is served within 10 s)."""
+    send_rate: float = 10.0
+    """Messages we start (invitations, reminders, notices) per second, at most; replies are
+    not held back by it (see domain/send_rate.py)."""
     log_format: str = "console"
     log_level: str = "INFO"
     demo: bool = False
@@ -145,6 +149,11 @@ class Settings:
             )
         if self.log_format not in ("console", "json"):
             raise SettingsError("CONSENTBOT_LOG_FORMAT must be console or json")
+        if not (math.isfinite(self.send_rate) and self.send_rate > 0):
+            raise SettingsError(
+                f"CONSENTBOT_SEND_RATE must be a number of messages per second above 0, "
+                f"not {self.send_rate!r}"
+            )
         if self.max_segments < 1:
             raise SettingsError("CONSENTBOT_SMS_MAX_SEGMENTS must be at least 1")
         if not 0 < self.publish_poll_interval <= 10:
@@ -314,6 +323,7 @@ class Settings:
             publish_poll_interval=number(
                 "PUBLISH_POLL_INTERVAL", defaults.publish_poll_interval, float
             ),
+            send_rate=number("SEND_RATE", defaults.send_rate, float),
             log_format=text("LOG_FORMAT", defaults.log_format) or "console",
             log_level=text("LOG_LEVEL", defaults.log_level) or "INFO",
             demo=(text("DEMO", "") or "").lower() in ("1", "true", "yes"),

@@ -20,6 +20,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         "CONSENTBOT_CONTENT_DIR": str(settings.content_dir),
         "CONSENTBOT_LOCALES_DIR": str(settings.locales_dir),
         "CONSENTBOT_LOG_LEVEL": "WARNING",
+        "CONSENTBOT_SEND_RATE": str(settings.send_rate),
     })
     if settings.audit_signing_key:
         env["CONSENTBOT_AUDIT_SIGNING_KEY"] = settings.audit_signing_key

@@ -16,6 +16,7 @@ from aiohttp import web
 from consentbot import keys
 from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.domain.status import MEANINGS, ConsentStatus, counts_as_permission
+from consentbot.services.cohort_file import CohortRow, RowProblem
 from consentbot.services.errors import (
     Conflict,
     InvalidInput,
@@ -122,6 +123,101 @@ async def create_invitation(request: web.Request) -> web.Response:
         "link_sent": invitation.link_sent,
     }
     return web.json_response(body, status=201 if invitation.created else 200)
+
+
+MAX_BATCH = 10_000
+"""Invitations in one batch request; a bigger cohort is sent in several."""
+BATCH_BODY_LIMIT = 4 * 1024 * 1024
+"""Bytes in a batch request's body: 10,000 invitations with long references fit."""
+
+
+async def _batch_body(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > BATCH_BODY_LIMIT:
+        raise _too_large()
+    data = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        data += chunk
+        if len(data) > BATCH_BODY_LIMIT:
+            raise _too_large()
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+
+
+def _too_large(message: str | None = None, field: str | None = None) -> web.HTTPException:
+    message = message or (
+        f"the body is over {BATCH_BODY_LIMIT // (1024 * 1024)} MiB: send the cohort in "
+        f"batches of at most {MAX_BATCH:,} invitations"
+    )
+    body = {"error": message} | ({"field": field} if field else {})
+    return web.HTTPRequestEntityTooLarge(
+        max_size=BATCH_BODY_LIMIT,
+        actual_size=0,  # not reported: the body is not read past the limit
+        text=json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
+    """The batch's invitations as rows (``position`` is the index), and malformed ones."""
+    if not isinstance(raw, dict):
+        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+    unknown = sorted(set(raw) - {"invitations"})
+    if unknown:
+        raise _error(web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0])
+    items = raw.get("invitations")
+    if not isinstance(items, list) or not items:
+        raise _error(
+            web.HTTPUnprocessableEntity,
+            f"invitations: must be a list of 1 to {MAX_BATCH:,} invitations",
+            "invitations",
+        )
+    if len(items) > MAX_BATCH:
+        raise _too_large(
+            f"invitations: at most {MAX_BATCH:,} in one request, not {len(items):,}: "
+            "send the cohort in several batches",
+            "invitations",
+        )
+    rows: list[CohortRow] = []
+    problems: list[RowProblem] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(RowProblem(index, None, "must be a JSON object"))
+            continue
+        if unknown := sorted(set(item) - {"phone", "reference", "language"}):
+            problems.append(RowProblem(index, unknown[0], "is not a known field"))
+            continue
+        phone, reference, language = item.get("phone"), item.get("reference"), item.get("language")
+        if not isinstance(phone, str) or not phone.strip():
+            problems.append(RowProblem(index, "phone", "is required and must be a string"))
+        elif not isinstance(reference, str):
+            problems.append(RowProblem(index, "reference", "is required and must be a string"))
+        elif language is not None and not isinstance(language, str):
+            problems.append(RowProblem(index, "language", "must be a string"))
+        else:
+            rows.append(CohortRow(index, phone, reference, language))
+    return rows, problems
+
+
+async def create_invitation_batch(request: web.Request) -> web.Response:
+    """``POST /api/v1/studies/{study}/invitations/batch``: all or none, durable before 202."""
+    study = await _authorise(request)
+    rows, malformed = _batch_rows(await _batch_body(request))
+    cohort = request.app[keys.COHORT]
+    try:
+        plan = await cohort.plan(study, rows, "invitation")
+        problems = sorted([*malformed, *plan.problems], key=lambda p: p.position)
+        if problems:
+            rejected = [{"index": p.position, "field": p.field, "error": p.error} for p in problems]
+            return web.json_response({"rejected": rejected}, status=422)
+        provenance = Provenance(Channel.API, "research-system", Auth.SYSTEM)
+        invited = await cohort.invite(plan, plan.new, provenance)
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    accepted = sum(1 for invitation in invited if invitation.created)
+    already = plan.already_invited + len(invited) - accepted
+    return web.json_response({"accepted": accepted, "already_invited": already}, status=202)
 
 
 async def get_consent(request: web.Request) -> web.Response:
@@ -252,6 +348,7 @@ def research_routes() -> list[web.RouteDef]:
     base = "/api/v1/studies/{study}"
     return [
         web.post(f"{base}/invitations", create_invitation),
+        web.post(f"{base}/invitations/batch", create_invitation_batch),
         web.get(f"{base}/participants", list_participants),
         web.get(f"{base}/participants/{{reference}}/consent", get_consent),
         web.get(f"{base}/participants/{{reference}}/history", get_history),

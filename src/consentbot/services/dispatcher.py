@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from consentbot.channels.gateway import (
 from consentbot.content.live import Studies
 from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
+from consentbot.domain.send_rate import SendRate
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
 from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
@@ -61,6 +63,11 @@ class OutboxDispatcher:
     mid-send never sends it twice; only errors the gateway calls retryable (429, 5xx)
     put it back, with a growing delay. When the gateway cannot say whether it took
     the message (:class:`OutcomeUnknown`) it is marked "unknown" and left alone.
+
+    Messages we start (invitations, reminders, notices) go at no more than ``send_rate``
+    a second, paced by a token bucket on the ``monotonic`` clock: a round claims only as
+    many as the bucket allows, and replies besides, so a reply never waits behind a
+    cohort's invitations.
     """
 
     def __init__(
@@ -74,6 +81,8 @@ class OutboxDispatcher:
         max_attempts: int = 5,
         batch: int = 50,
         concurrency: int = 8,
+        send_rate: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.gateway = gateway
@@ -84,6 +93,10 @@ class OutboxDispatcher:
         self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._pace = SendRate(send_rate) if send_rate is not None else None
+        self._monotonic = monotonic
+        self._paced = False
+        """The last round left messages we start waiting for the send rate."""
 
     def wake(self) -> None:
         """Ask for a dispatch round now (called after a commit that queued messages)."""
@@ -98,16 +111,39 @@ class OutboxDispatcher:
         next_look = self.clock() + STUCK_CHECK_EVERY
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=self.pause(interval))
             self._wake.clear()
             if self.clock() >= next_look:
                 await self._mark_stuck()
                 next_look = self.clock() + STUCK_CHECK_EVERY
             try:
-                while await self.dispatch_once() == self.batch:
+                while await self.dispatch_once() >= self.batch:
                     pass
             except Exception:
                 log.exception("outbox.dispatch_failed")
+
+    def pause(self, interval: float) -> float:
+        """How long to wait before the next round: ``interval``, or less when messages we
+        start are waiting for the send rate (until the bucket allows the next one)."""
+        if self._pace is None or not self._paced:
+            return interval
+        return min(interval, self._pace.wait(self._monotonic()))
+
+    async def drain(self) -> None:
+        """Send everything that may go now, waiting for the send rate where it holds
+        messages back; return once nothing is left to send before its time (quiet hours,
+        a retry's delay). For commands, which have no background loop."""
+        while True:
+            if await self.dispatch_once():
+                continue
+            if not self._paced:
+                return
+            await asyncio.sleep(self.pause(1.0))
+
+    @property
+    def paced(self) -> bool:
+        """Whether the last round left messages we start waiting for the send rate."""
+        return self._paced
 
     async def _mark_stuck(self) -> None:
         try:
@@ -118,13 +154,22 @@ class OutboxDispatcher:
     async def dispatch_once(self) -> int:
         """Send one batch of due messages; return how many were claimed."""
         now = self.clock()
+        self._paced = False
         async with self.db.read() as session:
             if not await OutboxRepository(session).any_due(now):
                 return 0
+        allowed = self._pace.available(self._monotonic()) if self._pace else None
         async with self.db.transaction() as session:
-            claimed = await OutboxRepository(session).claim_due(now, self.batch)
+            outbox = OutboxRepository(session)
+            claimed = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
             claimed = await self._hold_for_quiet_hours(session, claimed, now)
             outgoing, unreadable = self._open(ContactRepository(session, self.vault), claimed)
+        if self._pace is not None and allowed is not None:
+            # Sent, suppressed or held for quiet hours: what was taken shows whether the
+            # rate held anything back. Only what really goes takes a token.
+            self._paced = allowed < self.batch and outbox.proactive_taken >= allowed
+            going = sum(1 for each in outgoing if each.item.message.kind in PROACTIVE)
+            self._pace.take(going, self._monotonic())
         # One number's messages go in order (a long reply's parts must not overtake
         # each other); different numbers are sent concurrently.
         by_number: dict[str, list[_Outgoing]] = {}
@@ -221,9 +266,10 @@ class OutboxDispatcher:
         retry_at: dict[int, datetime] = {}
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
+            # One read for the round, not one per message: a cohort's rounds are full.
+            rows = await outbox.by_ids([outcome.message_id for outcome in outcomes])
             for outcome in outcomes:
-                stored = await outbox.get(outcome.message_id)
-                assert stored is not None
+                stored = rows[outcome.message_id]
                 if outcome.provider_id is not None:
                     set_status(stored, OutboxStatus.SENT)
                     stored.provider_id = outcome.provider_id

@@ -36,6 +36,13 @@ class ContactRepository:
         return await self._find_by_hashes([lookup_hash], lock=lock)
 
     async def _find_by_hashes(self, hashes: list[str], *, lock: bool) -> Contact | None:
+        if len(hashes) == 1:
+            # One key: a plain, cached statement (a CASE over literal hashes is compiled
+            # afresh for every look-up, which a cohort of thousands pays thousands of times).
+            statement = select(Contact).where(Contact.phone_hash == hashes[0])
+            if lock:
+                statement = statement.with_for_update()
+            return (await self.session.exec(statement)).first()
         # A number has one row; should a second have been created while its old key
         # was missing from the configuration, the one under the first hash wins.
         preference = case(

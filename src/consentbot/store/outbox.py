@@ -60,6 +60,8 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession, vault: PhoneVault | None = None) -> None:
         self.session = session
         self.vault = vault
+        self.proactive_taken = 0
+        """How many messages we start the last :meth:`claim_due` took (claimed or settled)."""
 
     def add(
         self,
@@ -126,7 +128,9 @@ class OutboxRepository:
         )
         return (await self.session.exec(statement)).first() is not None
 
-    async def claim_due(self, now: datetime, limit: int) -> list[ClaimedMessage]:
+    async def claim_due(
+        self, now: datetime, limit: int, *, proactive_limit: int | None = None
+    ) -> list[ClaimedMessage]:
         """Take due messages for sending (status "sending"), oldest first.
 
         A number that sent STOP gets only the messages marked ``always``: the rest are
@@ -134,21 +138,20 @@ class OutboxRepository:
         erased on request gets nothing ("erased"): it is no longer stored. A message does
         not overtake an earlier one to the same number that waits for a retry (see
         :func:`_waits_behind_a_retry`).
+
+        ``proactive_limit`` caps the messages we start (the send rate allows so many now);
+        replies are taken up to ``limit`` besides, so they never wait behind the pacing.
         """
-        statement = (
-            select(OutboxMessage, Contact)
-            .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.send_after <= now,
-                ~_waits_behind_a_retry(now),
-            )
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=OutboxMessage)
-        )
+        if proactive_limit is None:
+            rows = await self._due(now, limit, None)
+        else:
+            rows = await self._due(now, limit, proactive=False)
+            if proactive_limit > 0:
+                rows += await self._due(now, min(limit, proactive_limit), proactive=True)
+            rows.sort(key=lambda row: row[0].id or 0)
+        self.proactive_taken = sum(1 for message, _contact in rows if message.kind in PROACTIVE)
         claimed = []
-        for message, contact in (await self.session.exec(statement)).all():
+        for message, contact in rows:
             if contact.erased_at is not None:
                 set_status(message, OutboxStatus.ERASED)
             elif contact.stopped and not message.always:
@@ -160,6 +163,33 @@ class OutboxRepository:
                 claimed.append(ClaimedMessage(message, contact))
             self.session.add(message)
         return claimed
+
+    async def _due(
+        self, now: datetime, limit: int, proactive: bool | None
+    ) -> list[tuple[OutboxMessage, Contact]]:
+        """Due messages and their contacts, locked; ``proactive`` picks one side or (None) both."""
+        statement = (
+            select(OutboxMessage, Contact)
+            .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.send_after <= now,
+                ~_waits_behind_a_retry(now),
+            )
+        )
+        if proactive is not None:
+            kinds = col(OutboxMessage.kind)
+            statement = statement.where(
+                kinds.in_(PROACTIVE) if proactive else kinds.not_in(PROACTIVE)
+            )
+        statement = (
+            statement.order_by(col(OutboxMessage.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+        return [
+            (message, contact) for message, contact in (await self.session.exec(statement)).all()
+        ]
 
     def _stuck(self, claimed_before: datetime) -> SelectOfScalar[OutboxMessage]:
         # Served by ix_outbox_due (status first). No claimed_at: claimed before it was kept.
@@ -212,6 +242,13 @@ class OutboxRepository:
         """The message with this id."""
         return await self.session.get(OutboxMessage, message_id)
 
+    async def by_ids(self, message_ids: Sequence[int]) -> dict[int, OutboxMessage]:
+        """The messages with these ids, by id, in one query."""
+        if not message_ids:
+            return {}
+        statement = select(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids))
+        return {message.id or 0: message for message in (await self.session.exec(statement)).all()}
+
     async def by_provider_id(self, provider_id: str, *, lock: bool = False) -> OutboxMessage | None:
         """The message a gateway's status callback refers to (``lock``: FOR UPDATE)."""
         statement = select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)
@@ -225,6 +262,22 @@ class OutboxRepository:
         if lock:
             statement = statement.with_for_update()
         return (await self.session.exec(statement)).first()
+
+    async def statuses(
+        self, participant_ids: Sequence[int], kind: OutboxKind
+    ) -> list[tuple[int, OutboxStatus]]:
+        """(participant, status) of every message of ``kind`` to these participants."""
+        found: list[tuple[int, OutboxStatus]] = []
+        for start in range(0, len(participant_ids), 500):
+            statement = select(OutboxMessage.participant_id, OutboxMessage.status).where(
+                OutboxMessage.kind == kind,
+                col(OutboxMessage.participant_id).in_(participant_ids[start : start + 500]),
+            )
+            found += [
+                (participant or 0, OutboxStatus(status))
+                for participant, status in (await self.session.exec(statement)).all()
+            ]
+        return found
 
     async def for_contact(self, contact_id: int) -> Sequence[OutboxMessage]:
         """Every message queued for a number, oldest first."""

@@ -7,11 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import ConsentState, Contact, Participant
 
+_IN_CHUNK = 500
+"""Values per IN (...) list: well inside every database's limit on parameters."""
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -63,6 +66,17 @@ class ParticipantRepository:
             Participant.study_id == study_id, Participant.reference == reference
         )
         return (await self.session.exec(statement)).first()
+
+    async def by_reference_or_contact(
+        self, study_id: str, reference: str, contact_id: int
+    ) -> list[Participant]:
+        """The study's participants with this reference or this number (at most two), in one
+        query: what an invitation must agree with."""
+        statement = select(Participant).where(
+            Participant.study_id == study_id,
+            or_(col(Participant.reference) == reference, col(Participant.contact_id) == contact_id),
+        )
+        return list((await self.session.exec(statement)).all())
 
     async def by_contact(self, study_id: str, contact_id: int) -> Participant | None:
         """The participant for this number in this study."""
@@ -122,6 +136,27 @@ class ParticipantRepository:
             .order_by(col(Participant.id))
         )
         return list((await self.session.exec(statement)).all())
+
+    async def references_and_hashes(
+        self, study_id: str, *, references: Sequence[str], phone_hashes: Sequence[str]
+    ) -> set[tuple[str, str]]:
+        """(reference, phone hash) of the study's participants with one of these references
+        or numbers: what a batch of invitations must agree with. A few queries per 500."""
+        found: set[tuple[str, str]] = set()
+        base = select(Participant.reference, Contact.phone_hash).join(
+            Contact, col(Contact.id) == col(Participant.contact_id)
+        )
+        for column, values in (
+            (col(Participant.reference), references),
+            (col(Contact.phone_hash), phone_hashes),
+        ):
+            for start in range(0, len(values), _IN_CHUNK):
+                statement = base.where(
+                    Participant.study_id == study_id,
+                    column.in_(values[start : start + _IN_CHUNK]),
+                )
+                found.update((await self.session.exec(statement)).all())
+        return found
 
     async def study_ids(self, participant_ids: set[int]) -> dict[int, str]:
         """Participant id -> study id, in one query."""
