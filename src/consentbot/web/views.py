@@ -87,7 +87,8 @@ def _render(
     translator = lexicon.translator(page.language)
     vocabulary = lexicon.vocabulary(page.language)
     locale = Locale.parse(page.language)
-    text = page.study.text(page.language)
+    say = lexicon.say(page.language, page.study.timezone)
+    text = say.shown(page.study.text(page.language))
     _ = translator.gettext
     regions = request.app[keys.SETTINGS].sms_regions
     places = translator.either([locale.territories.get(r.upper(), r) for r in regions])
@@ -102,6 +103,7 @@ def _render(
         "dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
         "study": page.study,
         "text": text,
+        "untranslated": say.untranslated_note(text),
         "transcript": page.transcript,
         "quick_replies": quick,
         "languages": [(code, translator.language_name(code)) for code in page.study.languages],
