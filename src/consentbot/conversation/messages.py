@@ -47,8 +47,10 @@ class Say:
         """
         if text.language == self.t.language and (part is None or part not in text.untranslated):
             return None
+        # The language it is in, named in theirs ("angielski"), not in its own ("English").
+        name = self.t.locale.languages.get(text.language) or self.t.language_name(text.language)
         return self.t.gettext("This part is not translated yet, so it is in {language}.").format(
-            language=self.t.language_name(text.language)
+            language=name
         )
 
     def _noted(self, text: StudyText, body: str) -> str:
