@@ -90,7 +90,9 @@ def test_every_layer_reads_plainly(study: Study, language: str) -> None:
 
 
 def test_the_topics_cover_everything_a_participant_must_be_told(study: Study) -> None:
-    covered = {item for topic in study.texts[study.default_language].topics for item in topic.covers}
+    covered = {
+        item for topic in study.texts[study.default_language].topics for item in topic.covers
+    }
     assert set(Coverage) - covered == set()
 
 

@@ -49,7 +49,9 @@ def test_a_stale_translation_is_replaced_whole_by_the_default_language(stale_pol
     assert stale_polish.text("en") is stale_polish.texts["en"]
 
 
-def test_the_person_reads_english_content_with_a_polish_note_and_polish_ui(stale_polish: Study) -> None:
+def test_the_person_reads_english_content_with_a_polish_note_and_polish_ui(
+    stale_polish: Study,
+) -> None:
     conversation = _conversation(stale_polish, "pl")
     english = stale_polish.texts["en"]
 
@@ -77,10 +79,14 @@ def test_the_person_reads_english_content_with_a_polish_note_and_polish_ui(stale
     assert english.purposes["records-research"].explanation in explanation
 
 
-def test_keyword_placeholders_in_fallback_text_name_the_persons_own_word(stale_polish: Study) -> None:
+def test_keyword_placeholders_in_fallback_text_name_the_persons_own_word(
+    stale_polish: Study,
+) -> None:
     conversation = _conversation(stale_polish, "pl")
     choices = next(
-        index for index, t in enumerate(stale_polish.texts["en"].topics, 1) if t.id == "your-choices"
+        index
+        for index, t in enumerate(stale_polish.texts["en"].topics, 1)
+        if t.id == "your-choices"
     )
     reply = conversation.send(str(choices))
     assert "reply POTWIERDZAM" in reply  # English words, Polish keyword: both work for them

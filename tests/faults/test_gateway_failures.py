@@ -148,6 +148,6 @@ async def test_during_an_outage_replies_keep_their_order_and_never_wait_for_our_
     assert phone.new_messages() == []
     clock.advance(timedelta(minutes=1))
     await settle(client.app)
-    detail, second_topic = phone.new_messages()
-    assert "Why you:" in detail
+    *detail, second_topic = phone.new_messages()  # a long detail may take two messages
+    assert "Why you:" in "".join(detail)
     assert "What data we use" in second_topic

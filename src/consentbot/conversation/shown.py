@@ -31,7 +31,9 @@ def with_keywords(text: StudyText, words: Mapping[str, str]) -> StudyText:
         return fill_keywords(value, words)
 
     topics = tuple(
-        replace(topic, title=fill(topic.title), summary=fill(topic.summary), detail=fill(topic.detail))
+        replace(
+            topic, title=fill(topic.title), summary=fill(topic.summary), detail=fill(topic.detail)
+        )
         for topic in text.topics
     )
     purposes = {
@@ -46,5 +48,3 @@ def with_keywords(text: StudyText, words: Mapping[str, str]) -> StudyText:
         purposes=purposes,
         changes=fill(text.changes) if text.changes is not None else None,
     )
-
-
