@@ -97,8 +97,8 @@ class Step:
 
 BEFORE_COOLING_OFF: tuple[Step, ...] = (
     Step("MORE", "Reply with a number"),  # the list of topics
-    Step("1", "What data we use"),  # topic 1's summary
-    Step("MORE", "This includes:"),  # topic 1's detail
+    Step("1", "Who we are and why we wrote"),  # topic 1's summary
+    Step("MORE", "Why you:"),  # topic 1's detail
     Step("YES", "Question 1 of 5"),
     *(Step(answer, f"Question {n} of 5") for n, answer in enumerate(ANSWERS[:-1], start=2)),
     Step(ANSWERS[-1], "CONFIRM"),  # saved; confirm after cooling-off

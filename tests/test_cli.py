@@ -175,7 +175,7 @@ def walk_the_journey(chat: subprocess.Popen[str]) -> None:
 
     read_until(chat.stdout, "Type a message", deadline)
     say("JOINTS", "Reply MORE to read more")
-    say("MORE", "1. What data we use")
+    say("MORE", "1. Who we are and why we wrote")
     say("YES", "Question 1 of 5")
     for answer, expect in [("YES", "Question 2"), ("NO", "Question 3"), ("YES", "Question 4"),
                            ("NO", "Question 5"), ("YES", "do not count yet")]:

@@ -74,7 +74,7 @@ CONFIRM_TOO_EARLY = (
 REMINDER = (
     "Hello from {title}. Your time to think is over. To make your answers count, "
     "reply {confirm} by {expires}. Reply {choices} to check them first, "
-    "or {change} to change them."
+    "or {change} to change them. If you have changed your mind, do nothing: they will not count."
 )
 CONFIRMED = ("Thank you. This choice now counts:", "Thank you. These choices now count:")
 WITHDRAWN = (
@@ -692,7 +692,7 @@ async def test_phone_number_reads_left_to_right_in_urdu(
     """A phone number inside Urdu text is drawn left to right, '+' first.
 
     Without Unicode isolates (or ``<bdi>``) around it, the bidi algorithm lays
-    "+44 161 000 0000" out as "0000 000 161 44+" in a right-to-left paragraph.
+    "+44 800 000 0000" out as "0000 000 800 44+" in a right-to-left paragraph.
     """
     phone = the_study(web_client.app).contact.phone
     async with new_page(browser, javascript=False, locale="ur") as page:

@@ -19,7 +19,7 @@ def read(lexicon: Lexicon, text: str, languages: list[str] | None = None) -> Int
     return lexicon.read(text, languages or ALL_LANGUAGES, [STUDY])
 
 
-@pytest.mark.parametrize("text", ["YES?", "yes ?", "جی؟", "ہاں؟", "TAK?", "NA;", "IE？", "no?"])
+@pytest.mark.parametrize("text", ["YES?", "yes ?", "جی ہاں؟", "ہاں؟", "HAAN?", "CÂNT?", "TAK?", "NA;", "IE？", "no?"])
 def test_a_question_is_never_an_answer(lexicon: Lexicon, text: str) -> None:
     intent = read(lexicon, text)
     assert intent.command is None
@@ -61,6 +61,59 @@ def test_yes_and_no_together_is_not_a_near_miss(lexicon: Lexicon) -> None:
 def test_whole_words_of_several_words_still_count(lexicon: Lexicon) -> None:
     assert read(lexicon, "NAC OES", ["cy"]).command is Command.NO
     assert read(lexicon, "جی ہاں", ["ur"]).command is Command.YES
+    assert read(lexicon, "ji haan", ["ur"]).command is Command.YES
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("CÂNT", Command.YES), ("cant", Command.YES), ("Na chânt.", Command.NO), ("NA CHANT", Command.NO)],
+)
+def test_welsh_answers_to_a_gaiff_are_keywords_with_or_without_the_circumflex(
+    lexicon: Lexicon, text: str, meant: Command
+) -> None:
+    """ "A gaiff ymchwilwyr...?" is answered "Cânt" or "Na chânt", often typed without the
+    circumflex on a phone."""
+    assert read(lexicon, text, ["cy"]).command is meant
+
+
+def test_a_two_word_keyword_may_name_its_study_and_is_a_near_miss_inside_a_sentence(
+    lexicon: Lexicon,
+) -> None:
+    assert read(lexicon, "NA CHANT JOINTS", ["cy"]) == Intent(command=Command.NO, study_keyword="JOINTS")
+    assert read(lexicon, "joints na chânt", ["cy"]) == Intent(command=Command.NO, study_keyword="JOINTS")
+    assert read(lexicon, "na chant diolch", ["cy"]) == Intent(
+        near_miss=NearMiss(Command.NO, Miss.EXTRA_WORDS)
+    )
+    assert read(lexicon, "NA CHANT?", ["cy"]) == Intent(near_miss=NearMiss(Command.NO, Miss.QUESTION))
+
+
+@pytest.mark.parametrize("text", ["جی", "JI", "jee", "جی؟"])
+def test_a_bare_urdu_ji_is_not_yes(lexicon: Lexicon, text: str) -> None:
+    """A bare "جی" also means "pardon?": it must never count as a yes."""
+    intent = read(lexicon, text, ["ur"])
+    assert intent.command is None
+    assert intent.near_miss is None
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("HAAN", Command.YES),
+        ("nahin", Command.NO),
+        ("Aur", Command.MORE),
+        ("TASDEEQ", Command.CONFIRM),
+        ("intikhab", Command.CHOICES),
+        ("badlein", Command.CHANGE),
+        ("chhorain", Command.WITHDRAW),
+        ("baad mein", Command.LATER),
+        ("madad", Command.HELP),
+        ("band", Command.STOP),
+        ("shuru", Command.START),
+        ("zuban", Command.LANGUAGE),
+    ],
+)
+def test_roman_urdu_keywords_work(lexicon: Lexicon, text: str, meant: Command) -> None:
+    assert read(lexicon, text, ["ur"]).command is meant
 
 
 @pytest.mark.parametrize("text", ["WITHDRAW JOINTS", "joints withdraw", "Withdraw joints!"])
@@ -78,7 +131,9 @@ def test_a_language_word_counts_only_in_the_languages_read(lexicon: Lexicon) -> 
     assert read(lexicon, "TAK", ["cy"]).command is None
 
 
-words = st.sampled_from(["YES", "NO", "TAK", "NIE", "IE", "NA", "ہاں", "نہیں", "JI", "yes", "no"])
+words = st.sampled_from(
+    ["YES", "NO", "TAK", "NIE", "IE", "NA", "CÂNT", "NA CHANT", "ہاں", "نہیں", "HAAN", "yes", "no"]
+)
 
 
 @given(word=words, mark=st.sampled_from(sorted(QUESTION_MARKS)), space=st.sampled_from(["", " ", "  "]))

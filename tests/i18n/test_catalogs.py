@@ -118,6 +118,23 @@ def test_keywords_are_unambiguous_across_languages() -> None:
                 seen[key] = (command, language)
 
 
+def test_urdu_offers_roman_urdu_for_every_command() -> None:
+    """Urdu script is hard to type on many UK phones, so every command also has a word in
+    Roman Urdu (Latin letters, not an English word)."""
+    words = translated_words(Catalogs.load(ROOT / "locales", ["ur"]).get("ur"))
+    english = {normalise(w) for ws in ENGLISH_WORDS.values() for w in ws}
+    for command, synonyms in words.items():
+        roman = [w for w in synonyms if w.isascii() and normalise(w) not in english]
+        assert roman, f"ur: no Roman-Urdu word for {command}"
+
+
+def test_a_bare_urdu_ji_is_no_keyword() -> None:
+    """ "جی" on its own also means "pardon?"."""
+    words = translated_words(Catalogs.load(ROOT / "locales", ["ur"]).get("ur"))
+    every = {normalise(w) for ws in words.values() for w in ws}
+    assert not {"جی", "ji", "jee"} & every
+
+
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_every_word_the_bot_shows_is_understood(language: str) -> None:
     studies = load_catalogue(ROOT / "content")

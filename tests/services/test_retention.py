@@ -160,7 +160,7 @@ async def test_each_kind_goes_after_its_own_period_and_not_before(
         rows = (await session.exec(select(OutboxMessage))).all()
     report = await LedgerAudit(client.app[keys.DATABASE], client.app[keys.STUDIES]).verify()
     (pending,) = [row for row in rows if row.status is OutboxStatus.PENDING]
-    assert "1. What data we use" in pending.body
+    assert "1. Who we are and why we wrote" in pending.body
     assert all(row.body == "" and row.sent_at is not None for row in rows if row is not pending)
     assert await ledger(client) == ledger_before
     assert (report.findings, report.events) == ([], 5)

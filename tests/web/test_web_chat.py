@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
+import yaml
 from sqlmodel import select
 from structlog.testing import capture_logs
 
@@ -13,8 +16,8 @@ from consentbot import keys
 from consentbot.conversation.vocabulary import Command
 from consentbot.services.clock import ManualClock
 from consentbot.store.tables import Participant, WebSession
-from tests.conftest import AppClient
-from tests.support.journey import STUDY, ResearchSystem, link_in, translator, words
+from tests.conftest import AppClient, WebClientFactory
+from tests.support.journey import ROOT, STUDY, ResearchSystem, link_in, translator, words
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.web.conftest import Browser
 
@@ -314,3 +317,29 @@ async def test_welsh_reader_answers_on_the_web_and_withdraws_by_sms(
     assert consent["social-care-linkage"] == "withdrawn"
     choices = await browser.say(w.word(Command.CHOICES))
     assert translator("cy").gettext("no (you withdrew)") in choices
+
+
+async def test_a_stale_translation_shows_the_default_text_with_a_note(
+    make_web_client: WebClientFactory, tmp_path: Path
+) -> None:
+    """Polish was translated from version 1 and the study is now at 2: the page shows the
+    English text, marked as English, under a Polish note; the page itself stays Polish."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    folder = content / "studies" / STUDY
+    for name, version in (("study", 2), ("en", 2), ("cy", 2), ("ur", 2)):
+        path = folder / f"{name}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["version" if name == "study" else "translated_from_version"] = version
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    client = await make_web_client(content_dir=content)
+    page = await Browser(client, language="pl").open()
+    study = client.app[keys.STUDIES].get(STUDY)
+    assert study is not None
+    assert '<html lang="pl" dir="ltr">' in page
+    assert (
+        "Ta część nie jest jeszcze przetłumaczona. Poniżej wersja oryginalna (angielski)." in page
+    )
+    assert f'<h1 lang="en">{study.texts["en"].title}</h1>' in page
+    assert study.texts["pl"].title not in page
+    assert "POTWIERDZAM" in page  # {confirm} in the English text names the Polish keyword

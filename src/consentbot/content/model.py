@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -96,6 +96,9 @@ class StudyText:
     """SHA-256 of study.yaml and this language's file: the exact text a person saw."""
     changes: str | None = None
     """What changed in this version and why, in plain words (when study.yaml has ``changes``)."""
+    untranslated: frozenset[str] = frozenset()
+    """Fields this language's file lacks, shown from the default language instead
+    (see :meth:`Study.text`); only ever ``"changes"`` today, the one optional field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +126,23 @@ class Study:
     """The files it was loaded from (what publishing stores)."""
 
     def text(self, language: str) -> StudyText:
-        """The text in ``language``, or in the study's default language."""
-        return self.texts.get(language) or self.texts[self.default_language]
+        """The text a person who reads ``language`` is shown.
+
+        A language the study does not offer, or whose file is stale (translated from an
+        older version), gets the whole default-language text: a version is raised because
+        participants must see something new, and nothing says which part of an old
+        translation is still true. A current file that lacks an optional field
+        (``changes``) gets that field from the default language, named in
+        ``untranslated``. Either way the replies say, in the person's own language, that
+        the part is not translated yet (see conversation/messages.py).
+        """
+        default = self.texts[self.default_language]
+        own = self.texts.get(language)
+        if own is None or own.translated_from_version < self.version:
+            return default
+        if own.changes is None and default.changes is not None:
+            return replace(own, changes=default.changes, untranslated=frozenset({"changes"}))
+        return own
 
     def language_or_default(self, language: str | None) -> str:
         """``language`` if the study offers it, else its default language."""

@@ -107,7 +107,7 @@ def sms_cost_warnings(study: Study, folder: Path, sending: Sending) -> list[Cont
                     )
                 )
         for index, topic in enumerate(text.topics):
-            cost = sms_cost(say.topic_summary(topic), sending.max_segments)
+            cost = sms_cost(say.topic_summary(text, topic), sending.max_segments)
             if cost.segments > TOPIC_SUMMARY_SEGMENTS:
                 warnings.append(
                     ContentProblem(

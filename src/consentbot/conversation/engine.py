@@ -71,8 +71,8 @@ class TurnBuilder:
 
     def _set_language(self, language: str) -> None:
         self.language = language
-        self.text: StudyText = self.study.text(language)
         self.say = self.ctx.lexicon.say(language, self.study.timezone)
+        self.text: StudyText = self.say.shown(self.study.text(language))
 
     def switch_language(self, language: str) -> None:
         self._set_language(language)
@@ -191,7 +191,7 @@ def _start_study(b: TurnBuilder) -> None:
 
 def _more(b: TurnBuilder) -> None:
     if b.state.asking is not None:
-        b.reply(b.say.explanation(b.text.purposes[b.state.asking]))
+        b.reply(b.say.explanation(b.text, b.text.purposes[b.state.asking]))
         return
     topics = b.text.topics
     index = _topic_index(b)
@@ -202,7 +202,7 @@ def _more(b: TurnBuilder) -> None:
         _open_topic(b, 1)
     elif b.state.layer is Layer.TOPIC:
         b.state = b.state.at(Layer.DETAIL, topics[index].id)
-        b.reply(b.say.topic_detail(topics[index], last=index == len(topics) - 1))
+        b.reply(b.say.topic_detail(b.text, topics[index], last=index == len(topics) - 1))
     elif index + 1 < len(topics):
         _open_topic(b, index + 2)
     else:
@@ -222,7 +222,7 @@ def _open_topic(b: TurnBuilder, number: int) -> None:
         return
     topic = topics[number - 1]
     b.state = b.state.at(Layer.TOPIC, topic.id)
-    b.reply(b.say.topic_summary(topic))
+    b.reply(b.say.topic_summary(b.text, topic))
     if b.state.asking is not None:
         ask_current(b)
 
@@ -240,7 +240,11 @@ def ask_current(b: TurnBuilder) -> None:
     b.prompts = True
     b.reply(
         b.say.question(
-            number, total, b.text.purposes[purpose], required=b.study.is_required(purpose)
+            b.text,
+            number,
+            total,
+            b.text.purposes[purpose],
+            required=b.study.is_required(purpose),
         )
     )
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from consentbot.content.model import Contact, PurposeText, StudyText, Topic
+from consentbot.conversation.shown import with_keywords
 from consentbot.conversation.vocabulary import Command, Vocabulary
 from consentbot.i18n.translator import Translator
 
@@ -33,18 +34,40 @@ class Say:
     def _when(self, moment: datetime) -> str:
         return self.t.date_and_time(moment, self.zone)
 
+    def shown(self, text: StudyText) -> StudyText:
+        """``text`` as this person reads it: keyword placeholders filled in their language."""
+        return with_keywords(text, self._kw())
+
+    def untranslated_note(self, text: StudyText, part: str | None = None) -> str | None:
+        """A note, in the person's language, that study content is not translated yet.
+
+        ``text`` is what :meth:`Study.text` gave for this person: another language's text
+        when theirs is missing or stale, or theirs with ``part`` taken from the default
+        language. None when the content is in their language.
+        """
+        if text.language == self.t.language and (part is None or part not in text.untranslated):
+            return None
+        # The language it is in, named in theirs ("angielski"), not in its own ("English").
+        name = self.t.locale.languages.get(text.language) or self.t.language_name(text.language)
+        return self.t.gettext("This part is not translated yet, so it is in {language}.").format(
+            language=name
+        )
+
+    def _noted(self, text: StudyText, body: str) -> str:
+        note = self.untranslated_note(text)
+        return f"{note}\n{body}" if note else body
+
     def invitation(self, text: StudyText, link: str | None = None) -> str:
         _ = self.t.gettext
         parts = [
-            f"{text.title}\n{text.summary}",
+            self._noted(text, f"{text.title}\n{text.summary}"),
             _(
-                "Reply {more} to read more, or {yes} to make your choices. "
-                "Nothing counts until you confirm, after time to think. "
-                "Reply {stop} for no more messages."
+                "Reply {more} to read more, {yes} to choose, or {no} to say no. "
+                "Nothing counts until you confirm. Reply {stop} for no more texts."
             ).format(**self._kw()),
         ]
         if link:
-            parts.append(_("Or read and answer on the web: {link}").format(link=self._ltr(link)))
+            parts.append(_("Or answer on the web: {link}").format(link=self._ltr(link)))
         return "\n\n".join(parts)
 
     def welcome_back(self, text: StudyText) -> str:
@@ -58,16 +81,15 @@ class Say:
             "Reply with a number from 1 to {number} to read about one.",
             count,
         ).format(number=count)
-        return "\n".join([*lines, footer])
+        return self._noted(text, "\n".join([*lines, footer]))
 
-    def topic_summary(self, topic: Topic) -> str:
+    def topic_summary(self, text: StudyText, topic: Topic) -> str:
         footer = self.t.gettext(
-            "Reply {more} for more detail, another number for another topic, "
-            "or {yes} to make your choices."
+            "Reply {more} for more, another number for another topic, or {yes} to choose."
         ).format(**self._kw())
-        return f"{topic.title}\n{topic.summary}\n\n{footer}"
+        return self._noted(text, f"{topic.title}\n{topic.summary}\n\n{footer}")
 
-    def topic_detail(self, topic: Topic, *, last: bool) -> str:
+    def topic_detail(self, text: StudyText, topic: Topic, *, last: bool) -> str:
         if last:
             footer = self.t.gettext(
                 "That was the last topic. Reply {yes} to make your choices, "
@@ -77,7 +99,7 @@ class Say:
             footer = self.t.gettext(
                 "Reply {more} for the next topic, or {yes} to make your choices."
             ).format(**self._kw())
-        return f"{topic.detail}\n\n{footer}"
+        return self._noted(text, f"{topic.detail}\n\n{footer}")
 
     def bad_topic_number(self, count: int) -> str:
         return self.t.ngettext(
@@ -105,7 +127,9 @@ class Say:
             "A new yes needs time to think again before it counts."
         )
 
-    def question(self, number: int, total: int, purpose: PurposeText, *, required: bool) -> str:
+    def question(
+        self, text: StudyText, number: int, total: int, purpose: PurposeText, *, required: bool
+    ) -> str:
         _ = self.t.gettext
         head = _("Question {number} of {total}: {title}").format(
             number=number, total=total, title=purpose.title
@@ -114,11 +138,11 @@ class Say:
         if required:
             lines.append(_("You need to say yes to this one to take part."))
         lines.append(_("Reply {yes} or {no}. Reply {more} to hear more.").format(**self._kw()))
-        return "\n".join(lines)
+        return self._noted(text, "\n".join(lines))
 
-    def explanation(self, purpose: PurposeText) -> str:
+    def explanation(self, text: StudyText, purpose: PurposeText) -> str:
         footer = self.t.gettext("Reply {yes} or {no}.").format(**self._kw())
-        return f"{purpose.explanation}\n\n{footer}"
+        return self._noted(text, f"{purpose.explanation}\n\n{footer}")
 
     def answers_wait(self, opens_at: datetime, expires_at: datetime) -> str:
         return self.t.gettext(
@@ -382,7 +406,7 @@ class Say:
         return self.t.gettext(
             "Hello from {title}. Your time to think is over. To make your answers count, "
             "reply {confirm} by {expires}. Reply {choices} to check them first, or {change} "
-            "to change them."
+            "to change them. If you have changed your mind, do nothing: they will not count."
         ).format(title=text.title, expires=self._when(expires_at), **self._kw())
 
     def expired(self, text: StudyText, keyword: str) -> str:
@@ -394,7 +418,8 @@ class Say:
     def later_reminder(self, text: StudyText) -> str:
         return self.t.gettext(
             "Hello again from {title}. You asked us to remind you. "
-            "Reply {more} to read about the study, or {yes} to make your choices."
+            "Reply {more} to read about the study, or {yes} to make your choices. "
+            "If you would rather not take part, that is fine: you do not need to do anything."
         ).format(title=text.title, **self._kw())
 
     def study_changed_notice(self, text: StudyText, changes: str) -> str:
@@ -403,7 +428,7 @@ class Say:
             "Reply {choices} to check them or {change} to change them."
         ).format(**self._kw())
         head = self.t.gettext("{title} has changed.").format(title=text.title)
-        return f"{head}\n{changes}\n\n{footer}"
+        return f"{head}\n{self._changes(text, changes)}\n\n{footer}"
 
     def study_changed_ask_again(
         self, text: StudyText, changes: str, count: int, answer_by: datetime
@@ -417,7 +442,12 @@ class Say:
             "data for them.",
             count,
         ).format(count=count, date=self._when(answer_by))
-        return f"{head}\n{changes}\n\n{ask}"
+        return f"{head}\n{self._changes(text, changes)}\n\n{ask}"
+
+    def _changes(self, text: StudyText, changes: str) -> str:
+        """What changed, under a note when it is not in the person's language."""
+        note = self.untranslated_note(text, "changes")
+        return f"{note}\n{changes}" if note else changes
 
     def reconsent_expired(self, text: StudyText, titles: Sequence[str]) -> str:
         head = self.t.ngettext(

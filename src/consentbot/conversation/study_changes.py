@@ -38,7 +38,8 @@ def study_changed(ctx: Context, state: ConversationState, changes: StudyChanges)
     affected = concerned(ctx, changes)
     if not affected:
         return b.turn()
-    explanation = b.text.changes or ctx.study.text(ctx.study.default_language).changes or ""
+    # Study.text gives the default language's explanation where a translation lacks it.
+    explanation = b.text.changes or ""
     if changes.reconsent is Reconsent.NOTIFY:
         b.reply(b.say.study_changed_notice(b.text, explanation))
         return b.turn()

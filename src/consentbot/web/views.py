@@ -86,8 +86,7 @@ def _changed(page: WebPage) -> str | None:
     """What changed, when the study asks this person again (only they see it: linked)."""
     if not page.linked or ConsentStatus.RECONSENT_REQUIRED not in page.consent_statuses.values():
         return None
-    study = page.study
-    return study.text(page.language).changes or study.text(study.default_language).changes
+    return page.study.text(page.language).changes
 
 
 def _render(
@@ -106,7 +105,8 @@ def page_context(
     translator = lexicon.translator(page.language)
     vocabulary = lexicon.vocabulary(page.language)
     locale = Locale.parse(page.language)
-    text = page.study.text(page.language)
+    say = lexicon.say(page.language, page.study.timezone)
+    text = say.shown(page.study.text(page.language))
     _ = translator.gettext
     places = translator.either([locale.territories.get(r.upper(), r) for r in sms_regions])
     quick = [
@@ -120,6 +120,7 @@ def page_context(
         "dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
         "study": page.study,
         "text": text,
+        "untranslated": say.untranslated_note(text),
         "transcript": page.transcript,
         "quick_replies": quick,
         "languages": [(code, translator.language_name(code)) for code in page.study.languages],
