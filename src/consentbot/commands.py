@@ -338,7 +338,7 @@ async def content_check(settings: Settings, root: Path, study: str | None, outpu
         settings.locales_dir, settings.public_url, settings.max_segments, settings.default_region
     )
     reports = check_content(root, study, sending)
-    if not settings.is_embedded or (settings.data_dir / "consentbot.db").exists():
+    if settings.database_url or (settings.data_dir / "consentbot.db").exists():
         loaded = {s.id: s for s in (_loaded_study(root, r.id) for r in reports) if s is not None}
         async with _database(settings) as db:
             edits = await unpublished_edits(db, StudyCatalogue(loaded))
