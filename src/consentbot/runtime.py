@@ -78,11 +78,15 @@ def _as_published(studies: StudyCatalogue) -> StudyCatalogue:
     return studies
 
 
-def load_content(settings: Settings) -> Content:
-    """Load and check study content and catalogs; raise ContentError on any problem."""
+def load_content(settings: Settings, *, log_warnings: bool = True) -> Content:
+    """Load and check study content and catalogs; raise ContentError on any problem.
+
+    ``log_warnings=False`` for a command whose output is the content itself (preview):
+    ``content check`` is where warnings are read.
+    """
     files = load_catalogue(settings.content_dir)
     for study in files.studies.values():
-        for warning in study.warnings:
+        for warning in study.warnings if log_warnings else ():
             log.warning("content.warning", detail=str(warning))
     prepare: Prepare = _as_published
     if settings.demo:

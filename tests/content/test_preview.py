@@ -14,7 +14,8 @@ import pytest
 
 from consentbot import cli, commands
 from consentbot.content.loader import load_catalogue
-from consentbot.content.model import Study
+from consentbot.content.model import Study, StudyText
+from consentbot.conversation.shown import with_keywords
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.sms_segments import encoding_for, segment_count
 from consentbot.services.preview import ENCODING_NAMES
@@ -63,6 +64,12 @@ class Transcript:
 
 def squash(text: str) -> str:
     return " ".join(text.split())
+
+
+def as_read(study: Study, language: str) -> StudyText:
+    """The study's text as a person reads it: each keyword placeholder in their language."""
+    vocabulary = words(language)
+    return with_keywords(study.text(language), {c.value: vocabulary.word(c) for c in Command})
 
 
 def read_transcript(stdout: str) -> Transcript:
@@ -134,7 +141,7 @@ def test_the_transcript_is_the_whole_conversation_in_order_with_real_costs(
 ) -> None:
     transcript = preview(settings, capsys, language)
 
-    text = study.text(language)
+    text = as_read(study, language)
     vocabulary = words(language)
     more, yes = vocabulary.word(Command.MORE), vocabulary.word(Command.YES)
     assert transcript.said == (
@@ -234,7 +241,7 @@ async def test_the_web_page_opens_in_chromium_and_shows_the_study_and_its_questi
 
 
 async def check_page(browser: Browser, page_file: Path, study: Study, language: str) -> None:
-    text = study.text(language)
+    text = as_read(study, language)
     requested: list[str] = []
     async with new_page(browser, javascript=False, locale=language, viewport=(390, 844)) as page:
         page.on("request", lambda request: requested.append(request.url))
