@@ -90,8 +90,8 @@ class StudyChangeService:
         """Ask again (or tell) everyone ``new.changes`` concerns, in the caller's transaction.
 
         None when there is nothing to do: a first version, or a version that declares no
-        change. With ``dry_run`` the turns run in a savepoint that is rolled back, so the
-        counts and costs are the real ones and nothing is kept.
+        change. A dry run does the same (publishing rolls its whole transaction back), so
+        the counts and costs it reports are the real ones.
         """
         study = new
         changes = study.changes
@@ -103,7 +103,6 @@ class StudyChangeService:
         counts = Counter((holder.purpose, holder.status) for holder in holders)
         stopped = {holder.participant_id for holder in holders if holder.stopped}
         people = sorted({holder.participant_id for holder in holders})
-        savepoint = await session.begin_nested() if dry_run else None
         messages = segments = 0
         for participant_id in people:
             outcome = await self.pipeline.run(
@@ -120,8 +119,6 @@ class StudyChangeService:
                 parts = plan_messages(body, self.deps.max_segments)
                 messages += len(parts)
                 segments += sum(segment_count(part) for part in parts)
-        if savepoint is not None:
-            await savepoint.rollback()
         summary = ChangeSummary(
             study=study.id,
             version=study.version,
