@@ -49,7 +49,9 @@ def test_the_api_base_defaults_to_notifys_and_the_sender_id_is_optional() -> Non
         ("CONSENTBOT_NOTIFY_TEMPLATE_ID", "welcome", "CONSENTBOT_NOTIFY_TEMPLATE_ID must be a UUID"),
         ("CONSENTBOT_NOTIFY_SMS_SENDER_ID", "GOVUK", "CONSENTBOT_NOTIFY_SMS_SENDER_ID must be a UUID"),
         ("CONSENTBOT_NOTIFY_API_BASE", "api.notifications.service.gov.uk",
-         "CONSENTBOT_NOTIFY_API_BASE must be an http(s) URL"),
+         "CONSENTBOT_NOTIFY_API_BASE must be an https URL"),
+        ("CONSENTBOT_NOTIFY_API_BASE", "http://api.notifications.service.gov.uk",
+         "CONSENTBOT_NOTIFY_API_BASE must be an https URL (http only on this machine"),
         ("CONSENTBOT_NOTIFY_CALLBACK_TOKEN", None,
          "CONSENTBOT_NOTIFY_CALLBACK_TOKEN must be set to at least 10 characters with the notify "
          "gateway (it is not set)"),

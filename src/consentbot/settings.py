@@ -10,6 +10,7 @@ from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from phonenumbers import SUPPORTED_REGIONS
 
@@ -214,9 +215,12 @@ class Settings:
                     f"{name} must be a UUID like 01234567-89ab-cdef-0123-456789abcdef "
                     f"(copy it from Notify), not {value!r}"
                 )
-        if not self.notify_api_base.startswith(("https://", "http://")):
+        base = urlsplit(self.notify_api_base)
+        if base.scheme != "https" and not (base.scheme == "http" and is_loopback(base.hostname)):
+            # The bearer JWT would cross the network in clear, replayable for 30 seconds.
             raise SettingsError(
-                f"CONSENTBOT_NOTIFY_API_BASE must be an http(s) URL, not {self.notify_api_base!r}"
+                "CONSENTBOT_NOTIFY_API_BASE must be an https URL (http only on this machine, "
+                f"for an emulator), not {self.notify_api_base!r}"
             )
         token = self.notify_callback_token or ""
         if len(token) < NOTIFY_CALLBACK_TOKEN_MIN_LENGTH:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -187,3 +188,23 @@ async def test_bad_arguments_are_refused(
     with pytest.raises(PublishRefused, match=message):
         await publishing.publish(study, by)
     assert await stored(db) == ((0, 0), 0)
+
+
+async def test_a_change_left_over_from_the_last_version_is_refused(
+    publishing: PublishingService, db: Database, content: Path
+) -> None:
+    await publishing.publish(STUDY, "Dr Ada")
+    folder = content / "studies" / STUDY
+    study = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    study.update(version=2, changes={"purposes": ["updates"], "reconsent": "notify"})
+    (folder / "study.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
+    english = yaml.safe_load((folder / "en.yaml").read_text(encoding="utf-8"))
+    english["changes"] = "We now send updates twice a year."
+    (folder / "en.yaml").write_text(yaml.safe_dump(english, allow_unicode=True), encoding="utf-8")
+    assert (await publishing.publish(STUDY, "Dr Ada")).version == 2
+
+    set_version(content, 3)  # the same declaration would ask everyone again
+    before = await stored(db)
+    with pytest.raises(PublishRefused, match="still describes version 2's change"):
+        await publishing.publish(STUDY, "Dr Ada")
+    assert await stored(db) == before

@@ -212,7 +212,7 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
             rejected = [{"index": p.position, "field": p.field, "error": p.error} for p in problems]
             return web.json_response({"rejected": rejected}, status=422)
         provenance = Provenance(Channel.API, "research-system", Auth.SYSTEM)
-        invited = await cohort.invite(plan, plan.new, provenance)
+        invited = await cohort.invite(plan, plan.new, provenance, all_or_none=True)
     except ServiceError as error:
         raise _raise_for(error) from None
     accepted = sum(1 for invitation in invited if invitation.created)

@@ -89,9 +89,10 @@ def sms_cost_warnings(study: Study, folder: Path, sending: Sending) -> list[Cont
     link_note = "" if sending.public_url else f" (link costed as {link}; set CONSENTBOT_PUBLIC_URL)"
     warnings: list[ContentProblem] = []
     for language in study.languages:
-        text = study.texts[language]
         path = folder / f"{language}.yaml"
         say = lexicon.say(language, study.timezone)
+        # As the person gets it: keywords in their words, a stale text in the default language.
+        text = say.shown(study.text(language))
         for with_link, body in ((False, say.invitation(text)), (True, say.invitation(text, link))):
             cost = sms_cost(body, sending.max_segments)
             if cost.segments > INVITATION_SEGMENTS[cost.encoding]:

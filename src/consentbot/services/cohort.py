@@ -138,13 +138,21 @@ class CohortInvitations:
         return new, already, problems
 
     async def invite(
-        self, plan: CohortPlan, requests: Sequence[InvitationRequest], provenance: Provenance
+        self,
+        plan: CohortPlan,
+        requests: Sequence[InvitationRequest],
+        provenance: Provenance,
+        *,
+        all_or_none: bool = False,
     ) -> list[Invitation]:
         """Invite ``requests`` (from ``plan.new``), committed in groups.
 
         Raises :class:`Conflict` if the database changed since the plan (another batch at
-        the same time): that group is not stored, the groups before it are.
+        the same time): that group is not stored, the groups before it are. With
+        ``all_or_none`` (the API, which promises it) everything is one transaction.
         """
+        if all_or_none:
+            return await self.invitations.invite_many(plan.study, requests, provenance)
         invited: list[Invitation] = []
         for group in groups(requests, ROWS_PER_TRANSACTION):
             invited += await self.invitations.invite_many(plan.study, group, provenance)

@@ -15,7 +15,9 @@ from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
 from consentbot.store.tables import ConsentState, Contact, Participant
 
-STILL_TO_DECIDE = frozenset({ConsentStatus.PENDING, ConsentStatus.ACTIVE})
+STILL_TO_DECIDE = frozenset(
+    {ConsentStatus.PENDING, ConsentStatus.ACTIVE, ConsentStatus.RECONSENT_REQUIRED}
+)
 
 
 @dataclass

@@ -102,6 +102,15 @@ def _checks(folder: Path) -> list[ContentProblem]:
     return report.errors
 
 
+def _same_change(previous: Study, study: Study) -> bool:
+    """A change declaration left over from the version before, which would ask again
+    everyone who has just answered."""
+    if study.changes is None or study.changes != previous.changes:
+        return False
+    said = previous.texts[previous.default_language].changes
+    return said == study.texts[study.default_language].changes
+
+
 class _DryRun(Exception):
     """Raised to roll back a dry run's transaction once its result is known."""
 
@@ -223,6 +232,11 @@ class PublishingService:
                 f"{newest.version} and publish"
             )
         previous = load_study_files(newest.files) if newest is not None else None
+        if previous is not None and _same_change(previous, study):
+            raise PublishRefused(
+                f"`changes` in {study.id!r} still describes version {previous.version}'s "
+                f"change: say what version {study.version} changes, or remove `changes`"
+            )
         if not dry_run:
             await versions.add(study.id, study.version, files, by, now)
         # Re-consent plugs in here: same transaction, after the version row is written.

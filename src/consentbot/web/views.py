@@ -11,7 +11,9 @@ from aiohttp import web
 from babel import Locale
 
 from consentbot import keys
+from consentbot.content.model import StudyText
 from consentbot.conversation.lexicon import Lexicon
+from consentbot.conversation.messages import Say
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.status import ConsentStatus
 from consentbot.services.errors import (
@@ -82,11 +84,15 @@ def _quick_replies(page: WebPage) -> list[Command]:
     return [Command.MORE, Command.YES, Command.HELP]
 
 
-def _changed(page: WebPage) -> str | None:
-    """What changed, when the study asks this person again (only they see it: linked)."""
+def _changed(page: WebPage, text: StudyText, say: Say) -> str | None:
+    """What changed, as the person reads it, when the study asks them again (only they see
+    it: linked), under a note when it is not in their language."""
     if not page.linked or ConsentStatus.RECONSENT_REQUIRED not in page.consent_statuses.values():
         return None
-    return page.study.text(page.language).changes
+    if text.changes is None:
+        return None
+    note = say.untranslated_note(text, "changes")
+    return f"{note} {text.changes}" if note else text.changes
 
 
 def _render(
@@ -131,7 +137,7 @@ def page_context(
         "verify": not page.linked and (page.waiting or page.awaiting_code),
         "awaiting_code": page.awaiting_code,
         "notice": _notices(_, translator.isolate(page.study.keyword), places).get(notice or ""),
-        "changed": _changed(page),
+        "changed": _changed(page, text, say),
         "asking": text.purposes.get(page.state.asking or ""),
         "last_id": page.transcript[-1].id if page.transcript else 0,
     }
