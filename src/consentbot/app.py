@@ -75,7 +75,7 @@ def create_app(
     """
     watch = run_background if watch_published is None else watch_published
     settings.check()
-    content = load_content(settings)
+    content = load_content(settings, log_warnings=True)
     app = web.Application(
         middlewares=[request_id_middleware, security_headers, database_unavailable]
     )

@@ -403,7 +403,7 @@ def content_preview(settings: Settings, study_id: str, language: str, html: Path
     Reads the content as ``serve`` would and nothing else: no database, nothing sent.
     An unknown study or language is a usage error (exit 2); nothing is printed or written.
     """
-    content = load_content(settings, log_warnings=False)
+    content = load_content(settings)
     study = content.studies.get(study_id)
     if study is None:
         known = ", ".join(sorted(content.studies.studies)) or "none"

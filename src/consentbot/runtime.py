@@ -78,11 +78,11 @@ def _as_published(studies: StudyCatalogue) -> StudyCatalogue:
     return studies
 
 
-def load_content(settings: Settings, *, log_warnings: bool = True) -> Content:
+def load_content(settings: Settings, *, log_warnings: bool = False) -> Content:
     """Load and check study content and catalogs; raise ContentError on any problem.
 
-    ``log_warnings=False`` for a command whose output is the content itself (preview):
-    ``content check`` is where warnings are read.
+    ``serve`` logs the content's warnings (``log_warnings``) so they reach whoever runs it;
+    the other commands leave them to ``content check``, which explains each one.
     """
     files = load_catalogue(settings.content_dir)
     for study in files.studies.values():

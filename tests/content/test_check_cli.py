@@ -66,7 +66,11 @@ def test_an_error_exits_one_and_prints_severity_file_line_field_message(
     content: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     en = content / "studies" / STUDY / "en.yaml"
-    edit_yaml(en, lambda data: data["topics"][0]["covers"].remove("complaints"))
+    def uncover(data: dict[str, Any]) -> None:
+        for topic in data["topics"]:
+            topic["covers"] = [item for item in topic.get("covers", []) if item != "complaints"]
+
+    edit_yaml(en, uncover)
     code, out = run(capsys)
     assert code == 1
     lines = out.splitlines()
