@@ -1,9 +1,11 @@
 """``consentbot invite --study ID --file cohort.csv``: check the whole file, then invite
 with a progress bar at CONSENTBOT_SEND_RATE.
 
-Nothing is stored while any row is bad. Invitations are committed in groups and each group
-is sent before the next is stored, so an interrupted run (Ctrl-C, a kill) loses nothing and,
-run again, skips everyone already invited: nobody is sent anything twice.
+Nothing is stored while any row is bad. Then everyone new is stored at once, each with an
+invitation due, and the invitations are sent with a progress bar. An interrupted run
+(Ctrl-C, a kill) loses nothing: what it did not send waits in the database, for the running
+service to send, or for the same command run again, which skips everyone already invited,
+sends what is still waiting, and sends nobody anything twice.
 """
 
 from __future__ import annotations
@@ -27,18 +29,20 @@ from rich.progress import (
 from rich.text import Text
 
 from consentbot.content.model import Study
-from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.clock import system_clock
-from consentbot.services.cohort import ROWS_PER_TRANSACTION, CohortPlan, Delivery, groups
+from consentbot.services.cohort import CohortPlan, Delivery
 from consentbot.services.cohort_file import parse_cohort
 from consentbot.services.errors import ServiceError
-from consentbot.services.invitations import Invitation
 from consentbot.settings import Settings
 
+STEP = 200
+"""Invitations run per step at most, between two looks at the progress."""
+
 INTERRUPTED = (
-    "interrupted: everyone invited so far stays invited. Run the same command again to "
-    "carry on: it skips them, and nobody is sent anything twice"
+    "interrupted: everyone in the file is stored as invited, and the invitations not sent "
+    "yet wait in the database. The running service sends them; or run the same command "
+    "again to carry on: nobody is sent anything twice"
 )
 
 
@@ -78,23 +82,28 @@ async def invite_file(settings: Settings, study_id: str, path: Path) -> int:
             return 1
         if plan.already_invited:
             print(f"{plan.already_invited:,} already invited, skipped")
-        if not plan.new:
+        invited = await runtime.cohort.invite(plan)
+        ids = await runtime.cohort.waiting(plan.study.id)
+        if earlier := len(ids) - len(invited):
+            print(f"{earlier:,} invited earlier and not sent yet: sending them now")
+        if not ids:
             print(f"nobody new to invite to {plan.study.id}")
             return 0
-        provenance = Provenance(Channel.CLI, "staff", Auth.SYSTEM)
-        # About one second's sending per group: the bar moves steadily, and each group is
-        # sent before the next is stored.
-        step = max(1, min(ROWS_PER_TRANSACTION, math.ceil(settings.send_rate)))
-        invited: list[Invitation] = []
+        # About one second's sending per step: the bar moves steadily.
+        step = max(1, min(STEP, math.ceil(settings.send_rate)))
+        waiting = len(ids)
         with _progress() as progress:
-            task = progress.add_task(f"inviting to {plan.study.id}", total=len(plan.new))
-            for group in groups(plan.new, step):
-                invited += await runtime.cohort.invite(plan, group, provenance)
+            task = progress.add_task(f"inviting to {plan.study.id}", total=waiting)
+            while waiting:
+                await runtime.cohort.send_due(plan.study.id, step)
                 await runtime.dispatcher.drain()
-                progress.advance(task, len(group))
-        ids = [each.participant_id for each in invited if each.participant_id is not None]
+                left = len(await runtime.cohort.waiting(plan.study.id))
+                if left >= waiting:
+                    break  # another process holds them: the running service sends them
+                progress.advance(task, waiting - left)
+                waiting = left
         outcomes = await runtime.cohort.invitation_outcomes(ids)
-    print(_summary(plan, len(invited), outcomes))
+    print(_summary(plan, len(ids), outcomes))
     return 0
 
 

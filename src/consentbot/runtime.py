@@ -265,6 +265,7 @@ async def open_runtime(
             served = await load_published(db, content.files)
         await published.start(served)
         invitations = InvitationService(deps, pipeline)
+        timers = TimerService(deps, pipeline)
         yield Runtime(
             db=db,
             client=client,
@@ -272,9 +273,9 @@ async def open_runtime(
             dispatcher=dispatcher,
             inbound=InboundService(deps, pipeline),
             invitations=invitations,
-            cohort=CohortInvitations(deps, invitations),
+            cohort=CohortInvitations(deps, invitations, timers),
             queries=ConsentQueries(deps),
-            timers=TimerService(deps, pipeline),
+            timers=timers,
             tokens=TokenService(deps),
             web_sessions=web_sessions,
             web_chat=WebChatService(deps, pipeline, web_sessions, verification),

@@ -7,7 +7,10 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from consentbot import keys
-from consentbot.store.tables import OutboxMessage, Participant
+from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.timers import TimerKind, TimerStatus
+from consentbot.services.clock import ManualClock
+from consentbot.store.tables import OutboxMessage, Participant, Timer
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
@@ -66,7 +69,7 @@ async def test_any_bad_row_rejects_the_batch_naming_every_one_and_stores_nothing
 
 
 async def test_a_good_batch_is_stored_before_202_and_a_repeat_accepts_nobody_again(
-    client: AppClient, fake_twilio: FakeTwilio, run_loops: Any
+    client: AppClient, fake_twilio: FakeTwilio, run_loops: Any, clock: ManualClock
 ) -> None:
     research = await ResearchSystem.register(client)
     stopper = TwilioPhone(client, fake_twilio, "+447400900532")
@@ -77,12 +80,15 @@ async def test_a_good_batch_is_stored_before_202_and_a_repeat_accepts_nobody_aga
     status, body = await post(client, research, {"invitations": invitations})
     assert (status, body) == (202, {"accepted": 4, "already_invited": 0})
     async with client.app[keys.DATABASE].read() as session:
-        queued = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
-        ).all()
+        due = (await session.exec(select(Timer).where(Timer.kind == TimerKind.INVITATION))).all()
+        queued = (await session.exec(select(OutboxMessage))).all()
         languages = dict((await session.exec(select(Participant.reference, Participant.language))).all())
-    assert {message.status for message in queued} == {"pending"}  # durable, not yet sent
-    assert len({message.participant_id for message in queued}) == 4
+    # Durable before 202, not yet sent: each person is stored with their invitation due now,
+    # which the scheduler runs through the turn pipeline.
+    assert {timer.status for timer in due} == {TimerStatus.PENDING}
+    assert len({timer.participant_id for timer in due}) == 4
+    assert all(timer.due_at <= clock() for timer in due)
+    assert not [message for message in queued if message.kind == OutboxKind.INVITATION]
     assert languages == {"C-0": "en", "C-1": "pl", "C-2": "en", "C-3": "en"}
 
     again = await post(client, research, {"invitations": invitations})
@@ -128,3 +134,24 @@ async def test_the_batch_needs_the_study_token(client: AppClient) -> None:
         "/api/v1/studies/other-study/invitations/batch", json={"invitations": []}, headers=research.headers
     )
     assert response.status == 403
+
+
+async def test_the_largest_batch_is_stored_at_once(client: AppClient) -> None:
+    research = await ResearchSystem.register(client)
+    invitations = [{"phone": f"+4474{n:08d}", "reference": f"L-{n}"} for n in range(10_000)]
+    assert await post(client, research, {"invitations": invitations}) == (
+        202, {"accepted": 10_000, "already_invited": 0}
+    )
+    async with client.app[keys.DATABASE].read() as session:
+        due = (
+            await session.exec(
+                select(func.count()).select_from(Timer).where(
+                    Timer.kind == TimerKind.INVITATION, Timer.status == TimerStatus.PENDING
+                )
+            )
+        ).one()
+    assert await stored(client) == (10_000, 0)
+    assert due == 10_000
+    assert await post(client, research, {"invitations": invitations}) == (
+        202, {"accepted": 0, "already_invited": 10_000}
+    )

@@ -201,7 +201,11 @@ def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
 
 
 async def create_invitation_batch(request: web.Request) -> web.Response:
-    """``POST /api/v1/studies/{study}/invitations/batch``: all or none, durable before 202."""
+    """``POST /api/v1/studies/{study}/invitations/batch``: all or none, durable before 202.
+
+    202 because the invitations are stored, not yet sent: the scheduler sends them within
+    seconds, at the send rate.
+    """
     study = await _authorise(request)
     rows, malformed = _batch_rows(await _batch_body(request))
     cohort = request.app[keys.COHORT]
@@ -211,8 +215,7 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
         if problems:
             rejected = [{"index": p.position, "field": p.field, "error": p.error} for p in problems]
             return web.json_response({"rejected": rejected}, status=422)
-        provenance = Provenance(Channel.API, "research-system", Auth.SYSTEM)
-        invited = await cohort.invite(plan, plan.new, provenance, all_or_none=True)
+        invited = await cohort.invite(plan)
     except ServiceError as error:
         raise _raise_for(error) from None
     accepted = sum(1 for invitation in invited if invitation.created)

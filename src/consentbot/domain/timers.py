@@ -16,6 +16,10 @@ class TimerKind(StrEnum):
     """The person asked to be reminded later."""
     RECONSENT_EXPIRY = "reconsent-expiry"
     """The window to answer a question asked again after a change closes."""
+    INVITATION = "invitation"
+    """Send the study's first message. A cohort is stored at once, each person with one of
+    these due at once; the scheduler then invites them through the turn pipeline, a few
+    hundred per transaction, and the outbox paces the sending."""
 
 
 class TimerStatus(StrEnum):

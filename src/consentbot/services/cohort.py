@@ -1,33 +1,31 @@
 """Invite a cohort: check every row first, store nothing while any is bad, then invite.
 
-Shared by ``consentbot invite --file`` and ``POST .../invitations/batch``. Each invitation
-is one pipeline turn, as :meth:`InvitationService.invite`; they are committed in groups
-of :data:`ROWS_PER_TRANSACTION`, so thousands of people cost tens of disk flushes, not
-thousands, and the database lock is never held for long.
+Shared by ``consentbot invite --file`` and ``POST .../invitations/batch``. The whole
+cohort is stored in one transaction of a few batched statements, each person with an
+invitation timer due at once (:meth:`InvitationService.invite_many`); the scheduler then
+runs each invitation through the turn pipeline, as :meth:`InvitationService.invite` does,
+and the outbox sends at the send rate. Nothing stored is lost to a crash or a Ctrl-C:
+the timers wait in the database until they have run.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
 
 from consentbot.content.model import Study
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
-from consentbot.domain.provenance import Provenance
+from consentbot.domain.timers import TimerKind
 from consentbot.services.cohort_file import CohortRow, RowProblem
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import InvalidInput
 from consentbot.services.invitations import Invitation, InvitationRequest, InvitationService
+from consentbot.services.timers import TimerService
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
-
-T = TypeVar("T")
-
-ROWS_PER_TRANSACTION = 200
-"""Invitations per commit: a few hundred milliseconds of the write lock at most."""
+from consentbot.store.timers import TimerRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +77,12 @@ def check_rows(
 class CohortInvitations:
     """Plan and carry out the invitation of many people to one study."""
 
-    def __init__(self, deps: ServiceDeps, invitations: InvitationService) -> None:
+    def __init__(
+        self, deps: ServiceDeps, invitations: InvitationService, timers: TimerService
+    ) -> None:
         self.deps = deps
         self.invitations = invitations
+        self.timers = timers
 
     async def plan(
         self, study_id: str, rows: Sequence[CohortRow], position_name: str
@@ -137,26 +138,28 @@ class CohortInvitations:
                 new.append(request)
         return new, already, problems
 
-    async def invite(
-        self,
-        plan: CohortPlan,
-        requests: Sequence[InvitationRequest],
-        provenance: Provenance,
-        *,
-        all_or_none: bool = False,
-    ) -> list[Invitation]:
-        """Invite ``requests`` (from ``plan.new``), committed in groups.
+    async def invite(self, plan: CohortPlan) -> list[Invitation]:
+        """Store everyone new in ``plan`` with their invitation due now, in one transaction.
 
-        Raises :class:`Conflict` if the database changed since the plan (another batch at
-        the same time): that group is not stored, the groups before it are. With
-        ``all_or_none`` (the API, which promises it) everything is one transaction.
+        Raises :class:`Conflict` (and stores nothing) if the database changed since the
+        plan: another batch at the same time. The scheduler (or ``invite --file`` itself,
+        see :meth:`send_due`) then sends the invitations through the turn pipeline.
         """
-        if all_or_none:
-            return await self.invitations.invite_many(plan.study, requests, provenance)
-        invited: list[Invitation] = []
-        for group in groups(requests, ROWS_PER_TRANSACTION):
-            invited += await self.invitations.invite_many(plan.study, group, provenance)
-        return invited
+        if not plan.new:
+            return []
+        return await self.invitations.invite_many(plan.study, plan.new)
+
+    async def waiting(self, study_id: str) -> list[int]:
+        """The participants whose invitation is stored and not yet sent to the outbox."""
+        async with self.deps.db.read() as session:
+            return await TimerRepository(session).pending_participants(
+                TimerKind.INVITATION, study_id
+            )
+
+    async def send_due(self, study_id: str, limit: int) -> int:
+        """Run up to ``limit`` of the study's stored invitations through the turn pipeline,
+        oldest first; how many ran. (The running service's scheduler does the same.)"""
+        return await self.timers.run_due(kind=TimerKind.INVITATION, study_id=study_id, limit=limit)
 
     async def invitation_outcomes(self, participant_ids: Sequence[int]) -> Counter[Delivery]:
         """How many of these participants' invitations went, were stopped, wait or failed
@@ -189,9 +192,3 @@ def delivery_of(statuses: set[OutboxStatus]) -> Delivery:
     if statuses == {OutboxStatus.SENT}:
         return Delivery.SENT
     return Delivery.FAILED
-
-
-def groups(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``items`` in consecutive groups of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

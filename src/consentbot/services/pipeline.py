@@ -49,7 +49,7 @@ from consentbot.conversation.vocabulary import Command
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.domain.stopping import can_lift_stop
-from consentbot.domain.timers import MESSAGE_TIMERS, TimerStatus
+from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind, TimerStatus
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import Participation, consent_from
 from consentbot.services.turns import (
@@ -333,15 +333,22 @@ class TurnPipeline:
             ctx = who.context(deps.lexicon, now, can_start=can_start)
             return Decided(who, study_changed(ctx, who.state, stimulus.study.changes))
         if isinstance(stimulus, Invited):
-            link = None
-            if deps.public_url:
-                token = await LinkRepository(session).create(
-                    who.participant_id, now, deps.link_lifetime
-                )
-                link = f"{deps.public_url}/i/{token}"
-            return Decided(who, invite(ctx, who.state, link), secret=link)
+            return await self._invite(session, who, ctx, now)
         assert isinstance(stimulus, LanguageChosen)
         return Decided(who, choose_language(ctx, who.state, stimulus.language))
+
+    async def _invite(
+        self, session: AsyncSession, who: Participation, ctx: Context, now: datetime
+    ) -> Decided:
+        """The study's first message, with a personal web link where there is a web page."""
+        deps = self.deps
+        link = None
+        if deps.public_url:
+            token = await LinkRepository(session).create(
+                who.participant_id, now, deps.link_lifetime
+            )
+            link = f"{deps.public_url}/i/{token}"
+        return Decided(who, invite(ctx, who.state, link), secret=link)
 
     async def _timer(
         self, session: AsyncSession, who: Participation, due: TimerDue, now: datetime
@@ -357,7 +364,11 @@ class TurnPipeline:
             log.info("timer.cancelled", kind=timer.kind.value, participant=who.participant_id)
             return None
         timers.finish(timer, TimerStatus.DONE, now)
-        return Decided(who, on_timer(who.context(self.deps.lexicon, now), who.state, timer.kind))
+        ctx = who.context(self.deps.lexicon, now)
+        if timer.kind is TimerKind.INVITATION:
+            # A cohort's invitation, stored earlier: the same turn as Invited, sent now.
+            return await self._invite(session, who, ctx, now)
+        return Decided(who, on_timer(ctx, who.state, timer.kind))
 
     async def _from_number(
         self,

@@ -12,11 +12,14 @@ log = structlog.get_logger(__name__)
 
 
 async def run_scheduler(timers: TimerService, interval: float) -> None:
-    """Poll for due timers every ``interval`` seconds until cancelled."""
+    """Poll for due timers every ``interval`` seconds until cancelled (at once while more are due)."""
     while True:
+        ran = 0
         try:
-            await timers.run_due()
+            ran = await timers.run_due()
         except Exception:
             # One bad timer must not stop reminders for everyone else.
             log.exception("scheduler.round_failed")
-        await asyncio.sleep(interval)
+        if ran < timers.batch:
+            # A full batch means more are due (a cohort's invitations): carry on at once.
+            await asyncio.sleep(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import case
@@ -12,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from consentbot.domain.stopping import StopSource
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.tables import Contact
+
+_IN_CHUNK = 500
+"""Values per IN (...) list: well inside every database's limit on parameters."""
 
 
 class ContactRepository:
@@ -86,6 +90,45 @@ class ContactRepository:
                 raise
             return found
         return contact
+
+    async def lock_or_create_many(
+        self, numbers: Sequence[str], now: datetime
+    ) -> dict[str, Contact]:
+        """Each number's contact, created where it is new, locked until commit (PostgreSQL).
+
+        For a cohort: a few queries in all, not a few per number. Existing rows are locked
+        in id order, so two cohorts at once cannot deadlock; a number created by someone
+        else meanwhile makes the insert fail (IntegrityError), and the caller's whole
+        transaction with it.
+        """
+        hashes = {number: self.vault.lookup_hashes(number) for number in numbers}
+        wanted = sorted({h for found in hashes.values() for h in found})
+        by_hash: dict[str, Contact] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            statement = (
+                select(Contact)
+                .where(col(Contact.phone_hash).in_(wanted[start : start + _IN_CHUNK]))
+                .order_by(col(Contact.id))
+                .with_for_update()
+            )
+            by_hash.update((c.phone_hash, c) for c in (await self.session.exec(statement)).all())
+        contacts: dict[str, Contact] = {}
+        new: list[Contact] = []
+        for number in numbers:
+            # The same preference as find(): the hash under the first (current) key wins.
+            found = next((by_hash[h] for h in hashes[number] if h in by_hash), None)
+            if found is None:
+                found = Contact(
+                    phone_hash=self.vault.lookup_hash(number),
+                    phone_encrypted=self.vault.encrypt(number),
+                    created_at=now,
+                )
+                new.append(found)
+            contacts[number] = found
+        if new:
+            self.session.add_all(new)
+            await self.session.flush()
+        return contacts
 
     def phone(self, contact: Contact) -> str:
         """Decrypt the contact's number (only to hand it to a gateway)."""

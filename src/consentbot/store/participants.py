@@ -111,6 +111,50 @@ class ParticipantRepository:
         await self.session.flush()
         return participant
 
+    async def create_many(
+        self,
+        study_id: str,
+        new: Sequence[tuple[str, int, str]],
+        *,
+        content_version: int,
+        now: datetime,
+    ) -> list[Participant]:
+        """Add invited participants, (reference, contact id, language) each, with no consent
+        yet: one batched insert, not one per person."""
+        participants = [
+            Participant(
+                study_id=study_id,
+                reference=reference,
+                contact_id=contact_id,
+                language=language,
+                joined_by="invitation",
+                content_version=content_version,
+                created_at=now,
+                updated_at=now,
+            )
+            for reference, contact_id, language in new
+        ]
+        self.session.add_all(participants)
+        await self.session.flush()
+        return participants
+
+    async def matching(
+        self, study_id: str, *, references: Sequence[str], contact_ids: Sequence[int]
+    ) -> list[Participant]:
+        """The study's participants with one of these references or contacts."""
+        found: dict[int | None, Participant] = {}
+        for column, values in (
+            (col(Participant.reference), list(references)),
+            (col(Participant.contact_id), list(contact_ids)),
+        ):
+            for start in range(0, len(values), _IN_CHUNK):
+                statement = select(Participant).where(
+                    Participant.study_id == study_id,
+                    column.in_(values[start : start + _IN_CHUNK]),
+                )
+                found.update((p.id, p) for p in (await self.session.exec(statement)).all())
+        return list(found.values())
+
     async def for_contact(self, contact_id: int) -> list[Participant]:
         """Every study this number takes part in, oldest first."""
         statement = (

@@ -9,7 +9,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.timers import TimerKind, TimerStatus
-from consentbot.store.tables import Timer
+from consentbot.store.tables import Participant, Timer
 
 
 class TimerRepository:
@@ -27,6 +27,15 @@ class TimerRepository:
             Timer(participant_id=participant_id, kind=kind, due_at=due_at, created_at=now)
         )
 
+    def schedule_new(
+        self, participant_ids: Iterable[int], kind: TimerKind, due_at: datetime, now: datetime
+    ) -> None:
+        """Add a timer of ``kind`` for each of these new participants (nothing to replace)."""
+        self.session.add_all(
+            Timer(participant_id=participant_id, kind=kind, due_at=due_at, created_at=now)
+            for participant_id in participant_ids
+        )
+
     async def cancel(self, participant_id: int, kinds: Iterable[TimerKind], now: datetime) -> None:
         """Cancel the participant's pending timers of these kinds."""
         kinds = list(kinds)
@@ -42,22 +51,50 @@ class TimerRepository:
             .values(status=TimerStatus.CANCELLED, done_at=now)
         )
 
-    async def due(self, now: datetime, limit: int) -> Sequence[tuple[int, int, TimerKind]]:
-        """(id, participant, kind) of pending timers due by ``now``, oldest first.
+    async def due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        kind: TimerKind | None = None,
+        study_id: str | None = None,
+    ) -> Sequence[tuple[int, int, TimerKind]]:
+        """(id, participant, kind) of pending timers due by ``now``, oldest first; only of
+        ``kind`` and for ``study_id``'s participants when given.
 
         Not locked: the pipeline claims each one after locking its contact.
         """
         statement = (
             select(Timer.id, Timer.participant_id, Timer.kind)
             .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
-            .order_by(col(Timer.due_at))
+            .order_by(col(Timer.due_at), col(Timer.id))
             .limit(limit)
         )
+        if kind is not None:
+            statement = statement.where(Timer.kind == kind)
+        if study_id is not None:
+            statement = statement.join(
+                Participant, col(Participant.id) == col(Timer.participant_id)
+            ).where(Participant.study_id == study_id)
         return [
             (timer_id, participant_id, TimerKind(kind))
             for timer_id, participant_id, kind in (await self.session.exec(statement)).all()
             if timer_id is not None
         ]
+
+    async def pending_participants(self, kind: TimerKind, study_id: str) -> list[int]:
+        """The participants of ``study_id`` with a pending timer of ``kind``, oldest first."""
+        statement = (
+            select(Timer.participant_id)
+            .join(Participant, col(Participant.id) == col(Timer.participant_id))
+            .where(
+                Timer.status == TimerStatus.PENDING,
+                Timer.kind == kind,
+                Participant.study_id == study_id,
+            )
+            .order_by(col(Timer.id))
+        )
+        return list((await self.session.exec(statement)).all())
 
     async def claim(self, timer_id: int) -> Timer | None:
         """Lock a still-pending timer; None if another worker has it or it is done.
