@@ -25,8 +25,7 @@ from consentbot.services.errors import (
     UnknownStudy,
 )
 from consentbot.services.queries import HistoryEvent
-from consentbot.services.versions import UnknownVersion, VersionSummary
-from consentbot.store.published import TamperedVersion
+from consentbot.services.versions import DamagedVersion, UnknownVersion, VersionSummary
 
 
 def _error(
@@ -65,6 +64,10 @@ def _raise_for(error: ServiceError) -> web.HTTPException:
         return _error(web.HTTPNotFound, error.message, error.field)
     if isinstance(error, Conflict):
         return _error(web.HTTPConflict, error.message, error.field)
+    if isinstance(error, DamagedVersion):
+        # The stored text no longer matches what was published: show nothing rather
+        # than text people never saw.
+        return _error(web.HTTPInternalServerError, error.message, error.field)
     if isinstance(error, InvalidInput):
         return _error(
             web.HTTPUnprocessableEntity,
@@ -310,12 +313,6 @@ def _version_json(summary: VersionSummary) -> dict[str, object]:
     }
 
 
-def _tampered(error: TamperedVersion) -> web.HTTPException:
-    # The stored text no longer matches what was published: show nothing rather than
-    # text people never saw.
-    return _error(web.HTTPInternalServerError, str(error), "version")
-
-
 async def list_versions(request: web.Request) -> web.Response:
     """``GET /api/v1/studies/{study}/versions``."""
     study = await _authorise(request)
@@ -323,8 +320,6 @@ async def list_versions(request: web.Request) -> web.Response:
         versions = await request.app[keys.VERSIONS].list(study)
     except ServiceError as error:
         raise _raise_for(error) from None
-    except TamperedVersion as error:
-        raise _tampered(error) from None
     return web.json_response({"study": study, "versions": [_version_json(v) for v in versions]})
 
 
@@ -335,8 +330,6 @@ async def get_version(request: web.Request) -> web.Response:
         found = await request.app[keys.VERSIONS].get(study, request.match_info["n"])
     except ServiceError as error:
         raise _raise_for(error) from None
-    except TamperedVersion as error:
-        raise _tampered(error) from None
     return web.json_response(
         {
             "study": study,
