@@ -223,7 +223,20 @@ async def test_a_run_that_dies_between_groups_is_finished_by_the_watcher_once(
     assert len(events) == (2 if reconsent == "required" else 0)
 
     monkeypatch.undo()
-    assert await client.app[keys.PUBLISHED].check_once()  # the service serves version 2
+    watcher = client.app[keys.PUBLISHED]
+    resume, served_then = watcher.resume, []
+    assert resume is not None
+
+    async def spy(study: Study) -> object:
+        served = changes.deps.studies.get(STUDY)
+        served_then.append(served.version if served else None)
+        return await resume(study)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(watcher, "resume", spy)
+        assert await watcher.check_once()  # the service notices version 2
+    # The rest was reached while version 1 was still served, and once more after.
+    assert served_then == [1, 2]
     served = changes.deps.studies.get(STUDY)
     assert served is not None
     assert served.version == 2

@@ -174,8 +174,9 @@ class PublishedWatcher:
     async def check_once(self) -> bool:
         """Serve the newest versions if anything was published since last time; True if so.
 
-        A cheap read (a count and the highest id) when nothing changed. A change left
-        unfinished by an error last round is tried again either way.
+        A cheap read (a count and the highest id) when nothing changed. A new version's
+        change is applied before the version is served (an error leaves the old one served
+        and is tried again next round); a change left unfinished is tried again each round.
         """
         async with self.db.read() as session:
             marker = await PublishedVersionRepository(session).marker()
@@ -183,13 +184,21 @@ class PublishedWatcher:
             await self._finish_changes()
             return False
         served = await load_published(self.db, self._served)
+        prepared = self.prepare(served)
         before = {study_id: study.version for study_id, study in self.live.studies.items()}
-        await self.live.swap(self.prepare(served))
+        changed = [s for s in prepared.studies.values() if before.get(s.id) != s.version]
+        if self.resume is not None:
+            # The new text is served only once its change reached everyone: until then a
+            # yes is given to the old text, and found and asked again by this same sweep.
+            for study in changed:
+                if study.id in before and study.changes is not None:
+                    await self.resume(study)
+        await self.live.swap(prepared)
         self._seen, self._served = marker, served
-        for study_id, study in served.studies.items():
-            if before.get(study_id) != study.version:
-                log.info("content.version_served", study=study_id, version=study.version)
-                self._unfinished.add(study_id)
+        for study in changed:
+            log.info("content.version_served", study=study.id, version=study.version)
+            # Once more after the swap: a yes to the old text that committed meanwhile.
+            self._unfinished.add(study.id)
         await self._finish_changes()
         return True
 

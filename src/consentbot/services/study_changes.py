@@ -122,17 +122,22 @@ class StudyChangeService:
             if await versions.earlier(new.id, new.version) is None:
                 return None
         summary = ChangeSummary(new.id, new.version, changes.reconsent, changes.purposes)
-        after = 0
+        after, passes = 0, 0
         while True:
             async with self.deps.db.transaction() as session:
                 changed = self._repository(session, new, changes)
                 ids = await changed.next_group(after, self.group_size)
                 if ids:
                     summary += await self._apply_group(session, changed, new, changes, ids, now)
-            if not ids:
+            if ids:
+                after = ids[-1]
+                self.deps.on_outbox()
+            elif after == 0 or passes > 0:
                 break
-            after = ids[-1]
-            self.deps.on_outbox()
+            else:
+                # Once more from the start: someone already passed may have said yes to
+                # the old text (still served elsewhere) while the groups ran.
+                after, passes = 0, passes + 1
         if summary.participants:
             log.info(
                 "study.changes_applied",
