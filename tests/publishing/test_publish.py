@@ -75,7 +75,7 @@ def publishing(db: Database, clock: ManualClock, content: Path, hook: Hook) -> P
 
 
 async def stored(db: Database) -> tuple[tuple[int, int], int]:
-    """(published versions marker, rows the hook wrote)."""
+    """(published versions marker, API tokens: publishing writes none)."""
     async with db.read() as session:
         hook_rows = len((await session.exec(select(ApiToken))).all())
         return await PublishedVersionRepository(session).marker(), hook_rows
