@@ -255,10 +255,10 @@ async def open_runtime(
         )
         verification = VerificationService(deps, pipeline, web_sessions, limits)
         study_changes = StudyChangeService(deps, pipeline)
-        publishing = PublishingService(
-            db, clock, settings.content_dir, after_publish=study_changes.after_publish
+        publishing = PublishingService(db, clock, settings.content_dir, after_publish=study_changes)
+        published = PublishedWatcher(
+            db, content.studies, content.prepare, resume=study_changes.resume
         )
-        published = PublishedWatcher(db, content.studies, content.prepare)
         if publish_unpublished:
             served = await serve_published(db, content.files, publishing)
         else:

@@ -13,7 +13,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.content.loader import load_catalogue
-from consentbot.content.model import Study
+from consentbot.content.model import Reconsent, Study
+from consentbot.services.change_summary import ChangeSummary
 from consentbot.services.clock import ManualClock
 from consentbot.services.publishing import PublishingService, PublishOutcome, PublishRefused
 from consentbot.services.served_versions import unpublished_edits
@@ -24,27 +25,31 @@ from tests.support.content import edit_summary, sample_copy, set_version
 from tests.support.journey import STUDY
 
 
+def summary_of(study: Study) -> ChangeSummary:
+    return ChangeSummary(study.id, study.version, Reconsent.NOTIFY, ())
+
+
 @dataclass
 class Hook:
-    """Records each call; writes a row so a dry run's rollback shows."""
+    """Records each call, and whether apply found the version already committed."""
 
-    calls: list[tuple[int | None, int, bool]] = field(default_factory=list)
+    db: Database | None = None
+    calls: list[tuple[str, int | None, int]] = field(default_factory=list)
+    saw_stored: list[bool] = field(default_factory=list)
 
-    async def __call__(
-        self,
-        session: AsyncSession,
-        previous: Study | None,
-        new: Study,
-        now: datetime,
-        dry_run: bool,
-    ) -> str:
-        self.calls.append((previous.version if previous else None, new.version, dry_run))
-        session.add(
-            ApiToken(
-                study_id=new.id, token_hash=f"{len(self.calls):064d}", label="hook", created_at=now
-            )
-        )
-        return f"hook saw version {new.version}"
+    async def preview(
+        self, session: AsyncSession, previous: Study | None, new: Study, now: datetime
+    ) -> ChangeSummary:
+        self.calls.append(("preview", previous.version if previous else None, new.version))
+        return summary_of(new)
+
+    async def apply(self, new: Study, now: datetime) -> ChangeSummary:
+        self.calls.append(("apply", None, new.version))
+        assert self.db is not None
+        async with self.db.read() as session:
+            stored_version = await PublishedVersionRepository(session).get(new.id, new.version)
+        self.saw_stored.append(stored_version is not None)
+        return summary_of(new)
 
 
 @pytest.fixture
@@ -60,8 +65,8 @@ def content(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hook() -> Hook:
-    return Hook()
+def hook(db: Database) -> Hook:
+    return Hook(db)
 
 
 @pytest.fixture
@@ -70,13 +75,13 @@ def publishing(db: Database, clock: ManualClock, content: Path, hook: Hook) -> P
 
 
 async def stored(db: Database) -> tuple[tuple[int, int], int]:
-    """(published versions marker, rows the hook wrote)."""
+    """(published versions marker, API tokens: publishing writes none)."""
     async with db.read() as session:
         hook_rows = len((await session.exec(select(ApiToken))).all())
         return await PublishedVersionRepository(session).marker(), hook_rows
 
 
-async def test_publish_stores_the_version_and_calls_the_hook_in_its_transaction(
+async def test_publish_stores_the_version_then_applies_its_consequences(
     publishing: PublishingService, db: Database, hook: Hook, clock: ManualClock
 ) -> None:
     result = await publishing.publish(STUDY, "Dr Ada Lovelace")
@@ -87,13 +92,14 @@ async def test_publish_stores_the_version_and_calls_the_hook_in_its_transaction(
         clock(),
     )
     assert result.previous_version is None
-    assert result.after_publish == "hook saw version 1"
-    assert hook.calls == [(None, 1, False)]
+    assert result.after_publish is not None
+    assert (result.after_publish.study, result.after_publish.version) == (STUDY, 1)
+    assert hook.calls == [("apply", None, 1)]
+    assert hook.saw_stored == [True]  # applied after the version's transaction committed
     async with db.read() as session:
         saved = await PublishedVersionRepository(session).get(STUDY, 1)
     assert saved is not None
     assert saved.content_hash == result.content_hash
-    assert (await stored(db))[1] == 1  # the hook's row was committed with the version
 
 
 async def test_publishing_the_same_files_again_changes_nothing(
@@ -105,11 +111,13 @@ async def test_publishing_the_same_files_again_changes_nothing(
     again = await publishing.publish(STUDY, "Someone else")
     assert again.outcome is PublishOutcome.ALREADY_PUBLISHED
     assert (again.published_by, again.content_hash) == ("Dr Ada", first.content_hash)
-    assert await stored(db) == before
-    assert len(hook.calls) == 1
+    assert (await stored(db))[0] == before[0]  # no version stored
+    # Publishing again finishes what the newest version's change left; it reports nothing.
+    assert again.after_publish is None
+    assert hook.calls == [("apply", None, 1), ("apply", None, 1)]
 
 
-async def test_dry_run_stores_nothing_and_rolls_back_the_hook(
+async def test_dry_run_stores_nothing_and_only_previews(
     publishing: PublishingService, db: Database, hook: Hook, content: Path
 ) -> None:
     await publishing.publish(STUDY, "Dr Ada")
@@ -119,8 +127,10 @@ async def test_dry_run_stores_nothing_and_rolls_back_the_hook(
     result = await publishing.publish(STUDY, "Dr Ada", dry_run=True)
     assert result.outcome is PublishOutcome.WOULD_PUBLISH
     assert (result.version, result.previous_version) == (2, 1)
-    assert result.after_publish == "hook saw version 2"
-    assert hook.calls[-1] == (1, 2, True)
+    assert result.after_publish is not None
+    assert result.after_publish.version == 2
+    assert hook.calls[-1] == ("preview", 1, 2)
+    assert [call for call, *_ in hook.calls] == ["apply", "preview"]
     assert await stored(db) == before
     async with db.read() as session:
         assert await PublishedVersionRepository(session).get(STUDY, 2) is None

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "study_change_applied",
     "published_versions",
     "consent_event",
     "consent_state",

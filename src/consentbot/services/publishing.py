@@ -1,5 +1,9 @@
 """Publish a study version: check it, store its files for good, and let re-consent follow.
 
+The version is stored in one short transaction; its ``changes`` then reach people in
+transactions of their own (see :mod:`consentbot.services.study_changes`). A dry run
+only reads.
+
 ``consentbot content publish`` and ``serve`` (for a study never published) come here.
 A version, once published, is what people are shown and what their ledger events name:
 the same version with different files is refused, and so is going back to a lower one.
@@ -17,11 +21,12 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.content.check import check_content
+from consentbot.content.check import study_problems
 from consentbot.content.files import StudyFiles
 from consentbot.content.loader import load_study, load_study_files
 from consentbot.content.model import Study
-from consentbot.content.problems import ContentError, ContentProblem
+from consentbot.content.problems import ContentError, ContentProblem, Severity
+from consentbot.services.change_summary import ChangeSummary
 from consentbot.services.clock import Clock
 from consentbot.store.database import Database
 from consentbot.store.published import PublishedVersionRepository, StoredVersion, TamperedVersion
@@ -54,8 +59,8 @@ class PublishResult:
     previous_version: int | None
     """The newest version published before this one, if any."""
     warnings: tuple[ContentProblem, ...] = ()
-    after_publish: object | None = None
-    """What the after-publish hook reported (re-consent), if anything."""
+    after_publish: ChangeSummary | None = None
+    """What the version's change did (or, on a dry run, would do), if it declares one."""
 
 
 class PublishRefused(Exception):
@@ -69,37 +74,43 @@ class PublishRefused(Exception):
 
 
 class AfterPublish(Protocol):
-    """Called inside the publishing transaction, after the version row is written.
+    """What follows publishing: re-consent (:class:`~consentbot.services.study_changes.StudyChangeService`)."""
 
-    ``previous`` is the newest version published before (None for a first version).
-    On a dry run nothing is stored and the transaction is rolled back afterwards,
-    whatever the hook wrote. It returns a summary to print, or None.
-    """
+    async def preview(
+        self, session: AsyncSession, previous: Study | None, new: Study, now: datetime
+    ) -> ChangeSummary | None:
+        """A dry run: describe what publishing ``new`` after ``previous`` (the newest
+        published, None for a first version) would do, reading only through ``session``."""
+        ...
 
-    async def __call__(
-        self,
-        session: AsyncSession,
-        previous: Study | None,
-        new: Study,
-        now: datetime,
-        dry_run: bool,
-    ) -> object | None:
-        """Act on (or, on a dry run, describe) the change from ``previous`` to ``new``."""
+    async def apply(self, new: Study, now: datetime) -> ChangeSummary | None:
+        """Act on the published version ``new``, after its transaction committed, in
+        transactions of its own; safe to call again to finish what a run left."""
         ...
 
 
-async def nothing_after_publish(
-    session: AsyncSession, previous: Study | None, new: Study, now: datetime, dry_run: bool
-) -> None:
-    """The default hook: publishing changes nothing else."""
-    return None
+class NothingAfterPublish:
+    """The default: publishing changes nothing else."""
+
+    async def preview(
+        self, session: AsyncSession, previous: Study | None, new: Study, now: datetime
+    ) -> None:
+        """Nothing would happen."""
+        return None
+
+    async def apply(self, new: Study, now: datetime) -> None:
+        """Nothing happens."""
+        return None
 
 
-def _checks(folder: Path) -> list[ContentProblem]:
-    """The errors ``content check`` finds that stop a study being published (schema,
-    coverage); its warnings advise and do not block."""
-    (report,) = check_content(folder.parent.parent, folder.name)
-    return report.errors
+def _errors(study: Study, folder: Path) -> list[ContentProblem]:
+    """The errors ``content check`` finds that stop a loaded study being published
+    (coverage); its warnings advise and do not block."""
+    return [
+        problem
+        for problem in study_problems(study, folder, None)
+        if problem.severity is Severity.ERROR
+    ]
 
 
 def _same_change(previous: Study, study: Study) -> bool:
@@ -109,14 +120,6 @@ def _same_change(previous: Study, study: Study) -> bool:
         return False
     said = previous.texts[previous.default_language].changes
     return said == study.texts[study.default_language].changes
-
-
-class _DryRun(Exception):
-    """Raised to roll back a dry run's transaction once its result is known."""
-
-    def __init__(self, result: PublishResult) -> None:
-        super().__init__("dry run")
-        self.result = result
 
 
 def same_version_refusal(
@@ -143,15 +146,15 @@ class PublishingService:
         clock: Clock,
         content_dir: Path,
         *,
-        after_publish: AfterPublish = nothing_after_publish,
+        after_publish: AfterPublish | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.content_dir = content_dir
-        self.after_publish = after_publish
+        self.after_publish: AfterPublish = after_publish or NothingAfterPublish()
 
     async def publish(self, study_id: str, by: str, *, dry_run: bool = False) -> PublishResult:
-        """Check ``study_id``'s folder and store it as a published version, in one transaction.
+        """Check ``study_id``'s folder and store it as a published version.
 
         Raises :class:`PublishRefused` (nothing stored) on content errors, on a version
         published before with different files, and on a version lower than the newest.
@@ -163,36 +166,91 @@ class PublishingService:
         folder = self.content_dir / "studies" / study_id
         if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", study_id) or not folder.is_dir():
             raise PublishRefused(f"there is no study {study_id!r}: no folder {folder}")
-        problems = _checks(folder)
-        if problems:
-            raise PublishRefused(f"{study_id} was not published: fix these errors first", problems)
+        # Read once: what is checked is exactly what is stored.
         try:
             study = load_study(folder)
-        except ContentError as error:  # changed since the checks ran
-            raise PublishRefused(f"{study_id} was not published", error.problems) from None
+        except ContentError as error:
+            raise PublishRefused(
+                f"{study_id} was not published: fix these errors first", error.problems
+            ) from None
+        problems = _errors(study, folder)
+        if problems:
+            raise PublishRefused(f"{study_id} was not published: fix these errors first", problems)
         return await self.publish_study(study, by, dry_run=dry_run)
 
     async def publish_study(self, study: Study, by: str, *, dry_run: bool = False) -> PublishResult:
-        """Publish ``study`` as loaded (and checked) from its files."""
+        """Publish ``study`` as loaded (and checked) from its files.
+
+        The version is stored in one short transaction; its change then reaches people
+        in transactions of their own (:meth:`AfterPublish.apply`). A dry run only reads.
+        """
         assert study.files is not None, "a study to publish must be loaded from its files"
+        if dry_run:
+            return await self._dry_run(study, study.files, by)
+        # A change of the newest version that did not reach everyone (a run that stopped)
+        # is finished first: once a newer version is served, nothing else would finish it.
+        newest = await self._finish_newest(study.id)
         try:
             async with self.db.transaction() as session:
-                return await self._publish(session, study, study.files, by, dry_run)
-        except _DryRun as rolled_back:
-            return rolled_back.result
+                versions = PublishedVersionRepository(session)
+                await versions.lock_study(study.id)
+                result, _previous = await self._decide(session, study, study.files, by, newest)
+                if result.outcome is PublishOutcome.PUBLISHED:
+                    await versions.add(
+                        study.id, study.version, study.files, by, result.published_at
+                    )
         except IntegrityError:
             # Another publisher stored this version between our check and our insert.
             raise PublishRefused(
                 f"version {study.version} of {study.id!r} was published by someone else "
                 "at the same moment: run the command again to see how it compares"
             ) from None
+        if result.outcome is not PublishOutcome.PUBLISHED:
+            return result
+        summary = await self.after_publish.apply(study, result.published_at)
+        return replace(result, after_publish=summary)
 
-    async def _publish(
-        self, session: AsyncSession, study: Study, files: StudyFiles, by: str, dry_run: bool
-    ) -> PublishResult:
+    async def _dry_run(self, study: Study, files: StudyFiles, by: str) -> PublishResult:
+        """What publishing would do, in a read-only transaction: no write, no write lock."""
+        async with self.db.read() as session:
+            result, previous = await self._decide(session, study, files, by, None, dry_run=True)
+            if result.outcome is not PublishOutcome.WOULD_PUBLISH:
+                return result
+            summary = await self.after_publish.preview(
+                session, previous, study, result.published_at
+            )
+        return replace(result, after_publish=summary)
+
+    async def _finish_newest(self, study_id: str) -> Study | None:
+        """Apply what is left of the newest published version's change; that version."""
+        async with self.db.read() as session:
+            try:
+                newest = await PublishedVersionRepository(session).newest(study_id)
+            except TamperedVersion as error:
+                raise PublishRefused(str(error)) from None
+        if newest is None:
+            return None
+        study = load_study_files(newest.files)
+        await self.after_publish.apply(study, self.clock())
+        return study
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        study: Study,
+        files: StudyFiles,
+        by: str,
+        known: Study | None,
+        *,
+        dry_run: bool = False,
+    ) -> tuple[PublishResult, Study | None]:
+        """What publishing ``study`` does, and the newest version before it (as a Study).
+
+        ``known`` is a study already loaded from the stored files, reused if still newest.
+        Raises :class:`PublishRefused`.
+        """
         now = self.clock()
         versions = PublishedVersionRepository(session)
-        await versions.lock_study(study.id)
         try:
             same = await versions.get(study.id, study.version)
             newest = await versions.newest(study.id)
@@ -215,7 +273,7 @@ class PublishingService:
                     "different files: raise `version` and publish",
                     same_version_refusal(files, study.version, same),
                 )
-            return PublishResult(
+            already = PublishResult(
                 study_id=study.id,
                 version=same.version,
                 content_hash=same.content_hash,
@@ -225,23 +283,23 @@ class PublishingService:
                 previous_version=newest.version if newest else None,
                 warnings=study.warnings,
             )
+            return already, None
         if newest is not None and newest.version > study.version:
             raise PublishRefused(
                 f"version {study.version} of {study.id!r} is lower than version "
                 f"{newest.version}, the newest published: raise `version` above "
                 f"{newest.version} and publish"
             )
-        previous = load_study_files(newest.files) if newest is not None else None
+        previous: Study | None = None
+        if newest is not None:
+            known_hash = known.files.content_hash if known and known.files else None
+            if known is not None and known_hash == newest.content_hash:
+                previous = known
+            else:
+                previous = load_study_files(newest.files)
         if previous is not None and _same_change(previous, study):
             raise PublishRefused(
                 f"`changes` in {study.id!r} still describes version {previous.version}'s "
                 f"change: say what version {study.version} changes, or remove `changes`"
             )
-        if not dry_run:
-            await versions.add(study.id, study.version, files, by, now)
-        # Re-consent plugs in here: same transaction, after the version row is written.
-        summary = await self.after_publish(session, previous, study, now, dry_run)
-        result = replace(result, after_publish=summary)
-        if dry_run:
-            raise _DryRun(result)
-        return result
+        return result, previous

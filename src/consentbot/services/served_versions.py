@@ -4,12 +4,16 @@ On start a study never published is published (by ``serve``), and files that dif
 the published version with the same number stop the start. While running,
 :class:`PublishedWatcher` looks every few seconds for a newly published version and swaps
 the live catalogue. A study folder that appears later is not served until it is published.
+
+On start and whenever it serves a new version, the watcher also finishes applying that
+version's ``changes`` (:meth:`StudyChangeService.resume`): publishing commits the version
+before its change reaches everyone, so a publish that stopped half-way is completed here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import structlog
@@ -31,6 +35,8 @@ log = structlog.get_logger(__name__)
 
 Prepare = Callable[[StudyCatalogue], StudyCatalogue]
 """What is done to the published studies before they are served (demo mode's cooling-off)."""
+Resume = Callable[[Study], Awaitable[object]]
+"""Finishes applying a served version's ``changes`` to the people still to reach."""
 
 
 async def unpublished_edits(
@@ -143,37 +149,77 @@ async def serve_published(
 class PublishedWatcher:
     """Swaps the live catalogue when a version is published, without a restart."""
 
-    def __init__(self, db: Database, live: LiveCatalogue, prepare: Prepare) -> None:
+    def __init__(
+        self, db: Database, live: LiveCatalogue, prepare: Prepare, resume: Resume | None = None
+    ) -> None:
         self.db = db
         self.live = live
         self.prepare = prepare
+        self.resume = resume
         self._seen: tuple[int, int] | None = None
         self._served: StudyCatalogue | None = None
+        self._unfinished: set[str] = set()
+        """Studies whose served version's change may not have reached everyone yet."""
 
     async def start(self, served: StudyCatalogue) -> None:
-        """Serve ``served`` and remember what was published when it was loaded."""
+        """Serve ``served``, remember what was published when it was loaded, and finish
+        any change a publish left half-applied."""
         async with self.db.read() as session:
             self._seen = await PublishedVersionRepository(session).marker()
         self._served = served
         await self.live.swap(self.prepare(served))
+        self._unfinished = set(served.studies)
+        await self._finish_changes()
 
     async def check_once(self) -> bool:
         """Serve the newest versions if anything was published since last time; True if so.
 
-        A cheap read (a count and the highest id) when nothing changed.
+        A cheap read (a count and the highest id) when nothing changed. A new version's
+        change is applied before the version is served (an error leaves the old one served
+        and is tried again next round); a change left unfinished is tried again each round.
         """
         async with self.db.read() as session:
             marker = await PublishedVersionRepository(session).marker()
         if marker == self._seen:
+            await self._finish_changes()
             return False
         served = await load_published(self.db, self._served)
+        prepared = self.prepare(served)
         before = {study_id: study.version for study_id, study in self.live.studies.items()}
-        await self.live.swap(self.prepare(served))
+        changed = [s for s in prepared.studies.values() if before.get(s.id) != s.version]
+        if self.resume is not None:
+            # The new text is served only once its change reached everyone: until then a
+            # yes is given to the old text, and found and asked again by this same sweep.
+            for study in changed:
+                if study.id in before and study.changes is not None:
+                    await self.resume(study)
+        await self.live.swap(prepared)
         self._seen, self._served = marker, served
-        for study_id, study in served.studies.items():
-            if before.get(study_id) != study.version:
-                log.info("content.version_served", study=study_id, version=study.version)
+        for study in changed:
+            log.info("content.version_served", study=study.id, version=study.version)
+            # Once more after the swap: a yes to the old text that committed meanwhile.
+            self._unfinished.add(study.id)
+        await self._finish_changes()
         return True
+
+    async def _finish_changes(self) -> None:
+        """Resume each unfinished study's change; one that fails is tried next round."""
+        if self.resume is None:
+            self._unfinished.clear()
+            return
+        for study_id in sorted(self._unfinished):
+            study = self.live.get(study_id)
+            if study is None or study.changes is None:
+                self._unfinished.discard(study_id)
+                continue
+            try:
+                await self.resume(study)
+            except Exception as error:  # the database may be away: try again next round
+                log.warning(
+                    "study.changes_resume_failed", study=study_id, error_type=type(error).__name__
+                )
+                continue
+            self._unfinished.discard(study_id)
 
     async def run(self, interval: float) -> None:
         """Look every ``interval`` seconds until cancelled; keep serving what we have on errors."""

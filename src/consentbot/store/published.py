@@ -115,6 +115,13 @@ class PublishedVersionRepository:
         row = (await self.session.exec(statement)).first()
         return _verified(row) if row is not None else None
 
+    async def earlier(self, study_id: str, version: int) -> int | None:
+        """The highest version of ``study_id`` published below ``version``, if any."""
+        statement = select(func.max(PublishedVersion.version)).where(
+            PublishedVersion.study_id == study_id, PublishedVersion.version < version
+        )
+        return (await self.session.exec(statement)).one()
+
     async def history(self, study_id: str) -> Sequence[StoredVersion]:
         """Every published version of ``study_id``, oldest first (raises TamperedVersion)."""
         statement = (

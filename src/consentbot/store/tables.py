@@ -306,3 +306,19 @@ class PublishedVersion(SQLModel, table=True):
     """JSON ``{file name: text}``: study.yaml and every ``<lang>.yaml``, exactly as written."""
     published_by: str = Field(max_length=200)
     published_at: datetime = _at()
+
+
+class StudyChangeApplied(SQLModel, table=True):
+    """A published version's ``changes`` were applied to this participant: never twice.
+
+    Written in the same transaction as the participant's turn, so a change applied in
+    groups after publishing can resume where it stopped, and a participant reached twice
+    (two processes sweeping, or a sweep after a crash) gets no second event or message.
+    """
+
+    __tablename__ = "study_change_applied"
+
+    participant_id: int = Field(foreign_key="participant.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    """The study version whose change was applied."""
+    applied_at: datetime = _at()
