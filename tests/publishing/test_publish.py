@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from consentbot.services.served_versions import unpublished_edits
 from consentbot.store.database import Database
 from consentbot.store.published import PublishedVersionRepository
 from consentbot.store.tables import ApiToken
-from tests.support.content import edit_summary, sample_copy, set_version
+from tests.support.content import edit_summary, edit_yaml, sample_copy, set_version
 from tests.support.journey import STUDY
 
 
@@ -218,3 +219,23 @@ async def test_a_change_left_over_from_the_last_version_is_refused(
     with pytest.raises(PublishRefused, match="still describes version 2's change"):
         await publishing.publish(STUDY, "Dr Ada")
     assert await stored(db) == before
+
+
+async def test_a_keyword_another_published_study_answers_to_is_refused(
+    publishing: PublishingService, db: Database, content: Path
+) -> None:
+    await publishing.publish(STUDY, "Dr Ada")
+    second = content / "studies" / "knee-study"
+    shutil.copytree(content / "studies" / STUDY, second)
+    edit_yaml(second / "study.yaml", lambda data: data.update(id="knee-study"))
+    before = await stored(db)
+    with pytest.raises(PublishRefused) as refused:
+        await publishing.publish("knee-study", "Dr Ada")
+    (problem,) = refused.value.problems
+    assert (problem.file, problem.field) == (second / "study.yaml", "keyword")
+    assert problem.problem == "'JOINTS' is already the keyword of study 'joint-health-records' (published): choose another"
+    assert await stored(db) == before
+
+    edit_yaml(second / "study.yaml", lambda data: data.update(keyword="KNEES"))
+    result = await publishing.publish("knee-study", "Dr Ada")
+    assert result.outcome is PublishOutcome.PUBLISHED

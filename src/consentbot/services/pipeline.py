@@ -108,10 +108,10 @@ class ErasureRequested:
 
 @dataclass(frozen=True, slots=True)
 class StudyChanged:
-    """A version being published changed purposes the person said yes to.
+    """A newly published version changed purposes the person said yes to.
 
-    ``study`` is that version: the turn is decided and recorded with it, even before the
-    service serves it (publishing and its consequences are one transaction).
+    ``study`` is that version: the turn is decided and recorded with it, even before this
+    process serves it (the change is applied before the service swaps the text in).
     """
 
     study: Study

@@ -173,10 +173,27 @@ class PublishingService:
             raise PublishRefused(
                 f"{study_id} was not published: fix these errors first", error.problems
             ) from None
-        problems = _errors(study, folder)
+        problems = _errors(study, folder) + await self._keyword_taken(study, folder)
         if problems:
             raise PublishRefused(f"{study_id} was not published: fix these errors first", problems)
         return await self.publish_study(study, by, dry_run=dry_run)
+
+    async def _keyword_taken(self, study: Study, folder: Path) -> list[ContentProblem]:
+        """An error if another published study answers to the same keyword: the service
+        could not serve both (SMS that name it would not know which study they are for)."""
+        async with self.db.read() as session:
+            newest = await PublishedVersionRepository(session).newest_of_each()
+        for other_id, stored in sorted(newest.items()):
+            if other_id != study.id and load_study_files(stored.files).keyword == study.keyword:
+                return [
+                    ContentProblem(
+                        folder / "study.yaml",
+                        "keyword",
+                        f"{study.keyword!r} is already the keyword of study {other_id!r} "
+                        "(published): choose another",
+                    )
+                ]
+        return []
 
     async def publish_study(self, study: Study, by: str, *, dry_run: bool = False) -> PublishResult:
         """Publish ``study`` as loaded (and checked) from its files.
