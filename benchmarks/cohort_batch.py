@@ -8,7 +8,7 @@ The service is built by the same ``create_app`` as ``consentbot serve`` and list
 127.0.0.1 (its background loops off, so the figure is the request alone); the batch is sent
 over real HTTP with a research token. Then the same batch is sent again (everyone is already
 invited: the answer only checks). The floor, measured in the same run on the same database,
-is a bare insert of as many rows (three short columns) in one transaction: the least any
+is a bare insert of as many rows (two short columns, one the key) in one transaction: the least any
 way of storing the cohort durably could cost. Finally the scheduler's work is timed: running
 every stored invitation through the turn pipeline (without sending), per second.
 """
@@ -36,6 +36,7 @@ from consentbot.app import create_app
 from consentbot.logging import configure_logging
 from consentbot.settings import Settings
 from consentbot.store import migrate
+from consentbot.testkit.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
 
 
 async def floor(database_url: str, rows: int) -> float:
@@ -44,7 +45,7 @@ async def floor(database_url: str, rows: int) -> float:
     try:
         async with engine.begin() as connection:
             await connection.execute(
-                text("CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, ref VARCHAR(100), h VARCHAR(64))")
+                text("CREATE TABLE bench_floor (ref VARCHAR(100) PRIMARY KEY, h VARCHAR(64) NOT NULL)")
             )
         values = [{"ref": f"F-{n}", "h": secrets.token_hex(32)} for n in range(rows)]
         started = time.perf_counter()
@@ -67,6 +68,13 @@ async def run(rows: int, admin_url: str | None) -> None:
             content_dir=ROOT / "content",
             locales_dir=ROOT / "locales",
             log_level="WARNING",
+            # Nothing is sent (the background loops are off), but PostgreSQL needs a real
+            # gateway's settings: the console gateway is for SQLite on a developer's machine.
+            sms_gateway="twilio",
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_from=SERVICE_NUMBER,
+            public_url=PUBLIC_URL,
         )
         if pg_url:
             await asyncio.to_thread(migrate.upgrade, pg_url)

@@ -394,6 +394,14 @@ async def content_publish(settings: Settings, study: str, by: str, dry_run: bool
             print("  a running service serves it within 10 seconds")
     if result.after_publish is not None:
         print(result.after_publish)
+    if result.change_unfinished:
+        print(
+            "consentbot: the version is published, but its change did not reach everyone "
+            "(see the log): the running service reaches the rest within 10 seconds, or "
+            "when it next starts; nobody is asked twice",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

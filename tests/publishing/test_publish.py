@@ -239,3 +239,18 @@ async def test_a_keyword_another_published_study_answers_to_is_refused(
     edit_yaml(second / "study.yaml", lambda data: data.update(keyword="KNEES"))
     result = await publishing.publish("knee-study", "Dr Ada")
     assert result.outcome is PublishOutcome.PUBLISHED
+
+
+async def test_a_change_that_fails_part_way_leaves_the_version_published_and_says_so(
+    publishing: PublishingService, db: Database, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fails(new: Study, now: datetime) -> ChangeSummary:
+        raise RuntimeError("the database went away between two groups")
+
+    monkeypatch.setattr(hook, "apply", fails)
+    result = await publishing.publish(STUDY, "Dr Ada")
+    assert result.outcome is PublishOutcome.PUBLISHED
+    assert result.change_unfinished
+    assert result.after_publish is None
+    async with db.read() as session:
+        assert await PublishedVersionRepository(session).get(STUDY, 1) is not None

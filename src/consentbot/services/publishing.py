@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +35,9 @@ from consentbot.store.published import PublishedVersionRepository, StoredVersion
 SERVE = "serve"
 """``published_by`` of a version ``serve`` published on start."""
 _BY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+
+
+log = structlog.get_logger(__name__)
 
 
 class PublishOutcome(StrEnum):
@@ -61,6 +65,9 @@ class PublishResult:
     warnings: tuple[ContentProblem, ...] = ()
     after_publish: ChangeSummary | None = None
     """What the version's change did (or, on a dry run, would do), if it declares one."""
+    change_unfinished: bool = False
+    """The version is published but its change failed part way (the log says why): the
+    running service reaches the rest when it picks the version up, or on its next start."""
 
 
 class PublishRefused(Exception):
@@ -224,7 +231,13 @@ class PublishingService:
             ) from None
         if result.outcome is not PublishOutcome.PUBLISHED:
             return result
-        summary = await self.after_publish.apply(study, result.published_at)
+        try:
+            summary = await self.after_publish.apply(study, result.published_at)
+        except Exception:
+            # The version is stored; the people its change did not reach yet are reached
+            # when the service next looks (the change resumes), so the publish stands.
+            log.exception("study.change_unfinished", study=study.id, version=study.version)
+            return replace(result, change_unfinished=True)
         return replace(result, after_publish=summary)
 
     async def _dry_run(self, study: Study, files: StudyFiles, by: str) -> PublishResult:
