@@ -8,10 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
 from consentbot import keys
 from consentbot.settings import Settings
 from consentbot.store.crypto import key_id_of
+from consentbot.store.database import Database
+from consentbot.store.tables import ApiToken, OutboxMessage, Participant, PublishedVersion
 from consentbot.testkit.ports import free_port
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
@@ -42,6 +46,8 @@ def test_token_for_an_unknown_study_fails_clearly(settings: Settings) -> None:
 
 def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings) -> None:
     console = settings.with_(sms_gateway="console")
+    published = consentbot(console, "content", "publish", "--study", STUDY, "--by", "Dr Ada")
+    assert published.returncode == 0, published.stderr
     args = ("invite", "--study", STUDY, "--phone", "07400 900501", "--reference", "C-1", "--language", "pl")
     env = env_for(console) | {"CONSENTBOT_SMS_GATEWAY": "console"}
     result = subprocess.run(
@@ -61,6 +67,37 @@ def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Setti
     )
     assert bad.returncode == 1
     assert "phone: is not" in bad.stderr
+
+
+async def stored_rows(settings: Settings) -> dict[str, int]:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.read() as session:
+            return {
+                table.__tablename__: (await session.exec(select(func.count()).select_from(table))).one()
+                for table in (PublishedVersion, Participant, OutboxMessage, ApiToken)
+            }
+    finally:
+        await db.dispose()
+
+
+async def test_only_serve_publishes_a_study_never_published(settings: Settings, tmp_path: Path) -> None:
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("phone,reference\n07400 900502,C-3\n", encoding="utf-8")
+    needing_the_study = [
+        ("invite", "--study", STUDY, "--phone", "07400 900501", "--reference", "C-1"),
+        ("invite", "--study", STUDY, "--file", str(cohort)),
+        ("token", "create", "--study", STUDY),
+        ("participant", "erase", "--study", STUDY, "--reference", "C-1"),
+    ]
+    for args in needing_the_study:
+        result = consentbot(settings, *args)
+        assert result.returncode == 1, (args, result.stdout)
+        assert result.stderr.strip() == (
+            f"consentbot: study {STUDY} has never been published: run "
+            f"`consentbot content publish --study {STUDY} --by NAME` (or start `consentbot serve`)"
+        ), args
+    assert set((await stored_rows(settings)).values()) == {0}, "nothing published, invited, sent or created"
 
 
 async def test_keys_rotate_moves_everything_to_the_new_key_and_says_when_the_old_can_go(

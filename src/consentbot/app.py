@@ -86,7 +86,10 @@ def create_app(
     setup_templates(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        async with open_runtime(settings, content, clock=clock, gateway=gateway) as runtime:
+        # Only serve publishes a study never published: it is what the service is for.
+        async with open_runtime(
+            settings, content, clock=clock, gateway=gateway, publish_unpublished=True
+        ) as runtime:
             app[keys.DATABASE] = runtime.db
             if isinstance(runtime.gateway, ConsoleGateway):
                 app[keys.CONSOLE] = runtime.gateway

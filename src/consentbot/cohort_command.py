@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from consentbot.content.model import Study
-from consentbot.runtime import load_content, open_runtime
+from consentbot.runtime import load_content, open_runtime, require_published
 from consentbot.services.clock import system_clock
 from consentbot.services.cohort import CohortPlan, Delivery
 from consentbot.services.cohort_file import parse_cohort
@@ -66,6 +66,7 @@ async def invite_file(settings: Settings, study_id: str, path: Path) -> int:
     content = load_content(settings)
     async with open_runtime(settings, content, clock=system_clock) as runtime:
         try:
+            require_published(content, study_id)
             plan = await runtime.cohort.plan(study_id, parsed.rows, "line")
         except ServiceError as error:
             print(f"consentbot: {error.message}", file=sys.stderr)

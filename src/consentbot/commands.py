@@ -26,7 +26,13 @@ from consentbot.domain.checkpoint import (
 )
 from consentbot.domain.checkpoint import parse as parse_checkpoint
 from consentbot.domain.provenance import Auth, Channel, Provenance
-from consentbot.runtime import demo_catalogue, load_content, open_runtime, open_vault
+from consentbot.runtime import (
+    demo_catalogue,
+    load_content,
+    open_runtime,
+    open_vault,
+    require_published,
+)
 from consentbot.services.audit import LedgerAudit, LedgerBroken
 from consentbot.services.checkpoints import write_checkpoint
 from consentbot.services.clock import system_clock
@@ -63,6 +69,7 @@ async def token_create(settings: Settings, study: str, label: str) -> int:
     content = load_content(settings)
     async with open_runtime(settings, content, clock=system_clock) as runtime:
         try:
+            require_published(content, study)
             token = await runtime.tokens.create(study, label)
         except ServiceError as error:
             print(f"consentbot: {error.message}", file=sys.stderr)
@@ -120,6 +127,7 @@ async def invite(
     content = load_content(settings)
     async with open_runtime(settings, content, clock=system_clock) as runtime:
         try:
+            require_published(content, study)
             result = await runtime.invitations.invite(
                 study,
                 phone=phone,
@@ -148,6 +156,7 @@ async def participant_erase(settings: Settings, study: str, reference: str) -> i
     content = load_content(settings)
     async with open_runtime(settings, content, clock=system_clock) as runtime:
         try:
+            require_published(content, study)
             done = await runtime.erasure.erase(study, reference)
         except ServiceError as error:
             where = f"--{error.field}: " if error.field else ""
@@ -361,9 +370,7 @@ def _loaded_study(root: Path, study_id: str) -> Study | None:
 async def content_publish(settings: Settings, study: str, by: str, dry_run: bool) -> int:
     """Publish one study's files as a version; exit 1, storing nothing, if it is refused."""
     content = load_content(settings)
-    async with open_runtime(
-        settings, content, clock=system_clock, publish_unpublished=False
-    ) as runtime:
+    async with open_runtime(settings, content, clock=system_clock) as runtime:
         try:
             result = await runtime.publishing.publish(study, by, dry_run=dry_run)
         except PublishRefused as refused:

@@ -30,6 +30,7 @@ from consentbot.services.cohort import CohortInvitations
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.erasure import ErasureService
+from consentbot.services.errors import ServiceError
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.pipeline import TurnPipeline
@@ -74,10 +75,6 @@ class Content:
     """Applied to published studies before they are served (demo mode's cooling-off)."""
 
 
-def _as_published(studies: StudyCatalogue) -> StudyCatalogue:
-    return studies
-
-
 def load_content(settings: Settings, *, log_warnings: bool = False) -> Content:
     """Load and check study content and catalogs; raise ContentError on any problem.
 
@@ -88,9 +85,13 @@ def load_content(settings: Settings, *, log_warnings: bool = False) -> Content:
     for study in files.studies.values():
         for warning in study.warnings if log_warnings else ():
             log.warning("content.warning", detail=str(warning))
-    prepare: Prepare = _as_published
+    # Outside demo mode the published studies are served as they are.
+    prepare: Prepare = (
+        partial(demo_catalogue, cooling_off=settings.demo_cooling_off)
+        if settings.demo
+        else lambda published: published
+    )
     if settings.demo:
-        prepare = partial(demo_catalogue, cooling_off=settings.demo_cooling_off)
         log.warning(
             "demo_mode",
             cooling_off=format_duration(settings.demo_cooling_off),
@@ -113,6 +114,27 @@ def demo_catalogue(studies: StudyCatalogue, *, cooling_off: timedelta) -> StudyC
             for study_id, study in studies.studies.items()
         }
     )
+
+
+class NeverPublished(ServiceError):
+    """A study in the content folder that has no published version yet.
+
+    Only ``serve`` publishes such a study on its own; a one-off command must not publish
+    in someone's name, so it stops and says how to publish.
+    """
+
+
+def require_published(content: Content, study_id: str) -> None:
+    """Raise NeverPublished if ``study_id`` is in the files but was never published.
+
+    A study in neither is left to the service, which says there is no such study.
+    """
+    if content.studies.get(study_id) is None and study_id in content.files.studies:
+        raise NeverPublished(
+            f"study {study_id} has never been published: run "
+            f"`consentbot content publish --study {study_id} --by NAME` "
+            "(or start `consentbot serve`)"
+        )
 
 
 def secret_key(settings: Settings) -> str:
@@ -210,15 +232,15 @@ async def open_runtime(
     *,
     clock: Clock,
     gateway: SmsGateway | None = None,
-    publish_unpublished: bool = True,
+    publish_unpublished: bool = False,
 ) -> AsyncIterator[Runtime]:
     """Open the database, HTTP client and gateway; close them on exit.
 
     Before any service runs, the newest published version of each study is put into
-    ``content.studies`` (a study never published is published first, by ``serve``);
-    files edited without raising ``version`` raise ContentError. ``content publish``
-    passes ``publish_unpublished=False``: it publishes what it was asked to, by whom it
-    was told, and nothing else.
+    ``content.studies``. Only ``serve`` passes ``publish_unpublished=True``: it publishes
+    a study never published (as "serve") and refuses files edited without raising
+    ``version`` (ContentError). Every other command serves what is published and nothing
+    else; one that needs a study never published says so (:func:`require_published`).
     """
     url = settings.effective_database_url
     if settings.is_embedded:
