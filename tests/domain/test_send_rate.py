@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentbot.domain.send_rate import SendRate, SendRateError
+from consentbot.domain.send_rate import SendRate, SendRateError, SharedRate
+
+START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def test_starts_with_a_tenth_of_a_second_worth_and_at_least_one() -> None:
@@ -65,3 +68,30 @@ def test_taking_all_it_allows_never_beats_the_rate(rate: float, steps: list[floa
         bucket.take(allowed, now)
         sent += allowed
         assert sent <= bucket.burst + rate * now + 1e-6
+
+
+def test_the_shared_window_is_a_second_holding_the_rate() -> None:
+    shared = SharedRate(10)
+    assert shared.window == timedelta(seconds=1)
+    assert shared.capacity == 10
+    assert shared.since(START) == START - timedelta(seconds=1)
+    assert [shared.allowance(recent) for recent in (0, 7, 10, 12)] == [10, 3, 0, 0]
+
+
+def test_a_slow_rate_widens_the_window_to_hold_one_message() -> None:
+    shared = SharedRate(0.5)
+    assert shared.window == timedelta(seconds=2)
+    assert shared.capacity == 1
+    assert SharedRate(2.5).capacity == 2  # whole messages: never above the rate
+
+
+def test_a_full_window_frees_when_its_oldest_claim_leaves_it() -> None:
+    shared = SharedRate(2)
+    oldest = START - timedelta(seconds=0.4)
+    assert shared.free_at(oldest, START) == START + timedelta(seconds=0.6)
+    assert shared.free_at(None, START) == START + timedelta(seconds=1)
+
+
+def test_the_shared_rate_refuses_what_the_bucket_refuses() -> None:
+    with pytest.raises(SendRateError):
+        SharedRate(0)

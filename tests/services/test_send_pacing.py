@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from consentbot import keys
+from consentbot.services.clock import ManualClock
 from consentbot.services.dispatcher import OutboxDispatcher
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
@@ -70,3 +73,46 @@ async def test_a_reply_is_not_held_back_by_invitations_waiting_for_the_rate(
     assert len(phone.new_messages()) >= 2  # the invitation, then the reply
     assert len(fake_twilio.accepted) - len(fake_twilio.inbox[first]) == 0
     assert dispatcher.paced
+
+
+async def test_two_processes_together_keep_to_the_rate(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    """``serve`` and ``consentbot invite --file`` each run a dispatcher on one database:
+    each bucket alone would let both send at the full rate."""
+    research = await ResearchSystem.register(client)
+    numbers = [f"+4474009009{n:02d}" for n in range(8)]
+    for index, number in enumerate(numbers):
+        await research.invite(number, f"T-{index}")
+    serve_watch, cohort_watch = Stopwatch(), Stopwatch()
+    serve, cohort = paced(client, 2, serve_watch), paced(client, 2, cohort_watch)
+    step = timedelta(seconds=0.25)
+    sent_by_step: list[int] = []
+    for _ in range(32):
+        before = len(fake_twilio.accepted)
+        await serve.dispatch_once()
+        await cohort.dispatch_once()
+        sent_by_step.append(len(fake_twilio.accepted) - before)
+        clock.advance(step)
+        serve_watch.now += 0.25
+        cohort_watch.now += 0.25
+    assert sorted(message.to for message in fake_twilio.accepted) == numbers
+    per_second = [sum(sent_by_step[start : start + 4]) for start in range(len(sent_by_step))]
+    assert max(per_second) == 2, sent_by_step
+
+
+async def test_a_dispatcher_waits_until_the_shared_window_frees(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    research = await ResearchSystem.register(client)
+    for index in range(3):
+        await research.invite(f"+4474009010{index:02d}", f"F-{index}")
+    other, mine = paced(client, 1, Stopwatch()), paced(client, 1, Stopwatch())
+    assert await other.dispatch_once() == 1  # another process takes this second's message
+    clock.advance(timedelta(seconds=0.25))
+    assert await mine.dispatch_once() == 0  # its own bucket has a token; the shared window has none
+    assert mine.paced
+    assert mine.pause(5.0) == 0.75  # until the other's message leaves the window
+    clock.advance(timedelta(seconds=0.75))
+    assert await mine.dispatch_once() == 1
+    assert len(fake_twilio.accepted) == 2

@@ -4,11 +4,16 @@ Messages we start ourselves (invitations, reminders, notices: ``PROACTIVE``) go 
 more than ``CONSENTBOT_SEND_RATE`` per second, so a cohort of thousands never floods the
 gateway or the carrier (which would queue, throttle or block the sender). Replies to a
 person who has just written are not paced by it.
+
+:class:`SendRate` smooths one process's sending; :class:`SharedRate` holds the rate for
+every process sharing the database (``serve`` and ``consentbot invite --file`` at once).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 BURST_SECONDS = 0.1
 """The bucket holds a tenth of a second's worth (at least one message): sends may bunch up
@@ -64,3 +69,46 @@ class SendRate:
         self._refill(now)
         missing = 1.0 - self._tokens
         return 0.0 if missing <= 1e-9 else missing / self.per_second
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRate:
+    """The send rate across every process sharing the database: a sliding window.
+
+    :class:`SendRate` paces one process. ``serve`` and ``consentbot invite --file`` each
+    run a dispatcher, so each would send at the full rate. Before claiming, a dispatcher
+    counts the messages we start that any process claimed (``claimed_at``) within the last
+    :attr:`window` and takes at most what :attr:`capacity` leaves. Claims are serialised
+    (one SQLite writer; an advisory lock on PostgreSQL), so no window ever holds more.
+
+    Times are the wall clock the claims are stamped with, given by the caller.
+    """
+
+    per_second: float
+
+    def __post_init__(self) -> None:
+        if not self.per_second > 0:  # also refuses NaN
+            raise SendRateError(f"the send rate must be above 0, not {self.per_second!r}")
+
+    @property
+    def window(self) -> timedelta:
+        """One second; longer for rates under one a second, so the window holds one message."""
+        return timedelta(seconds=max(1.0, 1.0 / self.per_second))
+
+    @property
+    def capacity(self) -> int:
+        """Messages we start allowed in any :attr:`window` (whole messages: rounded down)."""
+        return max(1, math.floor(self.per_second * self.window.total_seconds() + 1e-9))
+
+    def since(self, now: datetime) -> datetime:
+        """Claims after this moment count against what may go at ``now``."""
+        return now - self.window
+
+    def allowance(self, recent: int) -> int:
+        """How many may be claimed now, when ``recent`` were claimed within the window."""
+        return max(0, self.capacity - recent)
+
+    def free_at(self, oldest: datetime | None, now: datetime) -> datetime:
+        """When the next message may go once the window is full: the oldest claim in it
+        (or ``now``, if this round's claims are the window's first) leaves the window."""
+        return (oldest or now) + self.window

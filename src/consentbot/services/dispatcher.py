@@ -22,7 +22,7 @@ from consentbot.channels.gateway import (
 from consentbot.content.live import Studies
 from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
-from consentbot.domain.send_rate import SendRate
+from consentbot.domain.send_rate import SendRate, SharedRate
 from consentbot.domain.stopping import StopSource
 from consentbot.services.clock import Clock
 from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
@@ -67,7 +67,9 @@ class OutboxDispatcher:
     Messages we start (invitations, reminders, notices) go at no more than ``send_rate``
     a second, paced by a token bucket on the ``monotonic`` clock: a round claims only as
     many as the bucket allows, and replies besides, so a reply never waits behind a
-    cohort's invitations.
+    cohort's invitations. The rate holds across processes too (``serve`` and
+    ``consentbot invite --file`` at once): a round also claims no more than the messages
+    every process claimed in the last second leave (:class:`SharedRate`).
     """
 
     def __init__(
@@ -94,6 +96,9 @@ class OutboxDispatcher:
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._pace = SendRate(send_rate) if send_rate is not None else None
+        self._shared = SharedRate(send_rate) if send_rate is not None else None
+        self._shared_free_at: datetime | None = None
+        """Other processes' claims (or ours) fill the shared window until then."""
         self._monotonic = monotonic
         self._paced = False
         """The last round left messages we start waiting for the send rate."""
@@ -127,7 +132,10 @@ class OutboxDispatcher:
         start are waiting for the send rate (until the bucket allows the next one)."""
         if self._pace is None or not self._paced:
             return interval
-        return min(interval, self._pace.wait(self._monotonic()))
+        wait = self._pace.wait(self._monotonic())
+        if self._shared_free_at is not None:
+            wait = max(wait, (self._shared_free_at - self.clock()).total_seconds())
+        return max(0.0, min(interval, wait))
 
     async def drain(self) -> None:
         """Send everything that may go now, waiting for the send rate where it holds
@@ -159,8 +167,11 @@ class OutboxDispatcher:
             if not await OutboxRepository(session).any_due(now):
                 return 0
         allowed = self._pace.available(self._monotonic()) if self._pace else None
+        self._shared_free_at = None
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
+            if allowed is not None:
+                allowed = min(allowed, await self._shared_allowance(outbox, now, allowed))
             claimed = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
             claimed = await self._hold_for_quiet_hours(session, claimed, now)
             outgoing, unreadable = self._open(ContactRepository(session, self.vault), claimed)
@@ -179,6 +190,21 @@ class OutboxDispatcher:
         # One write for the whole batch: on SQLite every transaction queues for the lock.
         await self._record([*unreadable, *(outcome for outcomes in rounds for outcome in outcomes)])
         return len(claimed)
+
+    async def _shared_allowance(self, outbox: OutboxRepository, now: datetime, wanted: int) -> int:
+        """What every process's claims in the last second leave for this round.
+
+        Locks claiming until commit (PostgreSQL), so the count stays true while this round
+        claims. When this round may fill the window, remember when it frees: the run loop
+        and :meth:`drain` wait until then rather than asking again at once.
+        """
+        assert self._shared is not None
+        await outbox.lock_pacing()
+        recent, oldest = await outbox.recent_proactive(self._shared.since(now))
+        allowance = self._shared.allowance(recent)
+        if allowance <= wanted:
+            self._shared_free_at = self._shared.free_at(oldest, now)
+        return allowance
 
     def _open(
         self, contacts: ContactRepository, claimed: list[ClaimedMessage]
@@ -225,6 +251,8 @@ class OutboxDispatcher:
             if allowed > now:
                 set_status(item.message, OutboxStatus.PENDING)
                 item.message.attempts -= 1
+                # Not handed to the gateway: it takes no room in the shared send rate.
+                item.message.claimed_at = None
                 item.message.send_after = allowed
                 session.add(item.message)
                 held.add(id(item))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -127,6 +127,28 @@ class OutboxRepository:
             .limit(1)
         )
         return (await self.session.exec(statement)).first() is not None
+
+    async def lock_pacing(self) -> None:
+        """Serialise claiming against the shared send rate until commit.
+
+        PostgreSQL: an advisory lock, so two dispatchers cannot both count the same
+        window and both fill it. SQLite has one writer at a time already.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.exec(  # type: ignore[call-overload]
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": "outbox:pace"}
+            )
+
+    async def recent_proactive(self, since: datetime) -> tuple[int, datetime | None]:
+        """How many messages we start were claimed after ``since``, and the oldest claim.
+
+        Served by ``ix_outbox_claimed_at``: only the last moments' rows are read.
+        """
+        statement = select(func.count(), func.min(OutboxMessage.claimed_at)).where(
+            col(OutboxMessage.claimed_at) > since, col(OutboxMessage.kind).in_(PROACTIVE)
+        )
+        count, oldest = (await self.session.exec(statement)).one()
+        return count, oldest
 
     async def claim_due(
         self, now: datetime, limit: int, *, proactive_limit: int | None = None

@@ -147,7 +147,11 @@ class OutboxMessage(SQLModel, table=True):
     """A message to send, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "send_after"),
+        # The shared send rate counts the last second's claims on every round.
+        Index("ix_outbox_claimed_at", "claimed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)

@@ -1,7 +1,7 @@
 """study_change_applied: who a published version's change was already applied to
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 16:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import consentbot.store.types
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
