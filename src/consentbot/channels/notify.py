@@ -33,8 +33,8 @@ from consentbot.channels.gateway import (
     InboundHandler,
     InboundSms,
     OutboundSms,
-    OutcomeUnknown,
 )
+from consentbot.channels.http_retry import Answer, RetryPolicy, json_object, post_until_answered
 from consentbot.channels.notify_auth import DEFAULT_API_BASE, NotifyApiKey
 
 __all__ = [
@@ -73,7 +73,8 @@ class NotifyGateway:
     """Sends SMS through GOV.UK Notify, retrying rate limits and server errors with backoff.
 
     A 429, a 5xx or a failure to connect is tried ``max_attempts`` times in all, waiting
-    ``backoff_base * 2**attempt`` seconds (at most ``max_backoff``); then a retryable
+    ``backoff_base * 2**attempt`` seconds, or the ``Retry-After`` asked for (at most
+    ``max_backoff``; :mod:`consentbot.channels.http_retry`); then a retryable
     :class:`GatewayError` lets the outbox try later. A 400 (Notify refused this message) and
     a 403 (Notify refused the key) are final. A timeout or a dropped connection once the
     request is on its way raises :class:`OutcomeUnknown`: Notify may have taken the message.
@@ -96,16 +97,12 @@ class NotifyGateway:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self._session = session
         self._url = api_base.rstrip("/") + SEND_PATH
         self._key = api_key
         self._template_id = template_id
         self._sms_sender_id = sms_sender_id
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._max_backoff = max_backoff
+        self._retry = RetryPolicy(max_attempts, backoff_base, max_backoff)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._sleep = sleep
         self._wall_clock = wall_clock
@@ -124,54 +121,30 @@ class NotifyGateway:
     async def send(self, message: OutboundSms) -> str:
         """Send one message; return Notify's notification id for it."""
         payload = self._payload(message)
-        failure = ""
-        for attempt in range(self._max_attempts):
+
+        async def post() -> Answer:
             # A new token each time: a retry after a long backoff must not carry a stale iat.
             headers = {"Authorization": f"Bearer {self._key.bearer_token(self._wall_clock)}"}
-            try:
-                # No redirects: the token must only ever go to the configured API.
-                async with self._session.post(
-                    self._url,
-                    json=payload,
-                    headers=headers,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    body = await response.read()
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                # Never connected: Notify cannot have seen the request, so trying again is safe.
-                failure = type(exc).__name__
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                # Notify may have accepted it, and has no idempotency key: do not send twice.
-                raise OutcomeUnknown(
-                    f"notify: no answer once the request was sent ({type(exc).__name__})"
-                ) from exc
-            else:
-                if status == 201:
-                    return _notification_id(body)
-                if status != 429 and status < 500:
-                    raise _rejection(status, body)
-                failure = f"HTTP {status}"
-            if attempt + 1 < self._max_attempts:
-                delay = min(self._backoff_base * 2**attempt, self._max_backoff)
-                log.warning("notify_send_retry", attempt=attempt + 1, failure=failure, delay=delay)
-                await self._sleep(delay)
-        raise GatewayError(
-            f"notify: gave up after {self._max_attempts} attempts ({failure})", retryable=True
-        )
+            # No redirects: the token must only ever go to the configured API.
+            async with self._session.post(
+                self._url,
+                json=payload,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                return Answer(
+                    response.status, await response.read(), response.headers.get("Retry-After")
+                )
 
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
+        answer = await post_until_answered(GATEWAY_NAME, post, self._retry, self._sleep)
+        if answer.status == 201:
+            return _notification_id(answer.body)
+        raise _rejection(answer.status, answer.body)
 
 
 def _notification_id(body: bytes) -> str:
-    payload = _json_object(body)
+    payload = json_object(body)
     notification_id = payload.get("id") if payload else None
     if not isinstance(notification_id, str) or not notification_id:
         # It was accepted (201): retrying could text the person twice.
@@ -181,7 +154,7 @@ def _notification_id(body: bytes) -> str:
 
 def _first_error(body: bytes) -> tuple[str | None, str]:
     """Notify's first ``{"error", "message"}``, with anything like a phone number masked."""
-    payload = _json_object(body)
+    payload = json_object(body)
     errors = payload.get("errors") if payload else None
     first = errors[0] if isinstance(errors, list) and errors else None
     if not isinstance(first, dict):

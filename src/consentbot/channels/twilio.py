@@ -7,11 +7,9 @@ TwiML, so the inbound webhook always answers with an empty ``<Response>``.
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import structlog
@@ -23,9 +21,9 @@ from consentbot.channels.gateway import (
     InboundHandler,
     InboundSms,
     OutboundSms,
-    OutcomeUnknown,
     RecipientOptedOut,
 )
+from consentbot.channels.http_retry import Answer, RetryPolicy, json_object, post_until_answered
 from consentbot.channels.twilio_signature import SIGNATURE_HEADER, is_valid_signature
 
 log = structlog.get_logger(__name__)
@@ -67,16 +65,12 @@ class TwilioGateway:
         request_timeout: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self._session = session
         self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._headers = {"Authorization": aiohttp.encode_basic_auth(account_sid, auth_token)}
         self._sender = sender
         self._status_callback_url = status_callback_url
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._max_backoff = max_backoff
+        self._retry = RetryPolicy(max_attempts, backoff_base, max_backoff)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._sleep = sleep
 
@@ -88,43 +82,24 @@ class TwilioGateway:
         so, and :class:`GatewayError` for any other failure.
         """
         form = self._form(message)
-        failure = ""
-        for attempt in range(self._max_attempts):
-            try:
-                # No redirects: the credentials must only ever go to the configured API.
-                async with self._session.post(
-                    self._url,
-                    data=form,
-                    headers=self._headers,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    retry_after = response.headers.get("Retry-After")
-                    body = await response.read()
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                # Never connected: Twilio cannot have seen the request, so trying again is safe.
-                failure = type(exc).__name__
-                delay = self._backoff(attempt, None)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                # The request may have reached Twilio and been accepted. Its Messages API
-                # has no idempotency key: sending again could text the person twice.
-                raise OutcomeUnknown(
-                    f"twilio: no answer once the request was sent ({type(exc).__name__})"
-                ) from exc
-            else:
-                if status in (200, 201):
-                    return _message_sid(body)
-                if status != 429 and status < 500:
-                    raise _rejection(status, body)
-                failure = f"HTTP {status}"
-                delay = self._backoff(attempt, retry_after)
-            if attempt + 1 < self._max_attempts:
-                log.warning("twilio_send_retry", attempt=attempt + 1, failure=failure, delay=delay)
-                await self._sleep(delay)
-        raise GatewayError(
-            f"twilio: gave up after {self._max_attempts} attempts ({failure})", retryable=True
-        )
+
+        async def post() -> Answer:
+            # No redirects: the credentials must only ever go to the configured API.
+            async with self._session.post(
+                self._url,
+                data=form,
+                headers=self._headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                return Answer(
+                    response.status, await response.read(), response.headers.get("Retry-After")
+                )
+
+        answer = await post_until_answered(GATEWAY_NAME, post, self._retry, self._sleep)
+        if answer.status in (200, 201):
+            return _message_sid(answer.body)
+        raise _rejection(answer.status, answer.body)
 
     def _form(self, message: OutboundSms) -> dict[str, str]:
         # Twilio chooses GSM-7 or UCS-2 itself from the body, so ``message.ucs2`` needs no field.
@@ -137,34 +112,9 @@ class TwilioGateway:
             form["StatusCallback"] = self._status_callback_url
         return form
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        delay = _retry_after_seconds(retry_after)
-        if delay is None:
-            delay = self._backoff_base * 2**attempt
-        return min(max(delay, 0.0), self._max_backoff)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    # Only the delta-seconds form; an HTTP-date falls back to exponential backoff.
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) else None
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
-
 
 def _message_sid(body: bytes) -> str:
-    payload = _json_object(body)
+    payload = json_object(body)
     sid = payload.get("sid") if payload else None
     if not isinstance(sid, str) or not sid:
         # The message may well have been accepted: retrying could send it twice.
@@ -173,7 +123,7 @@ def _message_sid(body: bytes) -> str:
 
 
 def _rejection(status: int, body: bytes) -> GatewayError:
-    payload = _json_object(body)
+    payload = json_object(body)
     raw_code = payload.get("code") if payload else None
     code = str(raw_code) if raw_code is not None else None
     # Twilio's "message" often quotes the phone number, so it stays out of the error.
