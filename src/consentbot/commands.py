@@ -16,7 +16,7 @@ from consentbot.content.loader import load_catalogue, load_study
 from consentbot.content.model import Study, StudyCatalogue
 from consentbot.content.problems import ContentError
 from consentbot.content.report import exit_code, render_json, render_text
-from consentbot.content.sms_cost import Sending
+from consentbot.content.sms_cost import Sending, sample_link
 from consentbot.conversation.walkthrough import WalkthroughError
 from consentbot.domain.checkpoint import (
     Checkpoint,
@@ -39,7 +39,6 @@ from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.key_rotation import DEFAULT_BATCH, KeyRotation
 from consentbot.services.preview import (
-    preview_link,
     preview_walk,
     render_sms_preview,
     sms_preview,
@@ -435,7 +434,8 @@ def content_preview(settings: Settings, study_id: str, language: str, html: Path
             file=sys.stderr,
         )
         return 2
-    link = preview_link(settings.public_url)
+    # The personal link an invitation carries, with a made-up token; none without a public URL.
+    link = sample_link(settings.public_url) if settings.public_url else None
     try:
         journey = preview_walk(study, language, content.lexicon, link)
     except WalkthroughError as error:

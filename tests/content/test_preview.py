@@ -15,10 +15,10 @@ import pytest
 from consentbot import cli, commands
 from consentbot.content.loader import load_catalogue
 from consentbot.content.model import Study, StudyText
+from consentbot.content.sms_cost import ENCODING_NAMES
 from consentbot.conversation.shown import with_keywords
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.sms_segments import encoding_for, segment_count
-from consentbot.services.preview import ENCODING_NAMES
 from consentbot.settings import Settings
 from tests.browser.harness import (
     BrowserTools,

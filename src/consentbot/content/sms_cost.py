@@ -34,6 +34,12 @@ TOPIC_SUMMARY_SEGMENTS = 2
 ENCODING_NAMES: dict[Encoding, str] = {"gsm7": "GSM-7", "ucs2": "UCS-2"}
 
 
+def sample_link(public_url: str) -> str:
+    """A personal link as the service builds it from ``public_url``, with a made-up token
+    of the real length: what it costs in an SMS is what a real one costs."""
+    return f"{public_url}/i/{'x' * LINK_TOKEN_LENGTH}"
+
+
 @dataclass(frozen=True, slots=True)
 class Sending:
     """How messages are really sent: the catalogs, the public address and the split size."""
@@ -57,8 +63,7 @@ class Sending:
 
     def link(self) -> str:
         """A personal link of the real length (its token is made up)."""
-        base = self.public_url or REPRESENTATIVE_PUBLIC_URL
-        return f"{base}/i/{'x' * LINK_TOKEN_LENGTH}"
+        return sample_link(self.public_url or REPRESENTATIVE_PUBLIC_URL)
 
 
 @dataclass(frozen=True, slots=True)

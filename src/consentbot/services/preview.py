@@ -14,6 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from consentbot.content.model import Study
+from consentbot.content.sms_cost import ENCODING_NAMES
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.walkthrough import Step, StepKind, Walkthrough, walk
 from consentbot.domain.sms_segments import Encoding, encoding_for, plan_messages, segment_count
@@ -23,10 +24,6 @@ PREVIEW_DAY: Final = (2026, 3, 3)
 """The fixed day the preview's invitation goes: a Tuesday, far from clock changes."""
 PREVIEW_TIME: Final = time(10, 0)
 """...at this local time, outside any sensible quiet hours."""
-LINK_TOKEN: Final = "x" * 32
-"""Stands in for a personal link's token: as long as a real one, so the cost is real."""
-
-ENCODING_NAMES: Final[dict[Encoding, str]] = {"gsm7": "GSM-7", "ucs2": "UCS-2"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +75,6 @@ def preview_start(study: Study) -> datetime:
     as the service's clock keeps it: durations are elapsed time, not wall-clock time)."""
     local = datetime.combine(date(*PREVIEW_DAY), PREVIEW_TIME, tzinfo=study.timezone)
     return local.astimezone(UTC)
-
-
-def preview_link(public_url: str | None) -> str | None:
-    """The personal link an invitation would carry (``CONSENTBOT_PUBLIC_URL`` set), or None."""
-    return f"{public_url}/i/{LINK_TOKEN}" if public_url else None
 
 
 def preview_walk(
