@@ -6,7 +6,6 @@ published version without a restart; a turn that already holds a Study keeps it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -35,12 +34,6 @@ class LiveCatalogue:
 
     def __init__(self, catalogue: StudyCatalogue) -> None:
         self._current = catalogue
-        self._changed = asyncio.Condition()
-
-    @property
-    def current(self) -> StudyCatalogue:
-        """The catalogue being served now (immutable: hold it for a consistent view)."""
-        return self._current
 
     @property
     def studies(self) -> Mapping[str, Study]:
@@ -55,18 +48,6 @@ class LiveCatalogue:
         """The study whose SMS keyword is ``keyword``, as served now."""
         return self._current.by_keyword(keyword)
 
-    def version(self, study_id: str) -> int | None:
-        """The version of ``study_id`` served now, if it is served."""
-        study = self._current.get(study_id)
-        return study.version if study is not None else None
-
     async def swap(self, catalogue: StudyCatalogue) -> None:
-        """Serve ``catalogue`` from now on, and wake whoever waits for a change."""
+        """Serve ``catalogue`` from now on."""
         self._current = catalogue
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_for_version(self, study_id: str, version: int) -> None:
-        """Return once ``study_id`` is served at ``version`` or later."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: (self.version(study_id) or 0) >= version)
