@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.domain.status import ConsentStatus
 from consentbot.store.tables import ConsentState, Contact, Participant
 
 _IN_CHUNK = 500
@@ -235,33 +236,6 @@ class ParticipantRepository:
         )
         return list((await self.session.exec(statement)).all())
 
-    async def with_status(
-        self, study_id: str, purposes: Sequence[str], statuses: Iterable[str]
-    ) -> list[ConsentHolder]:
-        """A study's participants, not erased, whose consent for one of ``purposes`` has one
-        of ``statuses``: one row per such purpose, by participant, in one query."""
-        statement = (
-            select(
-                ConsentState.participant_id,
-                ConsentState.purpose_id,
-                ConsentState.status,
-                Contact.stopped,
-            )
-            .join(Participant, col(Participant.id) == col(ConsentState.participant_id))
-            .join(Contact, col(Contact.id) == col(Participant.contact_id))
-            .where(
-                Participant.study_id == study_id,
-                col(Participant.erased_at).is_(None),
-                col(ConsentState.purpose_id).in_(list(purposes)),
-                col(ConsentState.status).in_(list(statuses)),
-            )
-            .order_by(col(ConsentState.participant_id), col(ConsentState.purpose_id))
-        )
-        rows = (await self.session.exec(statement)).all()
-        return [
-            ConsentHolder(pid, purpose, status, stopped) for pid, purpose, status, stopped in rows
-        ]
-
 
 @dataclass(frozen=True, slots=True)
 class ConsentHolder:
@@ -269,5 +243,5 @@ class ConsentHolder:
 
     participant_id: int
     purpose: str
-    status: str
+    status: ConsentStatus
     stopped: bool

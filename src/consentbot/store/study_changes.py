@@ -101,7 +101,8 @@ class StudyChangeRepository:
         )
         rows = (await self.session.exec(statement)).all()
         return [
-            ConsentHolder(pid, purpose, status, stopped) for pid, purpose, status, stopped in rows
+            ConsentHolder(pid, purpose, ConsentStatus(status), stopped)
+            for pid, purpose, status, stopped in rows
         ]
 
     async def people(self, participant_ids: Sequence[int]) -> list[tuple[Participant, Contact]]:
