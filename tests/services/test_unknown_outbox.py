@@ -32,7 +32,7 @@ async def rows(client: AppClient) -> list[OutboxMessage]:
 async def crash_mid_send(client: AppClient, clock: ManualClock) -> list[int]:
     """What a dispatcher that died after claiming leaves behind: rows in "sending"."""
     async with client.app[keys.DATABASE].transaction() as session:
-        claimed = await OutboxRepository(session).claim_due(clock.now, 50)
+        claimed = (await OutboxRepository(session).claim_due(clock.now, 50)).messages
     assert claimed
     return [item.message.id or 0 for item in claimed]
 

@@ -172,13 +172,13 @@ class OutboxDispatcher:
             outbox = OutboxRepository(session)
             if allowed is not None:
                 allowed = min(allowed, await self._shared_allowance(outbox, now, allowed))
-            claimed = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
-            claimed = await self._hold_for_quiet_hours(session, claimed, now)
+            claim = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
+            claimed = await self._hold_for_quiet_hours(session, claim.messages, now)
             outgoing, unreadable = self._open(ContactRepository(session, self.vault), claimed)
         if self._pace is not None and allowed is not None:
             # Sent, suppressed or held for quiet hours: what was taken shows whether the
             # rate held anything back. Only what really goes takes a token.
-            self._paced = allowed < self.batch and outbox.proactive_taken >= allowed
+            self._paced = allowed < self.batch and claim.proactive_taken >= allowed
             going = sum(1 for each in outgoing if each.item.message.kind in PROACTIVE)
             self._pace.take(going, self._monotonic())
         # One number's messages go in order (a long reply's parts must not overtake

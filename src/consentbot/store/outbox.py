@@ -51,6 +51,17 @@ class ClaimedMessage:
     contact: Contact
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What :meth:`OutboxRepository.claim_due` took."""
+
+    messages: list[ClaimedMessage]
+    """Taken for sending (status "sending")."""
+    proactive_taken: int
+    """Messages we start that were taken, claimed or settled (suppressed, erased): as many
+    as allowed means the send rate may have held more back."""
+
+
 class OutboxRepository:
     """Queue, claim and settle outbound messages.
 
@@ -60,8 +71,6 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession, vault: PhoneVault | None = None) -> None:
         self.session = session
         self.vault = vault
-        self.proactive_taken = 0
-        """How many messages we start the last :meth:`claim_due` took (claimed or settled)."""
 
     def add(
         self,
@@ -152,7 +161,7 @@ class OutboxRepository:
 
     async def claim_due(
         self, now: datetime, limit: int, *, proactive_limit: int | None = None
-    ) -> list[ClaimedMessage]:
+    ) -> Claim:
         """Take due messages for sending (status "sending"), oldest first.
 
         A number that sent STOP gets only the messages marked ``always``: the rest are
@@ -171,7 +180,6 @@ class OutboxRepository:
             if proactive_limit > 0:
                 rows += await self._due(now, min(limit, proactive_limit), proactive=True)
             rows.sort(key=lambda row: row[0].id or 0)
-        self.proactive_taken = sum(1 for message, _contact in rows if message.kind in PROACTIVE)
         claimed = []
         for message, contact in rows:
             if contact.erased_at is not None:
@@ -184,7 +192,8 @@ class OutboxRepository:
                 message.attempts += 1
                 claimed.append(ClaimedMessage(message, contact))
             self.session.add(message)
-        return claimed
+        proactive = sum(1 for message, _contact in rows if message.kind in PROACTIVE)
+        return Claim(claimed, proactive)
 
     async def _due(
         self, now: datetime, limit: int, proactive: bool | None
