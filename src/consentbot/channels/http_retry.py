@@ -51,6 +51,26 @@ class RetryPolicy:
         return min(max(delay, 0.0), self.most)
 
 
+async def post_once(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    headers: dict[str, str],
+    within: aiohttp.ClientTimeout,
+    form: dict[str, str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Answer:
+    """POST ``form`` (form-encoded) or ``payload`` (JSON) to ``url`` once, ``within`` its timeout.
+
+    Redirects are not followed: the credentials in ``headers`` must only ever go to the
+    configured API.
+    """
+    async with session.post(
+        url, data=form, json=payload, headers=headers, timeout=within, allow_redirects=False
+    ) as response:
+        return Answer(response.status, await response.read(), response.headers.get("Retry-After"))
+
+
 async def post_until_answered(
     provider: str,
     post: Callable[[], Awaitable[Answer]],

@@ -34,7 +34,13 @@ from consentbot.channels.gateway import (
     InboundSms,
     OutboundSms,
 )
-from consentbot.channels.http_retry import Answer, RetryPolicy, json_object, post_until_answered
+from consentbot.channels.http_retry import (
+    Answer,
+    RetryPolicy,
+    json_object,
+    post_once,
+    post_until_answered,
+)
 from consentbot.channels.notify_auth import DEFAULT_API_BASE, NotifyApiKey
 
 __all__ = [
@@ -125,17 +131,9 @@ class NotifyGateway:
         async def post() -> Answer:
             # A new token each time: a retry after a long backoff must not carry a stale iat.
             headers = {"Authorization": f"Bearer {self._key.bearer_token(self._wall_clock)}"}
-            # No redirects: the token must only ever go to the configured API.
-            async with self._session.post(
-                self._url,
-                json=payload,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                return Answer(
-                    response.status, await response.read(), response.headers.get("Retry-After")
-                )
+            return await post_once(
+                self._session, self._url, headers=headers, within=self._timeout, payload=payload
+            )
 
         answer = await post_until_answered(GATEWAY_NAME, post, self._retry, self._sleep)
         if answer.status == 201:

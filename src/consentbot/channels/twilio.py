@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Final
 
 import aiohttp
@@ -23,7 +24,12 @@ from consentbot.channels.gateway import (
     OutboundSms,
     RecipientOptedOut,
 )
-from consentbot.channels.http_retry import Answer, RetryPolicy, json_object, post_until_answered
+from consentbot.channels.http_retry import (
+    RetryPolicy,
+    json_object,
+    post_once,
+    post_until_answered,
+)
 from consentbot.channels.twilio_signature import SIGNATURE_HEADER, is_valid_signature
 
 log = structlog.get_logger(__name__)
@@ -81,21 +87,14 @@ class TwilioGateway:
         :class:`OutcomeUnknown` when Twilio may have accepted it without our hearing
         so, and :class:`GatewayError` for any other failure.
         """
-        form = self._form(message)
-
-        async def post() -> Answer:
-            # No redirects: the credentials must only ever go to the configured API.
-            async with self._session.post(
-                self._url,
-                data=form,
-                headers=self._headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                return Answer(
-                    response.status, await response.read(), response.headers.get("Retry-After")
-                )
-
+        post = partial(
+            post_once,
+            self._session,
+            self._url,
+            headers=self._headers,
+            within=self._timeout,
+            form=self._form(message),
+        )
         answer = await post_until_answered(GATEWAY_NAME, post, self._retry, self._sleep)
         if answer.status in (200, 201):
             return _message_sid(answer.body)
