@@ -129,7 +129,8 @@ class OutboxDispatcher:
 
     def pause(self, interval: float) -> float:
         """How long to wait before the next round: ``interval``, or less when messages we
-        start are waiting for the send rate (until the bucket allows the next one)."""
+        start are waiting for the send rate (until the bucket allows the next one and, when
+        every process's claims fill the last second, until the oldest leaves it)."""
         if self._pace is None or not self._paced:
             return interval
         wait = self._pace.wait(self._monotonic())
@@ -171,6 +172,11 @@ class OutboxDispatcher:
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
             if allowed is not None:
+                # Claims must be stamped in the order they are made, or one could leave the
+                # shared window early: read the time once this transaction holds the write
+                # lock (SQLite) and the pacing lock (PostgreSQL), not before waiting for them.
+                await outbox.lock_pacing()
+                now = self.clock()
                 allowed = min(allowed, await self._shared_allowance(outbox, now, allowed))
             claim = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
             claimed = await self._hold_for_quiet_hours(session, claim.messages, now)
@@ -194,12 +200,11 @@ class OutboxDispatcher:
     async def _shared_allowance(self, outbox: OutboxRepository, now: datetime, wanted: int) -> int:
         """What every process's claims in the last second leave for this round.
 
-        Locks claiming until commit (PostgreSQL), so the count stays true while this round
-        claims. When this round may fill the window, remember when it frees: the run loop
-        and :meth:`drain` wait until then rather than asking again at once.
+        The caller holds the pacing lock, so the count stays true while this round claims.
+        When this round may fill the window, remember when it frees: the run loop and
+        :meth:`drain` wait until then rather than asking again at once.
         """
         assert self._shared is not None
-        await outbox.lock_pacing()
         recent, oldest = await outbox.recent_proactive(self._shared.since(now))
         allowance = self._shared.allowance(recent)
         if allowance <= wanted:
