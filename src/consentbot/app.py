@@ -32,6 +32,7 @@ from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.security import security_headers
+from consentbot.web.staff import add_staff
 from consentbot.web.templating import setup_templates
 from consentbot.web.views import web_routes
 
@@ -160,6 +161,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     app.router.add_get("/healthz", health)
     app.router.add_routes(research_routes())
     app.router.add_routes(web_routes())
+    add_staff(app, settings, clock)
     app.router.add_static("/static", STATIC, append_version=False)
     if settings.sms_gateway == "twilio":
         app.router.add_routes(

@@ -1,5 +1,5 @@
 """The ``consentbot`` command: serve, db, token, invite, participant erase, audit, keys,
-outbox, content, chat."""
+outbox, content, chat, user."""
 
 from __future__ import annotations
 
@@ -152,12 +152,40 @@ def _parser() -> argparse.ArgumentParser:
         "--html", type=Path, help="also write the study's web page, as a participant sees it"
     )
 
+    _user_parser(commands)
+
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
     )
     chat.add_argument("--phone", default="+447700900123", help="the number you are texting from")
     chat.add_argument("--url", default="http://127.0.0.1:8080", help="the running service")
     return parser
+
+
+def _user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from consentbot.domain.staff import StaffRole
+
+    user = commands.add_parser("user", help="staff accounts (docs/staff.md)")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser(
+        "add", help="add a staff account; prints a one-time link to set its password"
+    )
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", required=True, type=StaffRole, choices=list(StaffRole))
+    add.add_argument(
+        "--study", action="append", default=[], help="a study_team's study (repeat for more)"
+    )
+    add.add_argument("--org", help="a community_worker's organisation")
+    disable = user_commands.add_parser(
+        "disable", help="disable an account: its sessions are refused at once"
+    )
+    disable.add_argument("--email", required=True)
+    user_commands.add_parser("list", help="every staff account (never a password or secret)")
+    access = user_commands.add_parser(
+        "access-log", help="the newest staff views of participants: who, when, which, why"
+    )
+    access.add_argument("--email", help="only this staff member's")
+    access.add_argument("--limit", type=_at_least_one, default=100, help="entries (default 100)")
 
 
 def _at_least_one(raw: str) -> int:
@@ -258,6 +286,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 settings, args.dir or settings.content_dir, args.study, args.format
             )
         )
+    if args.command == "user":
+        return _run_user(args, settings)
     if args.command == "chat":
         return asyncio.run(commands.chat(args.url, args.phone, settings.default_region))
     raise AssertionError(args.command)
+
+
+def _run_user(args: argparse.Namespace, settings: Settings) -> int:
+    from consentbot import staff_command
+
+    match args.user_command:
+        case "add":
+            return asyncio.run(
+                staff_command.user_add(settings, args.email, args.role, args.study, args.org)
+            )
+        case "disable":
+            return asyncio.run(staff_command.user_disable(settings, args.email))
+        case "list":
+            return asyncio.run(staff_command.user_list(settings))
+        case _:
+            return asyncio.run(staff_command.user_access_log(settings, args.email, args.limit))

@@ -16,6 +16,9 @@ from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import PublishedWatcher
+from consentbot.services.staff_access_log import StaffAccessLog
+from consentbot.services.staff_accounts import StaffAccounts
+from consentbot.services.staff_login import StaffLogin
 from consentbot.services.timers import TimerService
 from consentbot.services.tokens import TokenService
 from consentbot.services.versions import PublishedVersions
@@ -45,3 +48,6 @@ RETENTION = web.AppKey("retention_service", RetentionService)
 PUBLISHING = web.AppKey("publishing_service", PublishingService)
 VERSIONS = web.AppKey("published_versions", PublishedVersions)
 PUBLISHED = web.AppKey("published_watcher", PublishedWatcher)
+STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
+STAFF_LOGIN = web.AppKey("staff_login", StaffLogin)
+STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)

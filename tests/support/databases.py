@@ -21,6 +21,11 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "staff_access_log",
+    "staff_login_failure",
+    "staff_password_token",
+    "staff_session",
+    "staff_user",
     "study_change_applied",
     "published_versions",
     "consent_event",

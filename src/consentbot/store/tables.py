@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from consentbot.domain.ledger_hash import GENESIS
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.provenance import Auth
+from consentbot.domain.staff import AccessReason, StaffRole
 from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.store.types import EnumText, UTCDateTime
@@ -326,3 +327,85 @@ class StudyChangeApplied(SQLModel, table=True):
     version: int = Field(primary_key=True)
     """The study version whose change was applied."""
     applied_at: datetime = _at()
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of staff: an admin, a study team member or a community worker (docs/staff.md)."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    """Lower-cased: what they log in with."""
+    role: StaffRole = _enum(StaffRole, 32)
+    studies: str = "[]"
+    """JSON list of study ids (a study team's studies; empty for the other roles)."""
+    organisation: str | None = Field(default=None, max_length=200)
+    """A community worker's organisation."""
+    password_hash: str | None = None
+    """Argon2id (``$argon2id$...``); None until they follow their set-password link."""
+    totp_secret_encrypted: str | None = None
+    """The TOTP secret, sealed with the secret key and bound to this account's id."""
+    totp_last_step: int | None = None
+    """The 30-second step of the last code accepted: a code is never accepted twice."""
+    disabled_at: datetime | None = _at(nullable=True)
+    created_at: datetime = _at()
+
+
+class StaffSession(SQLModel, table=True):
+    """A staff member's browser session; ends after 30 minutes idle, on logout or when disabled."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    """SHA-256 of the cookie; the cookie itself is never stored."""
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    second_factor_at: datetime | None = _at(nullable=True)
+    """When a TOTP code was given in this session (None: not yet, or none needed)."""
+    pending_totp_encrypted: str | None = None
+    """A TOTP secret being set up, sealed, until a code from it is given."""
+    created_at: datetime = _at()
+    last_seen_at: datetime = _at()
+    ended_at: datetime | None = _at(nullable=True)
+
+
+class StaffPasswordToken(SQLModel, table=True):
+    """A one-time link to set a password: stored as its SHA-256, works once, expires."""
+
+    __tablename__ = "staff_password_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+    used_at: datetime | None = _at(nullable=True)
+
+
+class StaffLoginFailure(SQLModel, table=True):
+    """A failed login (password or code), counted against an email address and a client address.
+
+    Both are kept as keyed hashes, and an email with no account counts the same as one
+    with an account, so a lock-out says nothing about whether an account exists.
+    """
+
+    __tablename__ = "staff_login_failure"
+    __table_args__ = (Index("ix_staff_login_failure_key", "key_hash", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64)
+    occurred_at: datetime = _at()
+
+
+class StaffAccessLog(SQLModel, table=True):
+    """Who looked at which participant, when and why. Append-only: nothing updates or deletes it."""
+
+    __tablename__ = "staff_access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    reason: AccessReason = _enum(AccessReason, 32)
+    occurred_at: datetime = _at(index=True)
