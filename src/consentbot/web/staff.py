@@ -95,6 +95,8 @@ async def staff_guard(request: web.Request, handler: Handler) -> web.StreamRespo
         )
     except SessionExpired:
         raise _refuse_unauthenticated(request) from None
+    if request.path == "/staff":
+        raise web.HTTPSeeOther("/staff/")  # the sub-application's home is "/staff/"
     allowed = STAGE_ROUTES.get(identity.stage)
     if allowed is not None and route not in allowed:
         if is_api(request):
