@@ -125,15 +125,18 @@ StaffFactory = Callable[..., Awaitable[StaffBrowser]]
 def make_staff(
     settings: Settings,
     clock: ManualClock,
+    twilio_server: TestServer,
     aiohttp_client: Callable[..., Awaitable[AppClient]],
 ) -> StaffFactory:
-    """A fresh browser on the service (the console gateway; no SMS is sent here)."""
+    """A fresh browser on the service (with the fake Twilio, as the other web tests)."""
 
     async def make() -> StaffBrowser:
         port = free_port()
         origin = f"http://127.0.0.1:{port}"
         app = create_app(
-            settings.with_(public_url=origin, sms_gateway="console"),
+            settings.with_(
+                public_url=origin, twilio_api_base=str(twilio_server.make_url("")).rstrip("/")
+            ),
             clock=clock,
             run_background=False,
         )
