@@ -98,3 +98,22 @@ async def test_an_admin_sees_their_role(staff: StaffBrowser) -> None:
     await staff.account("admin@example.org", StaffRole.ADMIN)
     assert staff.url == "/staff/"
     assert "Administrator" in staff.page
+
+
+async def test_the_staff_pages_speak_the_browsers_language(staff: StaffBrowser) -> None:
+    await staff.set_password(await staff.add(WORKER))
+    headers = {"Accept-Language": "cy"}
+    page = await (await staff.client.get("/staff/login", headers=headers)).text()
+    assert "Mewngofnodi staff" in page
+    assert 'lang="cy"' in page
+    csrf = next(c.value for c in staff.client.session.cookie_jar if c.key == "consentbot_staff_csrf")
+    for _ in range(6):
+        response = await staff.client.post(
+            "/staff/login",
+            data={"csrf": csrf, "email": WORKER, "password": "wrong password here"},
+            headers={"Accept-Language": "ur"},
+        )
+    assert response.status == 429
+    text = await response.text()
+    assert 'dir="rtl"' in text
+    assert "برطانیہ کا وقت" in text
