@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from consentbot.domain.staff import StaffRole
-from consentbot.runtime import load_content, open_runtime
+from consentbot.runtime import load_content, open_runtime, require_published
 from consentbot.services.clock import system_clock
 from consentbot.services.errors import ServiceError
 from consentbot.services.staff_access_log import StaffAccessLog
@@ -17,9 +17,15 @@ from consentbot.settings import Settings
 
 
 @asynccontextmanager
-async def _services(settings: Settings) -> AsyncIterator[tuple[StaffAccounts, StaffAccessLog]]:
+async def _services(
+    settings: Settings, studies: Sequence[str] = ()
+) -> AsyncIterator[tuple[StaffAccounts, StaffAccessLog]]:
+    """The staff services on an open runtime. ``studies`` must be published: a study in the
+    files but never published is refused with how to publish it (as other commands do)."""
     content = load_content(settings)
     async with open_runtime(settings, content, clock=system_clock) as runtime:
+        for study in studies:
+            require_published(content, study)
         yield (
             StaffAccounts(runtime.db, system_clock, content.studies, settings.public_url),
             StaffAccessLog(runtime.db, system_clock),
@@ -44,12 +50,12 @@ async def user_add(
     settings: Settings, email: str, role: StaffRole, studies: Sequence[str], org: str | None
 ) -> int:
     """Create an account; print its one-time set-password link on the last line."""
-    async with _services(settings) as (accounts, _log):
-        try:
+    try:
+        async with _services(settings, studies) as (accounts, _log):
             added = await accounts.add(email, role, studies, org)
-        except ServiceError as error:
-            print(f"consentbot: {error.message}", file=sys.stderr)
-            return 1
+    except ServiceError as error:
+        print(f"consentbot: {error.message}", file=sys.stderr)
+        return 1
     print(
         f"Added {added.account.email} ({role.value}). Send them this link to set their "
         f"password; it works once, until {_moment(added.expires)}:",
