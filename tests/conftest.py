@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,22 @@ def database_url(
         pytest.skip("set CONSENTBOT_TEST_POSTGRES_URL to run the PostgreSQL tests")
     postgres_database.truncate()
     return postgres_database.url
+
+
+def each_language_then_postgres(languages: Sequence[str], *, on_postgres: str) -> pytest.MarkDecorator:
+    """Run a test in every one of ``languages`` on SQLite, and in ``on_postgres`` on PostgreSQL.
+
+    For journeys whose languages differ only in their words (catalogs and content, read in
+    Python) and whose databases differ only in their SQL (the same statements whatever the
+    language): every language is proven on SQLite and the SQL on PostgreSQL, with a language
+    whose text is far from ASCII so its storage is proven there too, without every pair.
+    Parametrizes ``database_url`` (indirectly) and ``language``.
+    """
+    pairs = [pytest.param("sqlite", language, id=f"sqlite-{language}") for language in languages]
+    pairs.append(
+        pytest.param("postgres", on_postgres, id=f"postgres-{on_postgres}", marks=pytest.mark.postgres)
+    )
+    return pytest.mark.parametrize(("database_url", "language"), pairs, indirect=["database_url"])
 
 
 @pytest.fixture

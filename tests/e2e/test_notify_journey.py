@@ -22,7 +22,7 @@ from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.tables import OutboxMessage
 from consentbot.testkit.notify import TEMPLATE_ID, FakeNotify
-from tests.conftest import AppClient
+from tests.conftest import AppClient, each_language_then_postgres
 from tests.support.consent_journey import consent_journey
 from tests.support.notify_phone import NotifyPhone, notify_settings
 
@@ -48,7 +48,7 @@ async def notify_client(
     return client
 
 
-@pytest.mark.parametrize("language", ["en", "cy", "pl", "ur"])
+@each_language_then_postgres(["en", "cy", "pl", "ur"], on_postgres="cy")
 async def test_invitation_to_confirm_to_withdraw(
     notify_client: AppClient, notify: FakeNotify, clock: ManualClock, language: str
 ) -> None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import pytest
-
 from consentbot.services.clock import ManualClock
-from tests.conftest import AppClient
+from tests.conftest import AppClient, each_language_then_postgres
 from tests.support.consent_journey import consent_journey, study_in
 from tests.support.journey import ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
@@ -33,7 +31,7 @@ class TwilioJourneyPhone:
         return self.phone.text()
 
 
-@pytest.mark.parametrize("language", ["en", "cy", "pl", "ur"])
+@each_language_then_postgres(["en", "cy", "pl", "ur"], on_postgres="ur")
 async def test_invitation_to_confirm_to_withdraw(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, language: str
 ) -> None:

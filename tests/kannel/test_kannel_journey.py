@@ -229,9 +229,18 @@ class KannelPhone:
         pytest.fail(f"unexpected MT: {mt!r}")
 
 
+# Both languages on SQLite; on PostgreSQL only Polish (UCS-2 text, a foreign number): the
+# SQL is the same whatever the language, and each run starts real Kannel processes.
 @pytest.mark.parametrize(
-    ("language", "number", "as_invited"),
-    [("en", "+447400900201", "07400 900201"), ("pl", "+48600111301", "+48 600 111 301")],
+    ("database_url", "language", "number", "as_invited"),
+    [
+        pytest.param("sqlite", "en", "+447400900201", "07400 900201", id="sqlite-en"),
+        pytest.param("sqlite", "pl", "+48600111301", "+48 600 111 301", id="sqlite-pl"),
+        pytest.param(
+            "postgres", "pl", "+48600111301", "+48 600 111 301", id="postgres-pl", marks=pytest.mark.postgres
+        ),
+    ],
+    indirect=["database_url"],
 )
 async def test_invitation_to_confirm_to_withdraw(
     service: KannelService, clock: ManualClock, language: str, number: str, as_invited: str
