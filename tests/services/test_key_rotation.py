@@ -9,12 +9,26 @@ from sqlmodel import col, func, select
 
 from consentbot import keys
 from consentbot.app import create_app
+from consentbot.domain.staff import StaffRole
 from consentbot.services.clock import ManualClock
 from consentbot.services.key_rotation import BatchDone, KeyRotation
 from consentbot.settings import Settings
 from consentbot.store.crypto import PhoneVault, key_id_of, stored_key_id
-from consentbot.store.rekeying import CONTACT_PHONES, OUTBOX_SECRETS, VERIFICATION_PHONES
-from consentbot.store.tables import Contact, OutboxMessage, Participant, PhoneVerification
+from consentbot.store.database import Database
+from consentbot.store.rekeying import (
+    CONTACT_PHONES,
+    OUTBOX_SECRETS,
+    STAFF_TOTP,
+    VERIFICATION_PHONES,
+)
+from consentbot.store.staff_accounts import totp_aad
+from consentbot.store.tables import (
+    Contact,
+    OutboxMessage,
+    Participant,
+    PhoneVerification,
+    StaffUser,
+)
 from tests.conftest import SECRET, AppClient, settle
 from tests.support.journey import ResearchSystem, link_in
 from tests.support.outbox import filled_secret
@@ -162,3 +176,30 @@ async def test_a_code_asked_for_before_rotation_still_links_after_it(
     await browser.open()
     await browser.post("verify/code", code=code)
     assert "Your number is checked" in browser.page
+
+
+async def test_staff_authenticator_secrets_move_to_the_new_key(database_url: str, clock: ManualClock) -> None:
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            user = StaffUser(email="ada@example.org", role=StaffRole.ADMIN, created_at=clock())
+            session.add(user)
+            await session.flush()
+            assert user.id is not None
+            user.totp_secret_encrypted = PhoneVault(OLD).seal_secret("JBSWY3DPEHPK3PXP", totp_aad(user.id))
+        both = PhoneVault(NEW, [OLD])
+        assert [(c.column, c.key_id) for c in await KeyRotation(db, both).status() if c.column == STAFF_TOTP] == [
+            (STAFF_TOTP, key_id_of(OLD))
+        ]
+        report = await KeyRotation(db, both).rotate()
+        assert report.rewritten[STAFF_TOTP] == 1
+        assert report.problems == []
+        async with db.read() as session:
+            stored = (await session.exec(select(StaffUser))).one()
+        assert stored.totp_secret_encrypted is not None
+        assert stored.id is not None
+        assert stored_key_id(stored.totp_secret_encrypted) == key_id_of(NEW)
+        # Only the new key is needed now.
+        assert PhoneVault(NEW).open_secret(stored.totp_secret_encrypted, totp_aad(stored.id)) == "JBSWY3DPEHPK3PXP"
+    finally:
+        await db.dispose()

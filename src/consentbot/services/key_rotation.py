@@ -20,10 +20,12 @@ from consentbot.store.database import Database
 from consentbot.store.rekeying import (
     CONTACT_PHONES,
     OUTBOX_SECRETS,
+    STAFF_TOTP,
     VERIFICATION_PHONES,
     KeyCount,
     RekeyRepository,
 )
+from consentbot.store.staff_accounts import totp_aad
 from consentbot.store.tables import Contact, PhoneVerification
 
 log = structlog.get_logger(__name__)
@@ -45,7 +47,7 @@ class RotationReport:
 
     rewritten: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            (CONTACT_PHONES, VERIFICATION_PHONES, OUTBOX_SECRETS), 0
+            (CONTACT_PHONES, VERIFICATION_PHONES, OUTBOX_SECRETS, STAFF_TOTP), 0
         )
     )
     problems: list[str] = field(default_factory=list)
@@ -86,6 +88,7 @@ class KeyRotation:
             (CONTACT_PHONES, self._contacts),
             (VERIFICATION_PHONES, self._verifications),
             (OUTBOX_SECRETS, self._outbox_secrets),
+            (STAFF_TOTP, self._staff_totp_secrets),
         ):
             after = 0
             while True:
@@ -205,3 +208,26 @@ class KeyRotation:
                 session.add(message)
                 rewritten += 1
             return max(message.id or 0 for message in messages), rewritten
+
+    async def _staff_totp_secrets(
+        self, after: int, report: RotationReport
+    ) -> tuple[int | None, int]:
+        async with self.db.transaction() as session:
+            users = await RekeyRepository(session, self.vault).staff_totp_secrets(
+                after, self.batch_size
+            )
+            if not users:
+                return None, 0
+            rewritten = 0
+            for user in users:
+                assert user.totp_secret_encrypted is not None
+                assert user.id is not None
+                try:
+                    secret = self.vault.open_secret(user.totp_secret_encrypted, totp_aad(user.id))
+                except SecretKeyError as error:
+                    report.problems.append(f"staff user {user.id}: {error}")
+                    continue
+                user.totp_secret_encrypted = self.vault.seal_secret(secret, totp_aad(user.id))
+                session.add(user)
+                rewritten += 1
+            return max(user.id or 0 for user in users), rewritten

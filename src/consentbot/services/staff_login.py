@@ -28,7 +28,7 @@ from consentbot.services.staff_passwords import (
 )
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
-from consentbot.store.staff_accounts import StaffAccountRepository, studies_of
+from consentbot.store.staff_accounts import StaffAccountRepository, studies_of, totp_aad
 from consentbot.store.staff_sessions import StaffSessionRepository
 from consentbot.store.tables import StaffSession, StaffUser
 
@@ -56,11 +56,6 @@ class Enrolment:
 
     secret: str
     uri: str
-
-
-def _totp_aad(user_id: int) -> str:
-    # Binds the sealed secret to its account: copied to another row, it will not open.
-    return f"staff-totp:{user_id}"
 
 
 def _pending_aad(session_id: int) -> str:
@@ -155,7 +150,7 @@ class StaffLogin:
             assert row is not None
             if user.totp_secret_encrypted is None:
                 raise CodeRejected("no authenticator is set up for this account")
-            secret = self.vault.open_secret(user.totp_secret_encrypted, _totp_aad(user.id))
+            secret = self.vault.open_secret(user.totp_secret_encrypted, totp_aad(user.id))
             step = totp_step(secret, code, now)
             accepted = step is not None and (
                 user.totp_last_step is None or step > user.totp_last_step
@@ -208,7 +203,7 @@ class StaffLogin:
             step = totp_step(secret, code, now)
             if step is None:
                 raise CodeRejected("that code does not match")
-            user.totp_secret_encrypted = self.vault.seal_secret(secret, _totp_aad(user.id))
+            user.totp_secret_encrypted = self.vault.seal_secret(secret, totp_aad(user.id))
             user.totp_last_step = step
             session.add(user)
             row.pending_totp_encrypted = None

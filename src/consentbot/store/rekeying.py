@@ -16,11 +16,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.crypto import CIPHERTEXT_VERSION, KEY_ID_LENGTH, PhoneVault
-from consentbot.store.tables import Contact, OutboxMessage, PhoneVerification
+from consentbot.store.tables import Contact, OutboxMessage, PhoneVerification, StaffUser
 
 CONTACT_PHONES = "contact.phone_encrypted"
 VERIFICATION_PHONES = "phone_verification.phone_encrypted"
 OUTBOX_SECRETS = "outbox.secret_encrypted"
+STAFF_TOTP = "staff_user.totp_secret_encrypted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,18 @@ class RekeyRepository:
         )
         return (await self.session.exec(statement)).all()
 
+    async def staff_totp_secrets(self, after: int, limit: int) -> Sequence[StaffUser]:
+        """The next staff accounts whose TOTP secret is not under the current key, locked."""
+        column = col(StaffUser.totp_secret_encrypted)
+        statement = (
+            select(StaffUser)
+            .where(col(StaffUser.id) > after, column.is_not(None), self._outdated(column))
+            .order_by(col(StaffUser.id))
+            .limit(limit)
+            .with_for_update()
+        )
+        return (await self.session.exec(statement)).all()
+
     def _outdated(self, column: Any) -> ColumnElement[bool]:
         # An erased number leaves an empty ciphertext: nothing to rewrite.
         current: ColumnElement[bool] = column.startswith(self.vault.current_prefix, autoescape=True)
@@ -129,8 +142,10 @@ class RekeyRepository:
         contact = col(Contact.phone_encrypted)
         verification = col(PhoneVerification.phone_encrypted)
         secret = col(OutboxMessage.secret_encrypted)
+        totp = col(StaffUser.totp_secret_encrypted)
         return [
             (CONTACT_PHONES, contact, contact != ""),
             (VERIFICATION_PHONES, verification, verification != ""),
             (OUTBOX_SECRETS, secret, secret.is_not(None)),
+            (STAFF_TOTP, totp, totp.is_not(None)),
         ]

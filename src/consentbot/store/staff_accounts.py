@@ -102,3 +102,9 @@ class StaffAccountRepository:
     def save(self, user: StaffUser) -> None:
         """Keep changes made to ``user``."""
         self.session.add(user)
+
+
+def totp_aad(user_id: int) -> str:
+    """What a staff account's sealed TOTP secret is bound to: copied to another account's
+    row, it will not open."""
+    return f"staff-totp:{user_id}"
