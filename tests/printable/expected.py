@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
@@ -34,8 +35,9 @@ COMMANDS = (
 
 
 def flat(text: str) -> str:
-    """Words only: no bidi marks, and any run of white space as one space."""
-    return SPACE.sub(" ", text.translate(BIDI_CONTROLS)).strip()
+    """Words only: no bidi marks, ligatures as their letters (a PDF's "fi" is one glyph),
+    and any run of white space as one space."""
+    return SPACE.sub(" ", unicodedata.normalize("NFKC", text.translate(BIDI_CONTROLS))).strip()
 
 
 def page_text(page: str) -> str:
@@ -60,6 +62,13 @@ def expected_parts(study: Study, language: str) -> list[str]:
     return [flat(part) for part in parts if flat(part)]
 
 
-def missing(study: Study, language: str, shown: str) -> list[str]:
-    """The parts of the explanation ``shown`` (flattened text) lacks."""
-    return [part for part in expected_parts(study, language) if part not in shown]
+def missing(study: Study, language: str, shown: str, *, spaces: bool = True) -> list[str]:
+    """The parts of the explanation ``shown`` (flattened text) lacks.
+
+    ``spaces=False`` compares without white space: a PDF's text has a line break wherever
+    a line was broken, also after a hyphen or a slash, where the text has no space.
+    """
+    if spaces:
+        return [part for part in expected_parts(study, language) if part not in shown]
+    packed = shown.replace(" ", "")
+    return [part for part in expected_parts(study, language) if part.replace(" ", "") not in packed]
