@@ -31,6 +31,8 @@ class AccessReason(StrEnum):
     PARTICIPANT_QUESTION = "participant-question"
     CORRECTION = "correction"
     AUDIT = "audit"
+    PRINT = "print"
+    """To print the explanation with the person's current choices, to give or post to them."""
 
 
 class SessionStage(StrEnum):

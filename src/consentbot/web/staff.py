@@ -25,6 +25,7 @@ from consentbot.web import staff_views as views
 from consentbot.web.security import csrf_ok
 from consentbot.web.staff_auth import IDENTITY, Handler, is_api, json_error
 from consentbot.web.staff_i18n import translator
+from consentbot.web.staff_print import add_print_routes
 from consentbot.web.staff_security import STAFF_COOKIE, clear_staff_cookie, pre_session_form_ok
 
 PUBLIC = frozenset({"staff-login", "staff-password"})
@@ -55,6 +56,7 @@ def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
     app.cleanup_ctx.append(services)
     staff = web.Application(middlewares=[staff_guard])
     views.add_routes(staff.router)
+    add_print_routes(staff.router)
     app.add_subapp("/staff", staff)
 
 
