@@ -118,3 +118,37 @@ def test_a_small_count_is_never_protected_by_zeros_alone(cells: list[list[int]])
         protecting = [v for c, v in zip(line, values, strict=True) if c.hidden is Hidden.PROTECTING]
         if len(small) == 1 and protecting:
             assert sum(protecting) >= 5 or len(protecting) > 1
+
+
+@given(tables)
+def test_known_row_totals_are_never_hidden_to_protect_a_cell(cells: list[list[int]]) -> None:
+    table = suppress_table(cells, known_row_totals=True)
+    for line, values in zip(lines(table), truth(cells), strict=True):
+        assert len([count for count in line if not count.shown]) != 1
+        assert all(c.value == v for c, v in zip(line, values, strict=True) if c.shown)
+    if len(cells[0]) > 1 and not any(0 < sum(row) < 5 for row in cells):
+        assert all(total.hidden is not Hidden.PROTECTING for total in table.row_totals)
+        assert table.grand_total.hidden is not Hidden.PROTECTING
+
+
+@given(tables, st.booleans())
+def test_no_line_with_a_shown_total_hides_only_zeros(cells: list[list[int]], known: bool) -> None:
+    """Hidden members of a line that add up to 0 would each be 0: given away."""
+    table = suppress_table(cells, known_row_totals=known)
+    for line, values in zip(lines(table), truth(cells), strict=True):
+        hidden = [v for c, v in zip(line, values, strict=True) if not c.shown]
+        if hidden:
+            assert sum(hidden) > 0
+
+
+def test_a_purpose_few_have_answered_keeps_its_large_counts() -> None:
+    """The console's case: one purpose with 2 not answered, 8 confirmed and 2 declined, the
+    others not answered by anyone (12 people)."""
+    table = suppress_table([[2, 0, 8, 2, 0, 0, 0]] + [[12, 0, 0, 0, 0, 0, 0]] * 4, known_row_totals=True)
+    # The two small counts protect each other in their row; the "not answered" column is
+    # protected by hiding its total, not by hiding another purpose's 12.
+    assert [c.hidden for c in table.cells[0]][:4] == [Hidden.SMALL, None, None, Hidden.SMALL]
+    assert table.cells[0][2] == Count(8)
+    assert all(c.shown for row in table.cells[1:] for c in row)
+    assert table.column_totals[0].hidden is Hidden.PROTECTING
+    assert all(c.value == 12 for c in table.row_totals)

@@ -12,9 +12,11 @@ the others), so a line with exactly one hidden member gives that member away. Hi
 second member of every such line, until no line has exactly one, leaves each hidden
 count with at least one unknown partner in every line it is in.
 
-The second member hidden is the smallest count of 5 or more: hiding a zero would not
-protect anything (an attacker who knows the partner is not 1 to 4 could tell it is 0,
-and then the "<5" count is the line's remainder). Cells are preferred to totals.
+The second member hidden is never a zero where anything else will do: a hidden zero
+protects nothing (a line whose total is 0 gives all its members away, and an attacker
+who knows the partner is not 1 to 4 could tell it is 0). Among the rest, the choice
+that leaves fewest other lines needing a hide of their own is taken, then cells before
+totals, then the smallest count.
 """
 
 from __future__ import annotations
@@ -72,8 +74,16 @@ _Position = tuple[int, int]
 """(row, column) in the table extended by a totals column and a totals row."""
 
 
-def suppress_table(cells: Sequence[Sequence[int]]) -> SuppressedTable:
-    """Suppress a table of counts and the row, column and grand totals computed from it."""
+def suppress_table(
+    cells: Sequence[Sequence[int]], *, known_row_totals: bool = False
+) -> SuppressedTable:
+    """Suppress a table of counts and the row, column and grand totals computed from it.
+
+    ``known_row_totals``: the row totals are public anyway (every purpose's row adds up to
+    everyone invited, which the page shows): hiding one would protect nothing, so they
+    are never hidden to protect another count, nor is the grand total, their sum, unless
+    a line has nothing else to hide (they are still hidden when 1 to 4).
+    """
     rows = len(cells)
     columns = len(cells[0]) if rows else 0
     if any(len(row) != columns for row in cells):
@@ -90,17 +100,30 @@ def suppress_table(cells: Sequence[Sequence[int]]) -> SuppressedTable:
     lines = [[(r, c) for c in range(columns + 1)] for r in range(rows + 1)] + [
         [(r, c) for r in range(rows + 1)] for c in range(columns + 1)
     ]
+    through: dict[_Position, list[list[_Position]]] = {position: [] for position in values}
+    for line in lines:
+        for position in line:
+            through[position].append(line)
+
+    def cost(position: _Position, line: list[_Position]) -> tuple[bool, bool, int, bool, int]:
+        """Order of preference for a secondary hide (smallest first): not zero; not a known
+        total; one that completes other lines rather than leaving them with one hidden;
+        a cell rather than a total; the smallest."""
+        known = known_row_totals and position[1] == columns
+        others = [other for other in through[position] if other is not line]
+        opened = sum(sum(p in hidden for p in other) == 0 for other in others)
+        closed = sum(sum(p in hidden for p in other) == 1 for other in others)
+        is_total = position[0] == rows or position[1] == columns
+        return (values[position] == 0, known, opened - closed, is_total, values[position])
+
     changed = True
     while changed:
         changed = False
         for line in lines:
             if sum(position in hidden for position in line) != 1:
                 continue
-            partner = min(
-                (position for position in line if position not in hidden),
-                key=lambda p: _cost(p, values[p], rows, columns),
-            )
-            hidden[partner] = Hidden.PROTECTING
+            candidates = [p for p in line if p not in hidden]
+            hidden[min(candidates, key=lambda p: cost(p, line))] = Hidden.PROTECTING
             changed = True
 
     def count(position: _Position) -> Count:
@@ -113,9 +136,3 @@ def suppress_table(cells: Sequence[Sequence[int]]) -> SuppressedTable:
         column_totals=tuple(count((rows, c)) for c in range(columns)),
         grand_total=count((rows, columns)),
     )
-
-
-def _cost(position: _Position, value: int, rows: int, columns: int) -> tuple[bool, bool, int]:
-    """Order of preference for a secondary hide: a count of 5 or more, a cell, the smallest."""
-    is_total = position[0] == rows or position[1] == columns
-    return (value == 0, is_total, value)
