@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentbot.domain.suppression import Count, Hidden, SuppressedTable, primary, suppress_table
+from consentbot.domain.suppression import (
+    Count,
+    Hidden,
+    SuppressedTable,
+    part_of,
+    primary,
+    suppress_table,
+)
 
 
 def lines(table: SuppressedTable) -> list[list[Count]]:
@@ -152,3 +159,33 @@ def test_a_purpose_few_have_answered_keeps_its_large_counts() -> None:
     assert all(c.shown for row in table.cells[1:] for c in row)
     assert table.column_totals[0].hidden is Hidden.PROTECTING
     assert all(c.value == 12 for c in table.row_totals)
+
+
+@pytest.mark.parametrize(
+    ("total", "part", "expected"),
+    [
+        (12, 7, Count(7)),
+        (12, 12, Count(12)),
+        (12, 10, Count(None, Hidden.PROTECTING)),  # the other 2 are a small count
+        (12, 3, Count(None, Hidden.SMALL)),
+        (12, 0, Count(0)),
+        (3, 3, Count(None, Hidden.SMALL)),
+    ],
+)
+def test_a_part_of_a_shown_total_hides_a_small_remainder(total: int, part: int, expected: Count) -> None:
+    assert part_of(total, part) == expected
+
+
+@given(st.integers(0, 300).flatmap(lambda total: st.tuples(st.just(total), st.integers(0, total))))
+def test_neither_a_part_nor_its_remainder_is_ever_small_and_shown(pair: tuple[int, int]) -> None:
+    total, part = pair
+    count = part_of(total, part)
+    if count.shown:
+        assert count.value == part
+        assert not 0 < part < 5
+        assert not 0 < total - part < 5
+
+
+def test_a_part_must_fit_its_total() -> None:
+    with pytest.raises(ValueError, match="between 0 and its total"):
+        part_of(3, 4)

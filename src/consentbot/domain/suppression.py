@@ -60,6 +60,18 @@ def primary(value: int) -> Count:
     return Count(value)
 
 
+def part_of(total: int, part: int) -> Count:
+    """A count that is part of a ``total`` the page shows (invited, then those who read):
+    hidden when it is 1 to 4, and also when the rest (``total - part``) is, since the rest
+    is then a small count anyone can work out by subtraction."""
+    if not 0 <= part <= total:
+        raise ValueError("a part is between 0 and its total")
+    count = primary(part)
+    if count.shown and 0 < total - part < THRESHOLD:
+        return Count(None, Hidden.PROTECTING)
+    return count
+
+
 @dataclass(frozen=True, slots=True)
 class SuppressedTable:
     """A table of counts with its totals, after suppression (same shape as the input)."""

@@ -20,7 +20,13 @@ from consentbot.content.live import LiveCatalogue
 from consentbot.content.model import Study
 from consentbot.domain.staff import StaffRole
 from consentbot.domain.status import ConsentStatus
-from consentbot.domain.suppression import Count, SuppressedTable, primary, suppress_table
+from consentbot.domain.suppression import (
+    Count,
+    SuppressedTable,
+    part_of,
+    primary,
+    suppress_table,
+)
 from consentbot.domain.transitions import ConsentAction
 from consentbot.services.clock import Clock
 from consentbot.services.staff_login import StaffIdentity
@@ -151,19 +157,21 @@ class StudyConsole:
             repo = ConsoleRepository(session)
             invited = await repo.participants(study_id)
             recorded = await repo.status_counts(study_id)
-            funnel_values = [
-                (FunnelStage.INVITED, invited),
-                (FunnelStage.READ, await repo.read(study_id)),
-                (FunnelStage.ANSWERED, await repo.answered(study_id)),
+            # Read and answered are parts of invited, which is shown: the people who did
+            # not read (or answer) must not be a small count anyone can subtract.
+            funnel = [
+                (FunnelStage.INVITED, primary(invited)),
+                (FunnelStage.READ, part_of(invited, await repo.read(study_id))),
+                (FunnelStage.ANSWERED, part_of(invited, await repo.answered(study_id))),
             ]
             for stage, status in OUTCOMES.items():
-                funnel_values.append((stage, await repo.participants_in(study_id, status)))
+                funnel.append((stage, primary(await repo.participants_in(study_id, status))))
             events = await repo.events(study_id, CHART_ACTIONS)
             found = await problems(session, study_id)
         return ConsoleView(
             study=study,
             counts=_status_counts(study, invited, recorded),
-            funnel=tuple((stage, primary(value)) for stage, value in funnel_values),
+            funnel=tuple(funnel),
             weeks=self._weeks(study.timezone, events),
             problems=found,
         )
