@@ -16,6 +16,7 @@ from consentbot.conversation.outcome import (
     StopMessages,
     Turn,
 )
+from consentbot.conversation.state import Layer
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.domain.status import ConsentStatus
@@ -30,6 +31,9 @@ from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import Contact
 from consentbot.store.timers import TimerRepository
+
+READING = frozenset({Layer.TOPIC, Layer.DETAIL})
+"""Layers at which a turn shows the person one of the study's topics."""
 
 
 async def apply_turn(
@@ -60,6 +64,8 @@ async def apply_turn(
         number_participants=number_participants,
     )
     who.participant.conversation = turn.state.to_json()
+    if who.participant.first_read_at is None and turn.state.layer in READING:
+        who.participant.first_read_at = now  # the console's funnel: "read" (opened a topic)
     who.participant.content_version = who.study.version
     await ParticipantRepository(session).save(who.participant, now)
 

@@ -79,6 +79,8 @@ class Participant(SQLModel, table=True):
     updated_at: datetime = _at()
     erased_at: datetime | None = _at(nullable=True)
     """Erased on request: no more turns; conversation text is gone, the ledger stays."""
+    first_read_at: datetime | None = _at(nullable=True)
+    """When a turn first showed the person one of the study's topics (the console's "read")."""
 
 
 class ConsentEvent(SQLModel, table=True):

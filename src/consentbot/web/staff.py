@@ -24,6 +24,7 @@ from consentbot.settings import Settings
 from consentbot.web import staff_views as views
 from consentbot.web.security import csrf_ok
 from consentbot.web.staff_auth import IDENTITY, Handler, is_api, json_error
+from consentbot.web.staff_console import add_console
 from consentbot.web.staff_i18n import translator
 from consentbot.web.staff_print import add_print_routes
 from consentbot.web.staff_security import STAFF_COOKIE, clear_staff_cookie, pre_session_form_ok
@@ -57,6 +58,7 @@ def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
     staff = web.Application(middlewares=[staff_guard])
     views.add_routes(staff.router)
     add_print_routes(staff.router)
+    add_console(app, staff.router, clock)
     app.add_subapp("/staff", staff)
 
 
