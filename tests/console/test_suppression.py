@@ -189,3 +189,11 @@ def test_neither_a_part_nor_its_remainder_is_ever_small_and_shown(pair: tuple[in
 def test_a_part_must_fit_its_total() -> None:
     with pytest.raises(ValueError, match="between 0 and its total"):
         part_of(3, 4)
+
+
+def test_a_zero_is_hidden_rather_than_a_total_everyone_knows() -> None:
+    # Hypothesis found it: hiding the public row total 5 would leave the 5 beside the
+    # zero readable, and with it the 1 in its column.
+    table = suppress_table([[1, 5], [5, 0]], known_row_totals=True)
+    assert [total.hidden for total in table.row_totals] == [None, None]
+    assert table.cells[1][1].hidden is Hidden.PROTECTING

@@ -118,15 +118,16 @@ def suppress_table(
             through[position].append(line)
 
     def cost(position: _Position, line: list[_Position]) -> tuple[bool, bool, int, bool, int]:
-        """Order of preference for a secondary hide (smallest first): not zero; not a known
-        total; one that completes other lines rather than leaving them with one hidden;
-        a cell rather than a total; the smallest."""
+        """Order of preference for a secondary hide (smallest first): not a known total
+        (hiding what is public protects nothing, so even a zero is better); not zero; one
+        that completes other lines rather than leaving them with one hidden; a cell rather
+        than a total; the smallest."""
         known = known_row_totals and position[1] == columns
         others = [other for other in through[position] if other is not line]
         opened = sum(sum(p in hidden for p in other) == 0 for other in others)
         closed = sum(sum(p in hidden for p in other) == 1 for other in others)
         is_total = position[0] == rows or position[1] == columns
-        return (values[position] == 0, known, opened - closed, is_total, values[position])
+        return (known, values[position] == 0, opened - closed, is_total, values[position])
 
     changed = True
     while changed:
