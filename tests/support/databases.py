@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "callback_request",
     "staff_access_log",
     "staff_login_failure",
     "staff_password_token",

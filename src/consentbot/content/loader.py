@@ -37,6 +37,7 @@ from consentbot.content.model import (
 )
 from consentbot.content.problems import ContentError, ContentProblem, Severity
 from consentbot.content.translations import translation_warnings
+from consentbot.domain.callbacks import CallbackHours, CallbackHoursError
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import DurationError, parse_duration
 from consentbot.domain.quiet_hours import QuietHours, QuietHoursError
@@ -57,6 +58,7 @@ STUDY_KEYS = {
     "cooling_off",
     "confirm_within",
     "quiet_hours",
+    "callback_hours",
     "remind_later",
     "contact",
     "purposes",
@@ -518,6 +520,13 @@ def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | N
         except QuietHoursError as error:
             check.add("quiet_hours", str(error))
 
+    callback_hours: CallbackHours | None = None
+    if data.get("callback_hours") is not None:
+        try:
+            callback_hours = CallbackHours.parse(str(data["callback_hours"]))
+        except CallbackHoursError as error:
+            check.add("callback_hours", str(error))
+
     contact = Contact("", "")
     raw_contact = data.get("contact")
     if not isinstance(raw_contact, dict):
@@ -585,6 +594,7 @@ def _load_study(source: StudyFiles, problems: list[ContentProblem]) -> Study | N
         timezone=zone,
         cooling_off=CoolingOff(cooling, confirm_within),
         quiet_hours=quiet,
+        callback_hours=callback_hours,
         remind_later=remind_later,
         contact=contact,
         purposes=purposes,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from consentbot.content.coverage import Coverage
 from consentbot.content.files import StudyFiles
 from consentbot.content.problems import ContentProblem
+from consentbot.domain.callbacks import CallbackHours
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.quiet_hours import QuietHours
 
@@ -122,6 +123,8 @@ class Study:
     reading: ReadingLimits = ReadingLimits()
     changes: StudyChanges | None = None
     """What this version changed materially, if anything."""
+    callback_hours: CallbackHours | None = None
+    """When the team phones people back (study.yaml ``callback_hours``); None: no call-backs."""
     files: StudyFiles | None = field(default=None, compare=False, repr=False)
     """The files it was loaded from (what publishing stores)."""
 

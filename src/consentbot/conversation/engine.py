@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consentbot.content.model import Study, StudyText
+from consentbot.conversation import callback_messages
 from consentbot.conversation.intents import Intent, Miss, NearMiss
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.outcome import (
@@ -20,6 +21,7 @@ from consentbot.conversation.outcome import (
     ConsentChange,
     Effect,
     Reply,
+    RequestCallback,
     RevokeLinks,
     ScheduleTimer,
     SetLanguage,
@@ -49,6 +51,8 @@ class Context:
     stopped: bool
     can_start: bool = True
     """Whether a START here may lift the number's STOP (see domain.stopping.can_lift_stop)."""
+    callback_open: bool = False
+    """A call-back request of this participant is still open or claimed: CALL adds no other."""
 
 
 class TurnBuilder:
@@ -411,6 +415,19 @@ def _choose_language(b: TurnBuilder, language: str) -> None:
         ask_current(b)
 
 
+def _call(b: TurnBuilder) -> None:
+    """Ask for a phone call. It queues a request and changes nothing about consent."""
+    hours = b.study.callback_hours
+    if hours is None:
+        b.reply(callback_messages.no_callbacks(b.say, b.study.contact))
+    elif b.ctx.callback_open:
+        b.reply(callback_messages.callback_already_queued(b.say))
+    else:
+        b.effects.append(RequestCallback())
+        expect_from = hours.expect_from(b.ctx.now, b.study.timezone)
+        b.reply(callback_messages.callback_queued(b.say, expect_from, hours))
+
+
 _COMMANDS = {
     Command.MORE: _more,
     Command.YES: _yes,
@@ -424,4 +441,5 @@ _COMMANDS = {
     Command.STOP: _stop,
     Command.START: _start,
     Command.LANGUAGE: _language,
+    Command.CALL: _call,
 }

@@ -69,7 +69,20 @@ class CancelTimers:
     kinds: frozenset[TimerKind]
 
 
-Effect = SetLanguage | StopMessages | StartMessages | RevokeLinks | ScheduleTimer | CancelTimers
+@dataclass(frozen=True, slots=True)
+class RequestCallback:
+    """The person asked to be phoned back: queue a call-back request for the study team."""
+
+
+Effect = (
+    SetLanguage
+    | StopMessages
+    | StartMessages
+    | RevokeLinks
+    | ScheduleTimer
+    | CancelTimers
+    | RequestCallback
+)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ NEEDS_MEMBERSHIP = frozenset(
         Command.CHANGE,
         Command.WITHDRAW,
         Command.LATER,
+        Command.CALL,
     }
 )
 """With a study keyword, these only make sense for a study the number takes part in."""

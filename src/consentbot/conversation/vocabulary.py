@@ -28,6 +28,8 @@ class Command(StrEnum):
     STOP = "stop"
     START = "start"
     LANGUAGE = "language"
+    CALL = "call"
+    """Ask the study team to phone back."""
 
 
 ENGLISH_WORDS: dict[Command, tuple[str, ...]] = {
@@ -43,6 +45,7 @@ ENGLISH_WORDS: dict[Command, tuple[str, ...]] = {
     Command.STOP: ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"),
     Command.START: ("START", "UNSTOP"),
     Command.LANGUAGE: ("LANGUAGE",),
+    Command.CALL: ("CALL",),
 }
 
 
@@ -61,6 +64,7 @@ def translated_words(t: Translator) -> dict[Command, tuple[str, ...]]:
         Command.STOP: t.pgettext("keyword", "STOP"),
         Command.START: t.pgettext("keyword", "START"),
         Command.LANGUAGE: t.pgettext("keyword", "LANGUAGE"),
+        Command.CALL: t.pgettext("keyword", "CALL"),
     }
     return {
         command: tuple(word.strip() for word in value.split("/") if word.strip())

@@ -28,6 +28,8 @@ class Participation:
     participant: Participant
     contact: Contact
     consent: dict[str, PurposeConsent]
+    callback_open: bool = False
+    """A call-back request is waiting (open or claimed)."""
 
     @property
     def participant_id(self) -> int:
@@ -61,6 +63,7 @@ class Participation:
             now=now,
             stopped=self.contact.stopped,
             can_start=can_start,
+            callback_open=self.callback_open,
         )
 
     def enrolment(self) -> Enrolment:

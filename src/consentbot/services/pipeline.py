@@ -58,6 +58,7 @@ from consentbot.services.turns import (
     joined_replies,
     queue_sms_replies,
 )
+from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
@@ -177,6 +178,7 @@ IDENTITY_COMMANDS = frozenset(
         Command.LATER,
         Command.STOP,
         Command.START,
+        Command.CALL,
     }
 )
 """What an anonymous visitor cannot do before their number is checked: everything that
@@ -291,14 +293,21 @@ class TurnPipeline:
         assert contact.id is not None
         participants = ParticipantRepository(session)
         rows = await participants.for_contact(contact.id)
-        consent = await participants.consent_of([p.id for p in rows if p.id is not None])
+        ids = [p.id for p in rows if p.id is not None]
+        consent = await participants.consent_of(ids)
+        # Whether CALL would only repeat a request still waiting (the engine says so).
+        waiting = await CallbackRepository(session).waiting_among(ids)
         enrolled = []
         for participant in rows:
             study = self.deps.studies.get(participant.study_id)
             if study is not None and participant.id is not None:
                 enrolled.append(
                     Participation(
-                        study, participant, contact, consent_from(consent[participant.id])
+                        study,
+                        participant,
+                        contact,
+                        consent_from(consent[participant.id]),
+                        callback_open=participant.id in waiting,
                     )
                 )
         return enrolled

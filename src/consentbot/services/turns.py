@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.conversation.outcome import (
     CancelTimers,
+    RequestCallback,
     RevokeLinks,
     ScheduleTimer,
     SetLanguage,
@@ -23,6 +24,7 @@ from consentbot.domain.status import ConsentStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import MESSAGE_TIMERS
 from consentbot.services.participation import Participation
+from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.ledger import LedgerRepository, NewEvent
@@ -130,6 +132,9 @@ async def apply_effects(
             await timers.schedule(who.participant_id, effect.kind, effect.due_at, now)
         elif isinstance(effect, CancelTimers):
             await timers.cancel(who.participant_id, effect.kinds, now)
+        elif isinstance(effect, RequestCallback):
+            # The row commits with the acknowledgement, or neither does.
+            await CallbackRepository(session).request(who.study.id, who.participant_id, now)
 
 
 def apply_number_effects(

@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from consentbot.domain.callbacks import CallbackOutcome, CallbackStatus
 from consentbot.domain.ledger_hash import GENESIS
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.provenance import Auth
@@ -411,3 +412,24 @@ class StaffAccessLog(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True)
     reason: AccessReason = _enum(AccessReason, 32)
     occurred_at: datetime = _at(index=True)
+
+
+class CallbackRequest(SQLModel, table=True):
+    """A person asked to be phoned back (CALL): a queue for the study team and community
+    workers. It records the call, never a consent decision (those go through the ledger)."""
+
+    __tablename__ = "callback_request"
+    __table_args__ = (Index("ix_callback_request_queue", "status", "study_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    requested_at: datetime = _at()
+    status: CallbackStatus = _enum(CallbackStatus, 16)
+    claimed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    """The member of staff who took it: the only one shown the phone number."""
+    claimed_at: datetime | None = _at(nullable=True)
+    done_at: datetime | None = _at(nullable=True)
+    outcome: CallbackOutcome | None = _enum(CallbackOutcome, 32, nullable=True)
+    note: str | None = Field(default=None, max_length=1000)
+    """What the caller wrote down: about the call, never a consent decision."""

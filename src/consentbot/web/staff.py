@@ -24,6 +24,7 @@ from consentbot.settings import Settings
 from consentbot.web import staff_views as views
 from consentbot.web.security import csrf_ok
 from consentbot.web.staff_auth import IDENTITY, Handler, is_api, json_error
+from consentbot.web.staff_callbacks import add_callbacks
 from consentbot.web.staff_console import add_console
 from consentbot.web.staff_i18n import translator
 from consentbot.web.staff_print import add_print_routes
@@ -59,6 +60,7 @@ def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
     views.add_routes(staff.router)
     add_print_routes(staff.router)
     add_console(app, staff.router, clock)
+    add_callbacks(app, staff.router, settings, clock)
     app.add_subapp("/staff", staff)
 
 

@@ -129,6 +129,7 @@ def page_context(
         "untranslated": say.untranslated_note(text),
         "transcript": page.transcript,
         "quick_replies": quick,
+        "call_word": vocabulary.word(Command.CALL),
         "languages": [(code, translator.language_name(code)) for code in page.study.languages],
         "csrf": page.csrf,
         "form_id": page.form_id,

@@ -1,7 +1,7 @@
 """participant.first_read_at: when a person first opened one of the study's topics
 
 Revision ID: 0012
-Revises: 0010 (to be chained after 0011 when the issue #9 branches are merged)
+Revises: 0011
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -15,8 +15,7 @@ from alembic import op
 import consentbot.store.types
 
 revision: str = "0012"
-# On its own branch this follows 0010; at merge it follows 0011 (another helper's).
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

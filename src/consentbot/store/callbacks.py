@@ -1,0 +1,73 @@
+"""Call-back requests: added by a turn, listed and updated by the staff queue."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.domain.callbacks import CallbackStatus
+from consentbot.store.tables import CallbackRequest, Participant, StaffUser
+
+WAITING = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
+"""Requests someone still has to act on."""
+
+QueueRow = tuple[CallbackRequest, Participant, StaffUser | None]
+
+
+class CallbackRepository:
+    """Read and write ``callback_request`` rows in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def waiting_among(self, participant_ids: Collection[int]) -> set[int]:
+        """Which of ``participant_ids`` have a request still open or claimed."""
+        if not participant_ids:
+            return set()
+        statement = select(CallbackRequest.participant_id).where(
+            col(CallbackRequest.participant_id).in_(participant_ids),
+            col(CallbackRequest.status).in_(WAITING),
+        )
+        return set((await self.session.exec(statement)).all())
+
+    async def request(self, study_id: str, participant_id: int, now: datetime) -> CallbackRequest:
+        """Queue a new open request."""
+        row = CallbackRequest(
+            study_id=study_id,
+            participant_id=participant_id,
+            requested_at=now,
+            status=CallbackStatus.OPEN,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def waiting(self, study_ids: Collection[str] | None) -> Sequence[QueueRow]:
+        """Open and claimed requests, oldest first; of ``study_ids`` only, unless None (all)."""
+        claimer = aliased(StaffUser)
+        statement = (
+            select(CallbackRequest, Participant, claimer)
+            .join(Participant, col(Participant.id) == col(CallbackRequest.participant_id))
+            .outerjoin(claimer, col(claimer.id) == col(CallbackRequest.claimed_by))
+            .where(col(CallbackRequest.status).in_(WAITING))
+            .order_by(col(CallbackRequest.requested_at), col(CallbackRequest.id))
+        )
+        if study_ids is not None:
+            statement = statement.where(col(CallbackRequest.study_id).in_(study_ids))
+        rows = (await self.session.exec(statement)).all()
+        return [(request, participant, user) for request, participant, user in rows]
+
+    async def get(self, request_id: int) -> CallbackRequest | None:
+        """One request, locked for update (two staff claiming at once: one wins)."""
+        statement = (
+            select(CallbackRequest).where(CallbackRequest.id == request_id).with_for_update()
+        )
+        return (await self.session.exec(statement)).first()
+
+    def save(self, row: CallbackRequest) -> None:
+        """Stage a changed request."""
+        self.session.add(row)
