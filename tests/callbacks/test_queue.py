@@ -16,7 +16,7 @@ from tests.callbacks.support import requests
 from tests.conftest import AppClient, settle
 from tests.staff.conftest import StaffBrowser, StaffFactory
 from tests.support.content import SECOND_STUDY, with_second_study
-from tests.support.journey import ResearchSystem
+from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 NUMBER = "+447400900301"
@@ -165,3 +165,19 @@ async def test_finishing_needs_an_outcome(make_staff: StaffFactory, fake_twilio:
     assert await team.post(f"/staff/callbacks/{request_id}/done", outcome="maybe") == 400
     assert team.error == "Please choose what happened."
     assert re.search(r'name="outcome" value="reached" required', team.page)
+
+
+async def test_the_home_page_and_the_console_lead_to_people_waiting_for_a_call(
+    make_staff: StaffFactory, fake_twilio: FakeTwilio
+) -> None:
+    team = await logged_in(make_staff, TEAM, StaffRole.STUDY_TEAM)
+    await team.open("/staff/")
+    assert 'href="/staff/callbacks"' in team.page
+    assert f'href="/staff/studies/{STUDY}"' in team.page
+    assert f'href="/staff/studies/{SECOND_STUDY}"' not in team.page  # not this team's study
+    await team.open(f"/staff/studies/{STUDY}")
+    assert "Nothing needs a person." in team.page
+    await asked_for_a_call(team.client, fake_twilio)
+    await team.open(f"/staff/studies/{STUDY}")
+    assert "1 person is waiting for a call back" in team.page
+    assert "Nothing needs a person." not in team.page

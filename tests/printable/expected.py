@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from consentbot.content.model import Study
+from consentbot.conversation.callback_messages import hours_text
 from consentbot.conversation.vocabulary import Command
 from tests.support.journey import translator, words
 
@@ -59,6 +60,14 @@ def expected_parts(study: Study, language: str) -> list[str]:
     parts += [study.keyword, *(vocabulary.word(command) for command in COMMANDS)]
     parts += [_(meaning) for meaning in KEYWORD_MEANINGS]
     parts += [study.contact.phone, study.contact.email, f"/s/{study.id}"]
+    if study.callback_hours is not None:
+        parts += [
+            vocabulary.word(Command.CALL),
+            _("ask someone from the study to phone you back"),
+            _("The study team phones people back: {hours}.").format(
+                hours=hours_text(translator(language), study.callback_hours)
+            ),
+        ]
     return [flat(part) for part in parts if flat(part)]
 
 

@@ -30,6 +30,7 @@ from consentbot.domain.suppression import (
 from consentbot.domain.transitions import ConsentAction
 from consentbot.services.clock import Clock
 from consentbot.services.staff_login import StaffIdentity
+from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.console import ConsoleRepository, OutboxProblem, StateRow
 from consentbot.store.database import Database
 
@@ -95,14 +96,16 @@ class Week:
 @dataclass(frozen=True, slots=True)
 class Problems:
     """What needs a person. Webhooks do not exist yet, so there are no webhook failures to
-    list; the call-back queue is added here when call-backs exist."""
+    list."""
 
     outbox: tuple[OutboxProblem, ...]
+    callbacks_waiting: int = 0
+    """Call-back requests nobody has finished yet (open or claimed)."""
 
     @property
     def any(self) -> bool:
         """Whether anything needs a person."""
-        return bool(self.outbox)
+        return bool(self.outbox) or self.callbacks_waiting > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +128,10 @@ def may_see(identity: StaffIdentity, study_id: str) -> bool:
 
 async def problems(session: AsyncSession, study_id: str) -> Problems:
     """Everything about ``study_id`` that needs a person: one place to add new kinds."""
-    return Problems(outbox=tuple(await ConsoleRepository(session).outbox_problems(study_id)))
+    return Problems(
+        outbox=tuple(await ConsoleRepository(session).outbox_problems(study_id)),
+        callbacks_waiting=len(await CallbackRepository(session).waiting([study_id])),
+    )
 
 
 def week_start(moment: datetime, zone: ZoneInfo) -> date:

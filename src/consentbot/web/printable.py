@@ -19,6 +19,7 @@ from babel import Locale
 
 from consentbot import keys
 from consentbot.content.model import PurposeText, Study
+from consentbot.conversation.callback_messages import hours_text
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain.status import ConsentStatus
 from consentbot.services.errors import UnknownStudy
@@ -116,6 +117,13 @@ def page_context(
     keywords = [(translator.isolate(study.keyword), _("read about the study and answer"))] + [
         (translator.isolate(vocabulary.word(command)), meanings[command]) for command in KEYWORDS
     ]
+    if study.callback_hours is not None:
+        keywords.append(
+            (
+                translator.isolate(vocabulary.word(Command.CALL)),
+                _("ask someone from the study to phone you back"),
+            )
+        )
     questions = [
         Question(purpose_id, text.purposes[purpose_id], study.is_required(purpose_id))
         for purpose_id in study.purpose_ids
@@ -143,6 +151,13 @@ def page_context(
         "phone_line": _("By phone: call {phone}. By email: {email}").format(
             phone=translator.isolate(study.contact.phone),
             email=translator.isolate(study.contact.email),
+        ),
+        "hours_line": (
+            _("The study team phones people back: {hours}.").format(
+                hours=hours_text(translator, study.callback_hours)
+            )
+            if study.callback_hours is not None
+            else None
         ),
         "version_line": _("Version {version}").format(version=study.version),
         "large": large,

@@ -26,11 +26,13 @@ def translator(request: web.Request) -> Translator:
 
 
 def base_context(request: web.Request) -> dict[str, Any]:
-    """What base.html needs: the translation function, the language and its direction."""
+    """What base.html needs: the translation functions, the language and its direction."""
     language = staff_language(request)
     locale = Locale.parse(language)
+    words = translator(request)
     return {
-        "_": translator(request).gettext,
+        "_": words.gettext,
+        "ngettext": words.ngettext,
         "lang": language,
         "dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
     }

@@ -24,6 +24,7 @@ from consentbot.services.staff_errors import (
     LoginLocked,
     PasswordRefused,
 )
+from consentbot.services.staff_login import StaffIdentity
 from consentbot.web.client_address import client_address
 from consentbot.web.staff_auth import require_role, staff_identity
 from consentbot.web.staff_i18n import base_context, translator
@@ -230,7 +231,23 @@ async def home(request: web.Request) -> web.StreamResponse:
         role_name=_role_names(_)[identity.role],
         csrf=identity.csrf,
         offer_totp=not identity.totp_enrolled,
+        links=_work_links(identity, sorted(request.config_dict[keys.STUDIES].studies), _),
     )
+
+
+def _work_links(
+    identity: StaffIdentity, every_study: list[str], _: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """The pages this person's role reaches: each study's console, and the call-back queue."""
+    links: list[tuple[str, str]] = []
+    if identity.role is StaffRole.ADMIN or identity.role is StaffRole.STUDY_TEAM:
+        studies = sorted(identity.studies) if identity.role is StaffRole.STUDY_TEAM else every_study
+        for study in studies:
+            links.append(
+                (f"/staff/studies/{study}", _("Study console: {study}").format(study=study))
+            )
+    links.append(("/staff/callbacks", _("People waiting for a call back")))
+    return links
 
 
 async def password_page(request: web.Request) -> web.StreamResponse:
