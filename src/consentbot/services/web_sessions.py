@@ -89,11 +89,12 @@ class WebSessionService:
             if web is None:
                 language = next((c for c in preferred if c in study.texts), study.default_language)
                 return WebPage(study, language, csrf)
-            return await self._page(session, study, web, now)
+            return await self.page_of(session, study, web, now)
 
-    async def _page(
+    async def page_of(
         self, session: AsyncSession, study: Study, web: WebSession, now: datetime
     ) -> WebPage:
+        """What to show for the session ``web`` (also an assisted session's page)."""
         assert web.id is not None
         transcript = list(await WebSessionRepository(session).transcript(web.id))
         verifications = VerificationRepository(session, self.deps.vault)

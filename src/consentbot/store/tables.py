@@ -433,3 +433,25 @@ class CallbackRequest(SQLModel, table=True):
     outcome: CallbackOutcome | None = _enum(CallbackOutcome, 32, nullable=True)
     note: str | None = Field(default=None, max_length=1000)
     """What the caller wrote down: about the call, never a consent decision."""
+
+
+class AssistedSession(SQLModel, table=True):
+    """A community worker helping one person in person (services/assisted.py).
+
+    Its web session holds the page's transcript (replies go to the page, never by SMS);
+    only the worker's organisation (or the member of staff, without one) may open it.
+    """
+
+    __tablename__ = "assisted_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    web_session_id: int = Field(foreign_key="web_session.id")
+    staff_user_id: int = Field(foreign_key="staff_user.id")
+    organisation: str | None = Field(default=None, max_length=200)
+    interpreter: bool = False
+    """An interpreter was present: named in ``assisted_by`` of every event from then on."""
+    registered: bool = False
+    """The worker registered the person in this session, the person having agreed to it."""
+    started_at: datetime = _at()
+    ends_at: datetime = _at(index=True)

@@ -23,6 +23,7 @@ from consentbot.services.staff_login import StaffLogin
 from consentbot.settings import Settings
 from consentbot.web import staff_views as views
 from consentbot.web.security import csrf_ok
+from consentbot.web.staff_assisted import add_assisted
 from consentbot.web.staff_auth import IDENTITY, Handler, is_api, json_error
 from consentbot.web.staff_callbacks import add_callbacks
 from consentbot.web.staff_console import add_console
@@ -61,6 +62,7 @@ def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
     add_print_routes(staff.router)
     add_console(app, staff.router, clock)
     add_callbacks(app, staff.router, settings, clock)
+    add_assisted(app, staff.router)
     app.add_subapp("/staff", staff)
 
 

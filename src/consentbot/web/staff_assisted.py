@@ -1,0 +1,233 @@
+"""``/staff/assisted``: a community worker finds or registers a person, then helps them
+through the study on the worker's tablet (services/assisted.py).
+
+The study text is in the person's language, the controls in the worker's. CONFIRM is
+never offered: the person confirms later from their own phone (cooling-off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from consentbot import keys
+from consentbot.conversation.vocabulary import Command
+from consentbot.domain.staff import StaffRole
+from consentbot.services.assisted import (
+    AssistedSessions,
+    ConfirmLater,
+    NotYourSession,
+    PersonNotFound,
+)
+from consentbot.services.errors import InvalidInput, UnknownStudy
+from consentbot.web.staff_auth import require_role, staff_identity
+from consentbot.web.staff_i18n import base_context, translator
+from consentbot.web.views import page_context
+
+ASSISTED = web.AppKey("assisted_sessions", AssistedSessions)
+
+ASSISTED_ROLES = (StaffRole.COMMUNITY_WORKER, StaffRole.ADMIN)
+
+ASKING_REPLIES = (Command.YES, Command.NO, Command.MORE)
+OTHER_REPLIES = (Command.MORE, Command.CHOICES, Command.HELP)
+"""The quick replies of the session page: never CONFIRM (cooling-off)."""
+
+
+def _form_errors(_: Callable[[str], str]) -> dict[str, str]:
+    return {
+        "not-found": _("Not found."),
+        "phone": _("That is not a phone number. Please check it and try again."),
+        "agreed": _("Please ask the person whether they agree to be registered, and tick the box."),
+        "language": _("Please choose a language the study offers."),
+        "study": _("Please choose a study."),
+    }
+
+
+def _form(form: Any) -> dict[str, str]:
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def _find_page(
+    request: web.Request, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    identity = staff_identity(request)
+    tr = translator(request)
+    catalogue = request.config_dict[keys.STUDIES]
+    studies = [catalogue.get(study_id) for study_id in sorted(catalogue.studies)]
+    context = base_context(request) | {
+        "csrf": identity.csrf,
+        "error": error,
+        "studies": [study for study in studies if study is not None],
+        "languages": sorted(
+            {code for study in studies if study is not None for code in study.languages}
+        ),
+        "language_name": tr.language_name,
+    }
+    return aiohttp_jinja2.render_template(
+        "staff/assisted_find.html", request, context, status=status
+    )
+
+
+@require_role(*ASSISTED_ROLES)
+async def find_page(request: web.Request) -> web.StreamResponse:
+    """``GET /staff/assisted``: find a person by phone number, or register them."""
+    return await _find_page(request)
+
+
+async def _opened(request: web.Request, field: str, opening: Any) -> web.StreamResponse:
+    """Run a find or register; on to the session page, or back to the form with the error."""
+    errors = _form_errors(translator(request).gettext)
+    try:
+        participant_id = await opening
+    except PersonNotFound:
+        return await _find_page(request, error=errors["not-found"], status=404)
+    except UnknownStudy:
+        return await _find_page(request, error=errors["study"], status=400)
+    except InvalidInput as error:
+        message = errors.get(error.field or field, errors["phone"])
+        return await _find_page(request, error=message, status=400)
+    raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}")
+
+
+@require_role(*ASSISTED_ROLES)
+async def find(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/find``: open a session with the person of that number."""
+    form = _form(await request.post())
+    service = request.config_dict[ASSISTED]
+    opening = service.find(
+        staff_identity(request),
+        form.get("study", ""),
+        form.get("phone", ""),
+        bool(form.get("interpreter")),
+    )
+    return await _opened(request, "phone", opening)
+
+
+@require_role(*ASSISTED_ROLES)
+async def register(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/register``: register the person (they agreed), then open."""
+    form = _form(await request.post())
+    service = request.config_dict[ASSISTED]
+    opening = service.register(
+        staff_identity(request),
+        form.get("study", ""),
+        form.get("phone", ""),
+        form.get("language", ""),
+        agreed=bool(form.get("agreed")),
+        interpreter=bool(form.get("interpreter")),
+    )
+    return await _opened(request, "phone", opening)
+
+
+def _participant_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+@require_role(*ASSISTED_ROLES)
+async def session_page(request: web.Request) -> web.StreamResponse:
+    """``GET /staff/assisted/{id}``: the person's conversation, large print."""
+    return await _session_page(request)
+
+
+async def _session_page(
+    request: web.Request, *, notice: str | None = None, status: int = 200
+) -> web.Response:
+    identity = staff_identity(request)
+    try:
+        shown = await request.config_dict[ASSISTED].page(identity, _participant_id(request))
+    except NotYourSession:
+        _ = translator(request).gettext
+        raise web.HTTPForbidden(
+            text=_("Find the person by their phone number first: this session is not yours.")
+        ) from None
+    page = shown.page
+    lexicon = request.config_dict[keys.LEXICON]
+    settings = request.config_dict[keys.SETTINGS]
+    person = page_context(page, lexicon, settings.sms_regions, None)
+    words = base_context(request)
+    vocabulary = lexicon.vocabulary(page.language)
+    replies = ASKING_REPLIES if page.state.asking is not None else OTHER_REPLIES
+    _ = words["_"]
+    context = (
+        person
+        | words
+        | {
+            "csrf": identity.csrf,
+            "reply_lang": page.language,
+            "person_label": _("The person"),
+            "person_language": lexicon.translator(words["lang"]).language_name(page.language),
+            "quick_replies": [
+                (vocabulary.word(command), vocabulary.word(command)) for command in replies
+            ],
+            "participant_id": shown.participant_id,
+            "reference": shown.reference,
+            "interpreter": shown.interpreter,
+            "notice": notice,
+        }
+    )
+    return aiohttp_jinja2.render_template(
+        "staff/assisted_session.html", request, context, status=status
+    )
+
+
+@require_role(*ASSISTED_ROLES)
+async def say(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/{id}/messages``: what the person said, through the pipeline."""
+    form = _form(await request.post())
+    participant_id = _participant_id(request)
+    try:
+        await request.config_dict[ASSISTED].say(
+            staff_identity(request),
+            participant_id,
+            form.get("form", ""),
+            form.get("text", ""),
+            form.get("question"),
+        )
+    except NotYourSession:
+        return await _session_page(request)  # refuses with 403
+    except ConfirmLater:
+        _ = translator(request).gettext
+        notice = _(
+            "The person cannot confirm today. They think it over and confirm later from "
+            "their own phone, by SMS or on the web page, or later in a recorded follow-up."
+        )
+        return await _session_page(request, notice=notice, status=409)
+    raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}#latest")
+
+
+@require_role(*ASSISTED_ROLES)
+async def interpreter(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/{id}/interpreter``: whether an interpreter is present."""
+    form = _form(await request.post())
+    participant_id = _participant_id(request)
+    try:
+        await request.config_dict[ASSISTED].set_interpreter(
+            staff_identity(request), participant_id, form.get("interpreter") == "yes"
+        )
+    except NotYourSession:
+        return await _session_page(request)  # refuses with 403
+    raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}")
+
+
+def add_assisted(app: web.Application, router: web.UrlDispatcher) -> None:
+    """Build the assisted-session service when ``app`` starts; register its routes."""
+
+    async def service(app: web.Application) -> AsyncIterator[None]:
+        chat = app[keys.WEB_CHAT]
+        app[ASSISTED] = AssistedSessions(chat.deps, chat.pipeline, chat.sessions)
+        yield
+
+    app.cleanup_ctx.append(service)
+    routes: list[tuple[str, str, str, Any]] = [
+        ("/assisted", "staff-assisted", "GET", find_page),
+        ("/assisted/find", "staff-assisted-find", "POST", find),
+        ("/assisted/register", "staff-assisted-register", "POST", register),
+        (r"/assisted/{id:\d+}", "staff-assisted-session", "GET", session_page),
+        (r"/assisted/{id:\d+}/messages", "staff-assisted-say", "POST", say),
+        (r"/assisted/{id:\d+}/interpreter", "staff-assisted-interpreter", "POST", interpreter),
+    ]
+    for path, name, method, handler in routes:
+        router.add_resource(path, name=name).add_route(method, handler)
