@@ -62,8 +62,9 @@ async def test_a_worker_takes_a_person_through_in_urdu_and_the_person_confirms_n
     browser = await worker(make_staff)
     participant_id = await register(browser, interpreter="yes")
     # The study text in the person's language, the controls in the worker's.
-    assert '<h1 lang="ur">' in browser.page
-    assert '<html lang="en"' in browser.page
+    assert '<h1 lang="ur" dir="rtl">' in browser.page
+    assert '<html lang="en" dir="ltr">' in browser.page
+    assert "The person&#39;s conversation" in browser.page
     assert 'class="assisted large"' in browser.page
     assert "An interpreter is present." in browser.page
     assert URDU.word(Command.CONFIRM) not in re.findall(r'name="text" value="([^"]+)"', browser.page)
@@ -178,3 +179,30 @@ async def test_a_study_team_cannot_use_assisted_sessions_and_no_session_means_lo
     assert nobody.url == "/staff/login"
     await nobody.open("/staff/assisted/1")
     assert nobody.url == "/staff/login"
+
+
+async def test_a_repeated_form_is_said_once(make_staff: StaffFactory) -> None:
+    browser = await worker(make_staff)
+    participant_id = await register(browser)
+    form = FORM.search(browser.page)
+    assert form
+    for _ in range(2):
+        await browser.post(f"/staff/assisted/{participant_id}/messages", form=form.group(1), question="", text="HELP")
+    assert browser.page.count('<span class="who">The person</span>') == 1
+
+
+async def test_an_admin_may_assist_and_is_named_by_role(make_staff: StaffFactory) -> None:
+    admin = await make_staff()
+    await admin.account("admin@example.org", StaffRole.ADMIN)
+    participant_id = await register(admin)
+    await say(admin, participant_id, SCRIPT[0])
+    reference = REFERENCE.search(admin.page)
+    assert reference
+    research = await ResearchSystem.register(admin.client)
+    history = await research.history(reference.group(1))
+    # Reading records no consent event; the first answer does.
+    assert history == []
+    await say(admin, participant_id, URDU.word(Command.YES))
+    await say(admin, participant_id, URDU.word(Command.YES))
+    history = await research.history(reference.group(1))
+    assert {(e["auth"], e["assisted_by"]) for e in history} == {("assisted", "admin@example.org (admin)")}

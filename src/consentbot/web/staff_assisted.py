@@ -157,6 +157,7 @@ async def _session_page(
         | {
             "csrf": identity.csrf,
             "reply_lang": page.language,
+            "person_dir": person["dir"],
             "person_label": _("The person"),
             "person_language": lexicon.translator(words["lang"]).language_name(page.language),
             "quick_replies": [
