@@ -206,3 +206,14 @@ async def test_an_admin_may_assist_and_is_named_by_role(make_staff: StaffFactory
     await say(admin, participant_id, URDU.word(Command.YES))
     history = await research.history(reference.group(1))
     assert {(e["auth"], e["assisted_by"]) for e in history} == {("assisted", "admin@example.org (admin)")}
+
+
+async def test_the_home_page_offers_assisted_sessions_to_those_who_may_run_them(make_staff: StaffFactory) -> None:
+    helper = await worker(make_staff)
+    await helper.open("/staff/")
+    assert 'href="/staff/assisted"' in helper.page
+    team = await make_staff()
+    await team.account("team@example.org", StaffRole.STUDY_TEAM)
+    await team.open("/staff/")
+    assert team.status == 200
+    assert 'href="/staff/assisted"' not in team.page

@@ -238,7 +238,8 @@ async def home(request: web.Request) -> web.StreamResponse:
 def _work_links(
     identity: StaffIdentity, every_study: list[str], _: Callable[[str], str]
 ) -> list[tuple[str, str]]:
-    """The pages this person's role reaches: each study's console, and the call-back queue."""
+    """The pages this person's role reaches: each study's console, assisted sessions, and
+    the call-back queue."""
     links: list[tuple[str, str]] = []
     if identity.role is StaffRole.ADMIN or identity.role is StaffRole.STUDY_TEAM:
         studies = sorted(identity.studies) if identity.role is StaffRole.STUDY_TEAM else every_study
@@ -246,6 +247,8 @@ def _work_links(
             links.append(
                 (f"/staff/studies/{study}", _("Study console: {study}").format(study=study))
             )
+    if identity.role is StaffRole.ADMIN or identity.role is StaffRole.COMMUNITY_WORKER:
+        links.append(("/staff/assisted", _("Help someone in person")))
     links.append(("/staff/callbacks", _("People waiting for a call back")))
     return links
 
