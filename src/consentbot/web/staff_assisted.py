@@ -61,8 +61,11 @@ async def _find_page(
         "csrf": identity.csrf,
         "error": error,
         "studies": [study for study in studies if study is not None],
-        "languages": sorted(
-            {code for study in studies if study is not None for code in study.languages}
+        # In the studies' own order (their default language first), each once.
+        "languages": list(
+            dict.fromkeys(
+                code for study in studies if study is not None for code in study.languages
+            )
         ),
         "language_name": tr.language_name,
     }
