@@ -267,6 +267,7 @@ def _event_json(event: HistoryEvent) -> dict[str, object]:
         "actor": event.actor,
         "auth": event.auth,
         "assisted_by": event.assisted_by,
+        "confirmed_via": event.confirmed_via,
         "at": _iso(event.at),
         "hash": event.hash,
         "prev_hash": event.prev_hash,

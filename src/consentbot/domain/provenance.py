@@ -45,6 +45,16 @@ class Auth(StrEnum):
     """Not the person: a timer, an invitation, an erasure request served by staff."""
 
 
+class ConfirmedVia(StrEnum):
+    """How a confirmation a worker recorded was given (the person has no phone of their own).
+
+    Values are stored in the ledger as ``confirmed_via``.
+    """
+
+    IN_PERSON = "in-person"
+    PHONE_CALL = "phone-call"
+
+
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """Who acted, on which channel, identified how: written on every ledger event."""
@@ -53,3 +63,5 @@ class Provenance:
     actor: str
     auth: Auth
     assisted_by: str | None = None
+    confirmed_via: ConfirmedVia | None = None
+    """Set only when a worker records a confirmation given in person or by a phone call."""

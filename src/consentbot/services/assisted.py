@@ -7,7 +7,9 @@ person says goes through the one turn pipeline with ``channel: assisted``,
 to the session's page, never by SMS. Every showing of the person is in the access log.
 
 Cooling-off: the person never confirms in the session. CONFIRM is refused here, and the
-person confirms later from their own phone.
+person confirms later from their own phone, or, without one, in person or by a phone call
+that a worker records afterwards (:meth:`AssistedSessions.record_confirmation`): the same
+CONFIRM turn, decided at the moment the person confirmed, under the same cooling-off rule.
 """
 
 from __future__ import annotations
@@ -19,12 +21,23 @@ import structlog
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.content.model import Study
 from consentbot.conversation.vocabulary import Command
-from consentbot.domain.provenance import Auth, Channel, Provenance
+from consentbot.domain import cooling_off
+from consentbot.domain.cooling_off import PurposeConsent
+from consentbot.domain.provenance import Auth, Channel, ConfirmedVia, Provenance
 from consentbot.domain.staff import AccessReason, StaffRole
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import InvalidInput, ServiceError, UnknownStudy
-from consentbot.services.pipeline import ForParticipant, LanguageChosen, Said, ToPage, TurnPipeline
+from consentbot.services.participation import consent_from
+from consentbot.services.pipeline import (
+    ConfirmationRecorded,
+    ForParticipant,
+    LanguageChosen,
+    Said,
+    ToPage,
+    TurnPipeline,
+)
 from consentbot.services.staff_access_log import record_access
 from consentbot.services.staff_login import StaffIdentity
 from consentbot.services.web_sessions import WebPage, WebSessionService
@@ -39,6 +52,7 @@ log = structlog.get_logger(__name__)
 VISIT_LENGTH = timedelta(hours=12)
 """An assisted session lasts one visit: after that the worker finds the person again."""
 MAX_TEXT = 500
+MAX_NOTE = 1000
 JOINED_BY = "assisted"
 """``participant.joined_by`` for someone a worker registered."""
 
@@ -55,6 +69,22 @@ class ConfirmLater(ServiceError):
     """CONFIRM was typed in an assisted session: the person confirms later, on their own."""
 
 
+class TooEarlyToConfirm(ServiceError):
+    """At that time the person was still within their time to think (cooling-off)."""
+
+    def __init__(self, opens_at: datetime) -> None:
+        super().__init__("the time to think had not ended then", field="at")
+        self.opens_at = opens_at
+
+
+class TooLateToConfirm(ServiceError):
+    """At that time the person's yes had already lapsed."""
+
+
+class NothingToConfirm(ServiceError):
+    """No yes of the person waits to be confirmed."""
+
+
 @dataclass(frozen=True, slots=True)
 class AssistedPage:
     """What the session page shows: the person's conversation and the session's facts."""
@@ -63,6 +93,10 @@ class AssistedPage:
     participant_id: int
     reference: str
     interpreter: bool
+    can_record_confirmation: bool = False
+    """A yes of the person may be confirmed now: the page offers to record a confirmation."""
+    timezone: str = "UTC"
+    """The study's time zone: the confirmation's time is entered in it."""
 
 
 def assisted_by(identity: StaffIdentity, interpreter: bool) -> str:
@@ -72,11 +106,35 @@ def assisted_by(identity: StaffIdentity, interpreter: bool) -> str:
     return text + " with interpreter" if interpreter else text
 
 
-def provenance(identity: StaffIdentity, interpreter: bool) -> Provenance:
+def provenance(
+    identity: StaffIdentity, interpreter: bool, confirmed_via: ConfirmedVia | None = None
+) -> Provenance:
     """How every turn of an assisted session is recorded."""
     return Provenance(
-        Channel.ASSISTED, identity.email, Auth.ASSISTED, assisted_by(identity, interpreter)
+        Channel.ASSISTED,
+        identity.email,
+        Auth.ASSISTED,
+        assisted_by(identity, interpreter),
+        confirmed_via,
     )
+
+
+def check_confirmable(consent: dict[str, PurposeConsent], study: Study, at: datetime) -> None:
+    """Raise unless a yes of the person could be confirmed at ``at`` (the CONFIRM rule).
+
+    :class:`TooEarlyToConfirm` while every waiting yes was still cooling off,
+    :class:`TooLateToConfirm` once they had lapsed, :class:`NothingToConfirm` otherwise.
+    """
+    rules = study.cooling_off
+    if cooling_off.confirmable(consent, rules, at):
+        return
+    waiting = cooling_off.still_cooling(consent, rules, at)
+    if waiting:
+        opens = min(rules.opens_at(consent[p].pending_since or at) for p in waiting)
+        raise TooEarlyToConfirm(opens)
+    if cooling_off.lapsed(consent, rules, at):
+        raise TooLateToConfirm("the yes had lapsed by then", field="at")
+    raise NothingToConfirm("no yes waits to be confirmed")
 
 
 class AssistedSessions:
@@ -245,7 +303,15 @@ class AssistedSessions:
                 session, identity.user_id, participant_id, AccessReason.ASSISTED_SESSION, now
             )
             page = await self.sessions.page_of(session, study, web, now)
-        return AssistedPage(page, participant_id, participant.reference, assisted.interpreter)
+            consent = consent_from(await ParticipantRepository(session).consent(participant_id))
+        return AssistedPage(
+            page,
+            participant_id,
+            participant.reference,
+            assisted.interpreter,
+            can_record_confirmation=bool(cooling_off.confirmable(consent, study.cooling_off, now)),
+            timezone=study.timezone.key,
+        )
 
     async def say(
         self,
@@ -292,6 +358,61 @@ class AssistedSessions:
         intent = self.deps.lexicon.read(text, [language], [study_id])
         near = intent.near_miss.command if intent.near_miss is not None else None
         return Command.CONFIRM in (intent.command, near)
+
+    async def record_confirmation(
+        self,
+        identity: StaffIdentity,
+        participant_id: int,
+        form_id: str,
+        via: ConfirmedVia,
+        at: datetime,
+        note: str,
+    ) -> None:
+        """Record that the person confirmed ``via`` a visit or a call at ``at``, once per form.
+
+        ``at`` without a time zone is in the study's. It runs the CONFIRM turn through the
+        pipeline as of ``at`` (so the ledger shows when the person confirmed), under the
+        same cooling-off rule as CONFIRM by SMS; the worker's ``note`` (required) stays
+        with the session, outside the ledger. Raises :class:`InvalidInput` (field
+        ``note`` or ``at``), :class:`TooEarlyToConfirm`, :class:`TooLateToConfirm` or
+        :class:`NothingToConfirm`, and then nothing is recorded.
+        """
+        note = note.strip()[:MAX_NOTE]
+        if not note:
+            raise InvalidInput("a note is required", field="note")
+        now = self.deps.clock()
+        async with self.deps.db.transaction() as session:
+            assisted = await self._current(session, identity, participant_id, now)
+            web = await session.get(WebSession, assisted.web_session_id)
+            participant = await ParticipantRepository(session).get(participant_id)
+            assert web is not None
+            assert participant is not None
+            study = self.deps.studies.get(participant.study_id)
+            if study is None:
+                raise UnknownStudy(f"there is no study {participant.study_id!r}")
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=study.timezone)
+            if at > now:
+                raise InvalidInput("the time is in the future", field="at")
+            if not await WebSessionRepository(session).use_form(web, form_id, now):
+                return
+            consent = consent_from(await ParticipantRepository(session).consent(participant_id))
+            check_confirmable(consent, study, at)
+            outcome = await self.pipeline.run(
+                session,
+                ForParticipant(participant_id),
+                ConfirmationRecorded(),
+                provenance(identity, assisted.interpreter, via),
+                ToPage(web),
+                at,
+            )
+            if outcome.turn is None or not outcome.turn.changes:
+                raise NothingToConfirm("no yes waits to be confirmed")
+            assisted.confirmed_via = via.value
+            assisted.confirmed_at = at
+            assisted.confirmation_note = note
+            session.add(assisted)
+        log.info("assisted.confirmation_recorded", participant=participant_id, via=via.value)
 
     async def set_interpreter(
         self, identity: StaffIdentity, participant_id: int, present: bool

@@ -118,7 +118,25 @@ class StudyChanged:
     study: Study
 
 
-Stimulus = Said | TimerDue | Invited | LanguageChosen | ErasureRequested | StudyChanged
+@dataclass(frozen=True, slots=True)
+class ConfirmationRecorded:
+    """A worker records that the person confirmed, in person or by a phone call.
+
+    The turn is CONFIRM's, decided at the moment the person confirmed (the ``now`` the
+    caller passes), so the same cooling-off rule and transitions apply; the provenance
+    carries ``confirmed_via``.
+    """
+
+
+Stimulus = (
+    Said
+    | TimerDue
+    | Invited
+    | LanguageChosen
+    | ErasureRequested
+    | StudyChanged
+    | ConfirmationRecorded
+)
 
 
 # Whose turn it is.
@@ -336,6 +354,8 @@ class TurnPipeline:
             intent = deps.lexicon.read(stimulus.text, [who.language], [who.study.id])
             turn = respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
             return Decided(who, turn)
+        if isinstance(stimulus, ConfirmationRecorded):
+            return Decided(who, respond(ctx, who.state, Intent(command=Command.CONFIRM)))
         if isinstance(stimulus, StudyChanged):
             assert stimulus.study.changes is not None
             who = replace(who, study=stimulus.study)

@@ -49,6 +49,7 @@ class HistoryEvent:
     actor: str
     auth: str | None
     assisted_by: str | None
+    confirmed_via: str | None
     at: datetime
     hash: str
     prev_hash: str
@@ -70,6 +71,7 @@ class HistoryEvent:
             actor=event.actor,
             auth=event.auth.value if event.auth else None,
             assisted_by=event.assisted_by,
+            confirmed_via=event.confirmed_via,
             at=event.occurred_at,
             hash=event.hash,
             prev_hash=event.prev_hash,

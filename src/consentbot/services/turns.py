@@ -23,6 +23,7 @@ from consentbot.domain.provenance import Provenance
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import MESSAGE_TIMERS
+from consentbot.domain.transitions import ConsentAction
 from consentbot.services.participation import Participation
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
@@ -101,6 +102,12 @@ async def record_changes(
                 pending_since=now if pending else None,
                 confirm_from=rules.opens_at(now) if pending else None,
                 confirm_by=rules.expires_at(now) if pending else None,
+                confirmed_via=(
+                    provenance.confirmed_via.value
+                    if provenance.confirmed_via is not None
+                    and change.action is ConsentAction.CONFIRM
+                    else None
+                ),
             ),
         )
 

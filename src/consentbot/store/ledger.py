@@ -34,9 +34,10 @@ class NewEvent:
     pending_since: datetime | None
     confirm_from: datetime | None = None
     confirm_by: datetime | None = None
+    confirmed_via: str | None = None
 
 
-OPTIONAL_HASHED = ("auth", "assisted_by", "confirm_from", "confirm_by")
+OPTIONAL_HASHED = ("auth", "assisted_by", "confirm_from", "confirm_by", "confirmed_via")
 """Fields added after the first events were written: hashed only when set, so the
 hashes of older events (which lack them) stay valid, and blanking one still breaks the chain."""
 
@@ -105,6 +106,7 @@ class LedgerRepository:
             occurred_at=new.occurred_at,
             confirm_from=new.confirm_from,
             confirm_by=new.confirm_by,
+            confirmed_via=new.confirmed_via,
             prev_hash=participant.ledger_head,
             hash="",
         )

@@ -16,6 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.findings import Finding, Severity
 from consentbot.domain.ledger_hash import GENESIS, event_hash
+from consentbot.domain.provenance import Auth, ConfirmedVia
+from consentbot.domain.transitions import ConsentAction
 from consentbot.store.database import Database
 from consentbot.store.ledger import hashed_fields
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant
@@ -142,4 +144,23 @@ def _event_problem(
         return "hash does not match the event's contents: it was altered"
     if event.study_id != ledger.study:
         return f"the event is about study {event.study_id!r}, its participant's is {ledger.study!r}"
+    return confirmed_via_problem(event)
+
+
+def confirmed_via_problem(event: ConsentEvent) -> str | None:
+    """What is wrong with an event's ``confirmed_via``, if anything.
+
+    Only a worker records a confirmation given in person or by a phone call: the field
+    belongs on a confirm, made in an assisted session, and names one of the known ways.
+    """
+    via = event.confirmed_via
+    if via is None:
+        return None
+    if via not in {way.value for way in ConfirmedVia}:
+        return f"confirmed_via {via!r} is not a way a confirmation is recorded"
+    if event.action != ConsentAction.CONFIRM or event.auth is not Auth.ASSISTED:
+        return (
+            f"confirmed_via {via!r} on a {event.action} with auth {event.auth}: "
+            "only a confirm recorded in an assisted session carries it"
+        )
     return None

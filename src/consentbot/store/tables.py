@@ -113,6 +113,8 @@ class ConsentEvent(SQLModel, table=True):
     """On a yes: when CONFIRM starts to work (the end of the time to think)."""
     confirm_by: datetime | None = _at(nullable=True)
     """On a yes: when it lapses if not confirmed."""
+    confirmed_via: str | None = Field(default=None, max_length=16)
+    """On a confirm a worker recorded: ``in-person`` or ``phone-call`` (ConfirmedVia)."""
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
@@ -455,3 +457,9 @@ class AssistedSession(SQLModel, table=True):
     """The worker registered the person in this session, the person having agreed to it."""
     started_at: datetime = _at()
     ends_at: datetime = _at(index=True)
+    confirmed_via: str | None = Field(default=None, max_length=16)
+    """A confirmation the worker recorded in this session: how the person gave it."""
+    confirmed_at: datetime | None = _at(nullable=True)
+    """When the person confirmed (in person or on the phone), as the worker recorded it."""
+    confirmation_note: str | None = Field(default=None, max_length=1000)
+    """The worker's note about that confirmation: free text, never in the ledger's hash."""

@@ -8,6 +8,7 @@ never offered: the person confirms later from their own phone (cooling-off).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,12 +16,16 @@ from aiohttp import web
 
 from consentbot import keys
 from consentbot.conversation.vocabulary import Command
+from consentbot.domain.provenance import ConfirmedVia
 from consentbot.domain.staff import StaffRole
 from consentbot.services.assisted import (
     AssistedSessions,
     ConfirmLater,
+    NothingToConfirm,
     NotYourSession,
     PersonNotFound,
+    TooEarlyToConfirm,
+    TooLateToConfirm,
 )
 from consentbot.services.errors import InvalidInput, UnknownStudy
 from consentbot.web.staff_auth import require_role, staff_identity
@@ -170,6 +175,12 @@ async def _session_page(
             "reference": shown.reference,
             "interpreter": shown.interpreter,
             "notice": notice,
+            "can_record_confirmation": shown.can_record_confirmation,
+            "timezone": shown.timezone,
+            "confirmed_via": [
+                (ConfirmedVia.IN_PERSON.value, _("In person")),
+                (ConfirmedVia.PHONE_CALL.value, _("By a phone call")),
+            ],
         }
     )
     return aiohttp_jinja2.render_template(
@@ -199,6 +210,67 @@ async def say(request: web.Request) -> web.StreamResponse:
             "their own phone, by SMS or on the web page, or later in a recorded follow-up."
         )
         return await _session_page(request, notice=notice, status=409)
+    raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}#latest")
+
+
+def _local_time(value: str) -> datetime | None:
+    """A ``datetime-local`` field's value (no time zone: the study's), or None."""
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _confirmation_refused(_: Callable[[str], str], error: Exception) -> str:
+    """The worker's message for a confirmation that cannot be recorded."""
+    if isinstance(error, TooEarlyToConfirm):
+        return _(
+            "Not recorded: at that time the person was still within their time to think. "
+            "A confirmation counts only once it has ended."
+        )
+    if isinstance(error, TooLateToConfirm):
+        return _("Not recorded: at that time the person's answers had already lapsed.")
+    if isinstance(error, NothingToConfirm):
+        return _("Not recorded: no answer of the person waits to be confirmed.")
+    assert isinstance(error, InvalidInput)
+    if error.field == "note":
+        return _("Not recorded: please write a note about how the person confirmed.")
+    return _("Not recorded: please give the time the person confirmed. It cannot be in the future.")
+
+
+@require_role(*ASSISTED_ROLES)
+async def confirmation(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/{id}/confirmation``: the person confirmed in person or by phone.
+
+    Recorded through the pipeline as CONFIRM, under the same cooling-off rule; a refusal
+    changes nothing and says why.
+    """
+    form = _form(await request.post())
+    participant_id = _participant_id(request)
+    _ = translator(request).gettext
+    at = _local_time(form.get("at", ""))
+    try:
+        via = ConfirmedVia(form.get("via", ""))
+    except ValueError:
+        return await _session_page(
+            request, notice=_("Please choose how the person confirmed."), status=400
+        )
+    try:
+        if at is None:
+            raise InvalidInput("no time given", field="at")
+        await request.config_dict[ASSISTED].record_confirmation(
+            staff_identity(request),
+            participant_id,
+            form.get("form", ""),
+            via,
+            at,
+            form.get("note", ""),
+        )
+    except NotYourSession:
+        return await _session_page(request)  # refuses with 403
+    except (InvalidInput, TooEarlyToConfirm, TooLateToConfirm, NothingToConfirm) as error:
+        status = 400 if isinstance(error, InvalidInput) else 409
+        return await _session_page(request, notice=_confirmation_refused(_, error), status=status)
     raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}#latest")
 
 
@@ -232,6 +304,7 @@ def add_assisted(app: web.Application, router: web.UrlDispatcher) -> None:
         (r"/assisted/{id:\d+}", "staff-assisted-session", "GET", session_page),
         (r"/assisted/{id:\d+}/messages", "staff-assisted-say", "POST", say),
         (r"/assisted/{id:\d+}/interpreter", "staff-assisted-interpreter", "POST", interpreter),
+        (r"/assisted/{id:\d+}/confirmation", "staff-assisted-confirmation", "POST", confirmation),
     ]
     for path, name, method, handler in routes:
         router.add_resource(path, name=name).add_route(method, handler)
