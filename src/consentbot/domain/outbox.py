@@ -22,6 +22,8 @@ class OutboxKind(StrEnum):
     RECONSENT_EXPIRY = TimerKind.RECONSENT_EXPIRY.value
     STUDY_CHANGED = "study-changed"
     """What a newly published version changed, and (when it asks again) the question."""
+    ASSISTED_RECEIPT = "assisted-receipt"
+    """After an assisted session: what was recorded, and how to change it."""
 
     @classmethod
     def for_timer(cls, kind: TimerKind) -> OutboxKind:
@@ -33,6 +35,7 @@ PROACTIVE = frozenset(
     {
         OutboxKind.INVITATION,
         OutboxKind.STUDY_CHANGED,
+        OutboxKind.ASSISTED_RECEIPT,
         *(OutboxKind.for_timer(kind) for kind in TimerKind),
     }
 )

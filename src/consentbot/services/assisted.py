@@ -16,15 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.content.model import Study
+from consentbot.conversation.assisted_messages import assisted_receipt
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
 from consentbot.domain.cooling_off import PurposeConsent
+from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Auth, Channel, ConfirmedVia, Provenance
 from consentbot.domain.staff import AccessReason, StaffRole
 from consentbot.services.deps import ServiceDeps
@@ -42,6 +45,7 @@ from consentbot.services.staff_access_log import record_access
 from consentbot.services.staff_login import StaffIdentity
 from consentbot.services.web_sessions import WebPage, WebSessionService
 from consentbot.store.contacts import ContactRepository
+from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.tables import AssistedSession, Participant, WebSession
@@ -83,6 +87,19 @@ class TooLateToConfirm(ServiceError):
 
 class NothingToConfirm(ServiceError):
     """No yes of the person waits to be confirmed."""
+
+
+class ReceiptBy(StrEnum):
+    """How the person gets what a session recorded (:meth:`AssistedSessions.finish`)."""
+
+    SMS = "sms"
+    """Queued in the outbox, in their language (quiet hours hold it)."""
+    PRINT = "print"
+    """The worker prints it: the person has no usable phone."""
+    STOPPED = "stopped"
+    """Their number asked for no messages: the worker prints it."""
+    NOTHING = "nothing"
+    """Nothing changed since the last receipt: nothing is sent again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +280,7 @@ class AssistedSessions:
             registered=registered,
             started_at=now,
             ends_at=now + VISIT_LENGTH,
+            receipt_seq=participant.ledger_seq,
         )
         session.add(assisted)
         await session.flush()
@@ -413,6 +431,64 @@ class AssistedSessions:
             assisted.confirmation_note = note
             session.add(assisted)
         log.info("assisted.confirmation_recorded", participant=participant_id, via=via.value)
+
+    async def finish(
+        self, identity: StaffIdentity, participant_id: int, *, no_phone: bool
+    ) -> ReceiptBy:
+        """Give the person what the session recorded, and how to change it.
+
+        Texted in their language (an :attr:`OutboxKind.ASSISTED_RECEIPT`, queued in this
+        transaction; quiet hours hold it) when anything changed since the session opened
+        or its last receipt; never to a number that sent STOP, nor when the worker says
+        the person has no usable phone: then the worker prints it.
+        """
+        now = self.deps.clock()
+        async with self.deps.db.transaction() as session:
+            assisted = await self._current(session, identity, participant_id, now)
+            participants = ParticipantRepository(session)
+            contact_id = await participants.contact_id_of(participant_id)
+            assert contact_id is not None
+            # The contact's lock first, as every turn takes it: the receipt reads settled choices.
+            contact = await ContactRepository(session, self.deps.vault).get(contact_id, lock=True)
+            participant = await participants.get(participant_id)
+            assert contact is not None
+            assert participant is not None
+            assisted.no_phone = no_phone
+            session.add(assisted)
+            if no_phone:
+                return ReceiptBy.PRINT
+            if participant.ledger_seq <= assisted.receipt_seq or participant.erased_at:
+                return ReceiptBy.NOTHING
+            assisted.receipt_seq = participant.ledger_seq
+            if contact.stopped:
+                return ReceiptBy.STOPPED
+            study = self.deps.studies.get(participant.study_id)
+            if study is None:
+                raise UnknownStudy(f"there is no study {participant.study_id!r}")
+            consent = consent_from(await participants.consent(participant_id))
+            say = self.deps.lexicon.say(participant.language, study.timezone)
+            body = assisted_receipt(say, study, study.text(participant.language), consent)
+            OutboxRepository(session, self.deps.vault).add(
+                contact_id=contact_id,
+                participant_id=participant_id,
+                kind=OutboxKind.ASSISTED_RECEIPT,
+                body=body,
+                always=False,
+                send_after=now,
+                now=now,
+                max_segments=self.deps.max_segments,
+            )
+        log.info("assisted.receipt_queued", participant=participant_id)
+        return ReceiptBy.SMS
+
+    async def print_address(self, identity: StaffIdentity, participant_id: int) -> tuple[str, str]:
+        """The study and reference of the person of the worker's open session (to print)."""
+        now = self.deps.clock()
+        async with self.deps.db.read() as session:
+            await self._current(session, identity, participant_id, now)
+            participant = await ParticipantRepository(session).get(participant_id)
+            assert participant is not None
+        return participant.study_id, participant.reference
 
     async def set_interpreter(
         self, identity: StaffIdentity, participant_id: int, present: bool

@@ -463,3 +463,7 @@ class AssistedSession(SQLModel, table=True):
     """When the person confirmed (in person or on the phone), as the worker recorded it."""
     confirmation_note: str | None = Field(default=None, max_length=1000)
     """The worker's note about that confirmation: free text, never in the ledger's hash."""
+    receipt_seq: int = 0
+    """The person's ledger seq the last receipt covered (at opening: their seq then)."""
+    no_phone: bool = False
+    """The person has no usable phone: the receipt is printed, not texted."""

@@ -24,10 +24,14 @@ from consentbot.services.assisted import (
     NothingToConfirm,
     NotYourSession,
     PersonNotFound,
+    ReceiptBy,
     TooEarlyToConfirm,
     TooLateToConfirm,
 )
-from consentbot.services.errors import InvalidInput, UnknownStudy
+from consentbot.services.errors import InvalidInput, UnknownParticipant, UnknownStudy
+from consentbot.services.printable import PrintedStudy, choices_for_print
+from consentbot.web.printable import load_printed, render, wants_large
+from consentbot.web.printable import page_context as print_context
 from consentbot.web.staff_auth import require_role, staff_identity
 from consentbot.web.staff_i18n import base_context, translator
 from consentbot.web.views import page_context
@@ -141,7 +145,11 @@ async def session_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _session_page(
-    request: web.Request, *, notice: str | None = None, status: int = 200
+    request: web.Request,
+    *,
+    notice: str | None = None,
+    status: int = 200,
+    print_link: bool = False,
 ) -> web.Response:
     identity = staff_identity(request)
     try:
@@ -175,6 +183,7 @@ async def _session_page(
             "reference": shown.reference,
             "interpreter": shown.interpreter,
             "notice": notice,
+            "print_link": print_link,
             "can_record_confirmation": shown.can_record_confirmation,
             "timezone": shown.timezone,
             "confirmed_via": [
@@ -275,6 +284,63 @@ async def confirmation(request: web.Request) -> web.StreamResponse:
 
 
 @require_role(*ASSISTED_ROLES)
+async def finish(request: web.Request) -> web.StreamResponse:
+    """``POST /staff/assisted/{id}/finish``: give the person what was recorded.
+
+    By SMS in their language, or, with no usable phone (or a number that sent STOP), a
+    link to print it for them.
+    """
+    form = _form(await request.post())
+    participant_id = _participant_id(request)
+    _ = translator(request).gettext
+    try:
+        by = await request.config_dict[ASSISTED].finish(
+            staff_identity(request), participant_id, no_phone=bool(form.get("no_phone"))
+        )
+    except NotYourSession:
+        return await _session_page(request)  # refuses with 403
+    notices = {
+        ReceiptBy.SMS: _("The person will get a text of what was recorded and how to change it."),
+        ReceiptBy.PRINT: _("Print what was recorded for the person to take home."),
+        ReceiptBy.STOPPED: _(
+            "The person's number asked for no messages. Print what was recorded for them."
+        ),
+        ReceiptBy.NOTHING: _("Nothing has changed since the last receipt: nothing was sent."),
+    }
+    return await _session_page(
+        request, notice=notices[by], print_link=by in (ReceiptBy.PRINT, ReceiptBy.STOPPED)
+    )
+
+
+@require_role(*ASSISTED_ROLES)
+async def print_page(request: web.Request) -> web.StreamResponse:
+    """``GET /staff/assisted/{id}/print``: the person's printable page, for the worker whose
+    session it is (the staff print page is for the study's team).
+
+    Logged with the reason ``print``, as every print of a person's choices.
+    """
+    identity = staff_identity(request)
+    try:
+        study_id, reference = await request.config_dict[ASSISTED].print_address(
+            identity, _participant_id(request)
+        )
+    except NotYourSession:
+        return await _session_page(request)  # refuses with 403
+    printed = await load_printed(request, study_id)
+    try:
+        choices = await choices_for_print(
+            request.config_dict[keys.STAFF_ACCESS], identity.user_id, printed.study, reference
+        )
+    except UnknownParticipant as error:
+        raise web.HTTPNotFound(text=error.message) from None
+    if "lang" not in request.query and choices.language in printed.study.languages:
+        printed = PrintedStudy(printed.study, choices.language)
+    return render(
+        request, print_context(request, printed, large=wants_large(request), choices=choices)
+    )
+
+
+@require_role(*ASSISTED_ROLES)
 async def interpreter(request: web.Request) -> web.StreamResponse:
     """``POST /staff/assisted/{id}/interpreter``: whether an interpreter is present."""
     form = _form(await request.post())
@@ -305,6 +371,8 @@ def add_assisted(app: web.Application, router: web.UrlDispatcher) -> None:
         (r"/assisted/{id:\d+}/messages", "staff-assisted-say", "POST", say),
         (r"/assisted/{id:\d+}/interpreter", "staff-assisted-interpreter", "POST", interpreter),
         (r"/assisted/{id:\d+}/confirmation", "staff-assisted-confirmation", "POST", confirmation),
+        (r"/assisted/{id:\d+}/finish", "staff-assisted-finish", "POST", finish),
+        (r"/assisted/{id:\d+}/print", "staff-assisted-print", "GET", print_page),
     ]
     for path, name, method, handler in routes:
         router.add_resource(path, name=name).add_route(method, handler)
