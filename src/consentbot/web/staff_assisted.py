@@ -28,12 +28,10 @@ from consentbot.services.assisted import (
     TooEarlyToConfirm,
     TooLateToConfirm,
 )
-from consentbot.services.errors import InvalidInput, UnknownParticipant, UnknownStudy
-from consentbot.services.printable import PrintedStudy, choices_for_print
-from consentbot.web.printable import load_printed, render, wants_large
-from consentbot.web.printable import page_context as print_context
+from consentbot.services.errors import InvalidInput, UnknownStudy
 from consentbot.web.staff_auth import require_role, staff_identity
 from consentbot.web.staff_i18n import base_context, translator
+from consentbot.web.staff_print import render_for_person
 from consentbot.web.views import page_context
 
 ASSISTED = web.AppKey("assisted_sessions", AssistedSessions)
@@ -326,18 +324,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         )
     except NotYourSession:
         return await _session_page(request)  # refuses with 403
-    printed = await load_printed(request, study_id)
-    try:
-        choices = await choices_for_print(
-            request.config_dict[keys.STAFF_ACCESS], identity.user_id, printed.study, reference
-        )
-    except UnknownParticipant as error:
-        raise web.HTTPNotFound(text=error.message) from None
-    if "lang" not in request.query and choices.language in printed.study.languages:
-        printed = PrintedStudy(printed.study, choices.language)
-    return render(
-        request, print_context(request, printed, large=wants_large(request), choices=choices)
-    )
+    return await render_for_person(request, identity, study_id, reference)
 
 
 @require_role(*ASSISTED_ROLES)

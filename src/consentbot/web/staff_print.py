@@ -14,6 +14,7 @@ from consentbot import keys
 from consentbot.domain.staff import StaffRole
 from consentbot.services.errors import UnknownParticipant
 from consentbot.services.printable import PrintedStudy, choices_for_print
+from consentbot.services.staff_login import StaffIdentity
 from consentbot.web.printable import load_printed, page_context, render, wants_large
 from consentbot.web.staff_auth import require_role, staff_identity
 from consentbot.web.staff_i18n import translator
@@ -27,20 +28,26 @@ async def print_for_person(request: web.Request) -> web.StreamResponse:
     _ = translator(request).gettext
     if identity.role is StaffRole.STUDY_TEAM and study_id not in identity.studies:
         raise web.HTTPForbidden(text=_("Your role does not give you access to this page."))
+    return await render_for_person(request, identity, study_id, request.match_info["reference"])
+
+
+async def render_for_person(
+    request: web.Request, identity: StaffIdentity, study_id: str, reference: str
+) -> web.Response:
+    """The printable explanation with ``reference``'s choices, in their language unless the
+    address asks for another; the print is written to the access log."""
     printed = await load_printed(request, study_id)
     try:
         choices = await choices_for_print(
-            request.config_dict[keys.STAFF_ACCESS],
-            identity.user_id,
-            printed.study,
-            request.match_info["reference"],
+            request.config_dict[keys.STAFF_ACCESS], identity.user_id, printed.study, reference
         )
     except UnknownParticipant as error:
         raise web.HTTPNotFound(text=error.message) from None
     if "lang" not in request.query and choices.language in printed.study.languages:
         printed = PrintedStudy(printed.study, choices.language)
-    context = page_context(request, printed, large=wants_large(request), choices=choices)
-    return render(request, context)
+    return render(
+        request, page_context(request, printed, large=wants_large(request), choices=choices)
+    )
 
 
 def add_print_routes(router: web.UrlDispatcher) -> None:
