@@ -141,11 +141,13 @@ def create_app(
                         await task
 
     app.cleanup_ctx.append(resources)
-    _add_routes(app, settings, clock)
+    _add_routes(app, settings, clock, run_background)
     return app
 
 
-def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
+def _add_routes(
+    app: web.Application, settings: Settings, clock: Clock, run_background: bool
+) -> None:
     # Channel routes exist before the services do; they look them up per request.
     async def on_inbound(message: InboundSms) -> None:
         await app[keys.INBOUND].handle(message)
@@ -163,7 +165,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     app.router.add_routes(research_routes())
     app.router.add_routes(web_routes())
     app.router.add_routes(printable_routes())
-    add_staff(app, settings, clock)
+    add_staff(app, settings, clock, run_background=run_background)
     app.router.add_static("/static", STATIC, append_version=False)
     if settings.sms_gateway == "twilio":
         app.router.add_routes(

@@ -180,6 +180,17 @@ def _user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "disable", help="disable an account: its sessions are refused at once"
     )
     disable.add_argument("--email", required=True)
+    reset = user_commands.add_parser(
+        "reset",
+        help="a forgotten or exposed password: the old one stops working, a new one-time "
+        "link is printed on the last line",
+    )
+    reset.add_argument("--email", required=True)
+    reset.add_argument(
+        "--totp",
+        action="store_true",
+        help="also remove the authenticator (lost phone): set up again at the next login",
+    )
     user_commands.add_parser("list", help="every staff account (never a password or secret)")
     access = user_commands.add_parser(
         "access-log", help="the newest staff views of participants: who, when, which, why"
@@ -303,6 +314,8 @@ def _run_user(args: argparse.Namespace, settings: Settings) -> int:
             )
         case "disable":
             return asyncio.run(staff_command.user_disable(settings, args.email))
+        case "reset":
+            return asyncio.run(staff_command.user_reset(settings, args.email, args.totp))
         case "list":
             return asyncio.run(staff_command.user_list(settings))
         case _:

@@ -1,4 +1,4 @@
-"""The ``consentbot user`` commands: add, disable and list staff accounts, read the access log."""
+"""The ``consentbot user`` commands: add, disable, reset and list staff accounts, read the access log."""
 
 from __future__ import annotations
 
@@ -74,6 +74,24 @@ async def user_disable(settings: Settings, email: str) -> int:
             print(f"consentbot: {error.message}", file=sys.stderr)
             return 1
     print(f"{disabled.email} is disabled; its sessions have ended")
+    return 0
+
+
+async def user_reset(settings: Settings, email: str, totp: bool) -> int:
+    """Reset a password (and with ``totp`` the second factor); print the new link last."""
+    try:
+        async with _services(settings) as (accounts, _log):
+            reset = await accounts.reset(email, totp=totp)
+    except ServiceError as error:
+        print(f"consentbot: {error.message}", file=sys.stderr)
+        return 1
+    removed = "password and authenticator no longer work" if totp else "password no longer works"
+    print(
+        f"The old {removed} for {reset.account.email}, and its sessions have ended. Send "
+        f"them this link to set a new password; it works once, until {_moment(reset.expires)}:",
+        file=sys.stderr,
+    )
+    print(reset.link)
     return 0
 
 

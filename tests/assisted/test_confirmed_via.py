@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
+from consentbot.conversation.vocabulary import Command
 from consentbot.services.clock import ManualClock
 from consentbot.store.tables import AssistedSession, ConsentEvent
 from tests.assisted.test_assisted import (
@@ -15,6 +16,7 @@ from tests.assisted.test_assisted import (
     LOCAL,
     REFERENCE,
     SCRIPT,
+    URDU,
     WORKER,
     register,
     say,
@@ -158,3 +160,22 @@ async def test_a_note_and_a_time_within_the_window_are_required(
     assert "already lapsed" in browser.notice
     research = await ResearchSystem.register(browser.client)
     assert [e for e in await research.history(reference) if e["action"] == "confirm"] == []
+
+
+async def test_a_confirmation_dated_before_a_later_change_is_refused_so_the_ledger_keeps_time_order(
+    make_staff: StaffFactory, clock: ManualClock
+) -> None:
+    browser, participant_id, reference = await answered(make_staff)
+    answered_at = clock()
+    await next_visit(browser, clock, timedelta(days=1, hours=2))
+    # On this visit the person narrows a yes (at once, no cooling-off)...
+    assert await say(browser, participant_id, URDU.word(Command.CHANGE)) == 200
+    assert await say(browser, participant_id, URDU.word(Command.NO)) == 200
+    research = await ResearchSystem.register(browser.client)
+    before = await research.history(reference)
+    # ...then the worker records a phone call from before it, though after cooling-off.
+    earlier = answered_at + timedelta(days=1, hours=1)
+    assert await record(browser, participant_id, offered=False, via="phone-call", at=local(earlier), note="She rang yesterday.") == 409
+    assert browser.notice is not None
+    assert "changed their answers after that time" in browser.notice
+    assert await research.history(reference) == before

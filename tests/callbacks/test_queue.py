@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from consentbot import keys
 from consentbot.domain.callbacks import CallbackOutcome, CallbackStatus
 from consentbot.domain.staff import AccessReason, StaffRole
 from consentbot.settings import Settings
+from consentbot.store.tables import Participant
 from tests.callbacks.support import requests
 from tests.conftest import AppClient, settle
 from tests.staff.conftest import StaffBrowser, StaffFactory
@@ -115,17 +117,32 @@ async def test_another_studys_team_sees_nothing_and_cannot_claim(
     assert untouched.status is CallbackStatus.OPEN
 
 
-async def test_a_community_worker_sees_every_study_but_not_someone_elses_number(
+async def helped_by(client: AppClient, organisation: str) -> None:
+    """The organisation's worker found the person (services/assisted.py claims them so)."""
+    async with client.app[keys.DATABASE].transaction() as session:
+        for participant in (await session.exec(select(Participant))).all():
+            participant.organisation = organisation
+            session.add(participant)
+
+
+async def test_a_community_worker_sees_only_their_organisations_people_and_not_someone_elses_number(
     make_staff: StaffFactory, fake_twilio: FakeTwilio
 ) -> None:
     team = await logged_in(make_staff, TEAM, StaffRole.STUDY_TEAM)
     request_id = await asked_for_a_call(team.client, fake_twilio)
-    await team.open("/staff/callbacks")
-    await team.post(f"/staff/callbacks/{request_id}/claim")
 
     worker = await logged_in(make_staff, WORKER, StaffRole.COMMUNITY_WORKER)
+    # No organisation helps the person yet: their request is the study team's.
     await worker.open("/staff/callbacks")
     assert worker.status == 200
+    assert "Q-1" not in worker.page
+    await worker.open("/staff/")
+    assert await worker.post(f"/staff/callbacks/{request_id}/claim") == 404
+
+    await helped_by(team.client, "Drop-in Centre")
+    await team.open("/staff/callbacks")
+    await team.post(f"/staff/callbacks/{request_id}/claim")
+    await worker.open("/staff/callbacks")
     assert "Q-1" in worker.page
     assert TEAM in worker.page
     assert LOCAL not in worker.page
@@ -140,6 +157,16 @@ async def test_a_community_worker_sees_every_study_but_not_someone_elses_number(
     assert worker.status == 409
     (still,) = await requests(worker.client)
     assert still.status is CallbackStatus.CLAIMED
+
+    # Another organisation's worker sees nothing of it and cannot touch it.
+    other = await make_staff()
+    link = await other.add("other@example.org", StaffRole.COMMUNITY_WORKER, org="Another Group")
+    await other.set_password(link)
+    await other.log_in("other@example.org")
+    await other.open("/staff/callbacks")
+    assert "Q-1" not in other.page
+    await other.open("/staff/")
+    assert await other.post(f"/staff/callbacks/{request_id}/done", outcome="reached") == 404
 
 
 async def test_forms_need_the_csrf_token_and_pages_a_session(

@@ -16,20 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import structlog
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.content.model import Study
-from consentbot.conversation.assisted_messages import assisted_receipt
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
 from consentbot.domain.cooling_off import PurposeConsent
-from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.helping import VISIT_IDLE, helper_after_opening, may_open
 from consentbot.domain.provenance import Auth, Channel, ConfirmedVia, Provenance
 from consentbot.domain.staff import AccessReason, StaffRole
+from consentbot.services.assisted_receipts import AssistedReceipts, ReceiptBy
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import InvalidInput, ServiceError, UnknownStudy
 from consentbot.services.participation import consent_from
@@ -45,7 +44,6 @@ from consentbot.services.staff_access_log import record_access
 from consentbot.services.staff_login import StaffIdentity
 from consentbot.services.web_sessions import WebPage, WebSessionService
 from consentbot.store.contacts import ContactRepository
-from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.tables import AssistedSession, Participant, WebSession
@@ -69,6 +67,22 @@ class NotYourSession(ServiceError):
     """The worker's organisation has no open session with this person."""
 
 
+class HelpedElsewhere(ServiceError):
+    """The number is of a person another organisation helps: this worker cannot open them."""
+
+
+class BeforeLastChange(ServiceError):
+    """The person's choices changed after the time given for a confirmation.
+
+    Recording it would put an older event after a newer one in the ledger: a confirmation
+    is recorded only for a time after the person's last change.
+    """
+
+    def __init__(self, last_change: datetime) -> None:
+        super().__init__("the person's choices changed after that time", field="at")
+        self.last_change = last_change
+
+
 class ConfirmLater(ServiceError):
     """CONFIRM was typed in an assisted session: the person confirms later, on their own."""
 
@@ -87,19 +101,6 @@ class TooLateToConfirm(ServiceError):
 
 class NothingToConfirm(ServiceError):
     """No yes of the person waits to be confirmed."""
-
-
-class ReceiptBy(StrEnum):
-    """How the person gets what a session recorded (:meth:`AssistedSessions.finish`)."""
-
-    SMS = "sms"
-    """Queued in the outbox, in their language (quiet hours hold it)."""
-    PRINT = "print"
-    """The worker prints it: the person has no usable phone."""
-    STOPPED = "stopped"
-    """Their number asked for no messages: the worker prints it."""
-    NOTHING = "nothing"
-    """Nothing changed since the last receipt: nothing is sent again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,7 @@ class AssistedSessions:
         self.deps = deps
         self.pipeline = pipeline
         self.sessions = sessions
+        self.receipts = AssistedReceipts(deps)
 
     def _e164(self, raw: str) -> str:
         try:
@@ -188,6 +190,15 @@ class AssistedSessions:
                 else None
             )
             if participant is None or participant.erased_at is not None:
+                raise PersonNotFound("no one with that number is in the study")
+            if not may_open(identity.role, identity.organisation, participant.organisation):
+                # Said as if the number were not there: another organisation's people,
+                # and whether they take part, are not this worker's to know.
+                log.info(
+                    "assisted.other_organisation",
+                    participant=participant.id,
+                    staff_user_id=identity.user_id,
+                )
                 raise PersonNotFound("no one with that number is in the study")
             await self._open(session, identity, participant, interpreter, False, now)
         assert participant.id is not None
@@ -222,6 +233,15 @@ class AssistedSessions:
             participant = await participants.by_contact(study.id, contact.id)
             if participant is not None and participant.erased_at is not None:
                 raise PersonNotFound("the person asked for their data to be erased")
+            if participant is not None and not may_open(
+                identity.role, identity.organisation, participant.organisation
+            ):
+                log.info(
+                    "assisted.other_organisation",
+                    participant=participant.id,
+                    staff_user_id=identity.user_id,
+                )
+                raise HelpedElsewhere("another organisation helps the person of this number")
             new = participant is None
             if participant is None:
                 participant = await participants.create(
@@ -261,8 +281,18 @@ class AssistedSessions:
         registered: bool,
         now: datetime,
     ) -> AssistedSession:
-        """A new session (and its page's transcript) for this worker; the showing logged."""
+        """A new session (and its page's transcript) for this worker; the showing logged.
+
+        The worker's organisation becomes the helper of a person no organisation helped.
+        """
         assert participant.id is not None
+        helper = helper_after_opening(
+            identity.role, identity.organisation, participant.organisation
+        )
+        if helper != participant.organisation:
+            participant.organisation = helper
+            session.add(participant)
+            log.info("participant.helped_by", participant=participant.id)
         web, _cookie = await WebSessionRepository(session).create(
             participant.study_id,
             participant.language,
@@ -280,6 +310,7 @@ class AssistedSessions:
             registered=registered,
             started_at=now,
             ends_at=now + VISIT_LENGTH,
+            last_active_at=now,
             receipt_seq=participant.ledger_seq,
         )
         session.add(assisted)
@@ -292,9 +323,16 @@ class AssistedSessions:
     async def _current(
         session: AsyncSession, identity: StaffIdentity, participant_id: int, now: datetime
     ) -> AssistedSession:
-        """The newest open session of the worker's organisation (or their own, without one)."""
+        """The newest open session of the worker's organisation (or their own, without one).
+
+        A visit that ended, by "End of the visit" or left idle, is no longer open (even
+        before :meth:`close_lapsed` sends its receipt). Using it keeps it open.
+        """
         statement = select(AssistedSession).where(
-            AssistedSession.participant_id == participant_id, AssistedSession.ends_at > now
+            AssistedSession.participant_id == participant_id,
+            AssistedSession.ends_at > now,
+            col(AssistedSession.closed_at).is_(None),
+            AssistedSession.last_active_at > now - VISIT_IDLE,
         )
         if identity.role is StaffRole.COMMUNITY_WORKER and identity.organisation is not None:
             statement = statement.where(AssistedSession.organisation == identity.organisation)
@@ -303,6 +341,8 @@ class AssistedSessions:
         found = (await session.exec(statement.order_by(col(AssistedSession.id).desc()))).first()
         if found is None:
             raise NotYourSession("no open assisted session with this person for you")
+        found.last_active_at = now
+        session.add(found)
         return found
 
     async def page(self, identity: StaffIdentity, participant_id: int) -> AssistedPage:
@@ -392,8 +432,9 @@ class AssistedSessions:
         pipeline as of ``at`` (so the ledger shows when the person confirmed), under the
         same cooling-off rule as CONFIRM by SMS; the worker's ``note`` (required) stays
         with the session, outside the ledger. Raises :class:`InvalidInput` (field
-        ``note`` or ``at``), :class:`TooEarlyToConfirm`, :class:`TooLateToConfirm` or
-        :class:`NothingToConfirm`, and then nothing is recorded.
+        ``note`` or ``at``), :class:`BeforeLastChange` (the person changed their choices
+        after ``at``: the ledger stays in time order), :class:`TooEarlyToConfirm`,
+        :class:`TooLateToConfirm` or :class:`NothingToConfirm`, and then nothing is recorded.
         """
         note = note.strip()[:MAX_NOTE]
         if not note:
@@ -414,8 +455,11 @@ class AssistedSessions:
                 raise InvalidInput("the time is in the future", field="at")
             if not await WebSessionRepository(session).use_form(web, form_id, now):
                 return
-            consent = consent_from(await ParticipantRepository(session).consent(participant_id))
-            check_confirmable(consent, study, at)
+            states = await ParticipantRepository(session).consent(participant_id)
+            last_change = max((state.since for state in states), default=None)
+            if last_change is not None and at < last_change:
+                raise BeforeLastChange(last_change)
+            check_confirmable(consent_from(states), study, at)
             outcome = await self.pipeline.run(
                 session,
                 ForParticipant(participant_id),
@@ -435,56 +479,29 @@ class AssistedSessions:
     async def finish(
         self, identity: StaffIdentity, participant_id: int, *, no_phone: bool
     ) -> ReceiptBy:
-        """Give the person what the session recorded, and how to change it.
+        """Give the person what the visit recorded, and how to change it.
 
         Texted in their language (an :attr:`OutboxKind.ASSISTED_RECEIPT`, queued in this
         transaction; quiet hours hold it) when anything changed since the session opened
         or its last receipt; never to a number that sent STOP, nor when the worker says
-        the person has no usable phone: then the worker prints it.
+        the person has no usable phone: then the worker prints it. The session stays open
+        for printing until it lapses (:meth:`close_lapsed`), which sends a receipt again
+        only if something changed after this one.
         """
         now = self.deps.clock()
         async with self.deps.db.transaction() as session:
             assisted = await self._current(session, identity, participant_id, now)
-            participants = ParticipantRepository(session)
-            contact_id = await participants.contact_id_of(participant_id)
-            assert contact_id is not None
-            # The contact's lock first, as every turn takes it: the receipt reads settled choices.
-            contact = await ContactRepository(session, self.deps.vault).get(contact_id, lock=True)
-            participant = await participants.get(participant_id)
-            assert contact is not None
-            assert participant is not None
             assisted.no_phone = no_phone
-            session.add(assisted)
-            if no_phone:
-                return ReceiptBy.PRINT
-            if participant.ledger_seq <= assisted.receipt_seq or participant.erased_at:
-                return ReceiptBy.NOTHING
-            assisted.receipt_seq = participant.ledger_seq
-            if contact.stopped:
-                return ReceiptBy.STOPPED
-            study = self.deps.studies.get(participant.study_id)
-            if study is None:
-                raise UnknownStudy(f"there is no study {participant.study_id!r}")
-            consent = consent_from(await participants.consent(participant_id))
-            say = self.deps.lexicon.say(participant.language, study.timezone)
-            body = assisted_receipt(say, study, study.text(participant.language), consent)
-            OutboxRepository(session, self.deps.vault).add(
-                contact_id=contact_id,
-                participant_id=participant_id,
-                kind=OutboxKind.ASSISTED_RECEIPT,
-                body=body,
-                always=False,
-                send_after=now,
-                now=now,
-                max_segments=self.deps.max_segments,
-            )
-        log.info("assisted.receipt_queued", participant=participant_id)
-        return ReceiptBy.SMS
+            by = await self.receipts.decide(session, assisted, now)
+        if by is ReceiptBy.SMS:
+            log.info("assisted.receipt_queued", participant=participant_id)
+            self.deps.on_outbox()
+        return by
 
     async def print_address(self, identity: StaffIdentity, participant_id: int) -> tuple[str, str]:
         """The study and reference of the person of the worker's open session (to print)."""
         now = self.deps.clock()
-        async with self.deps.db.read() as session:
+        async with self.deps.db.transaction() as session:
             await self._current(session, identity, participant_id, now)
             participant = await ParticipantRepository(session).get(participant_id)
             assert participant is not None

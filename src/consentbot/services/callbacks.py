@@ -53,12 +53,25 @@ class QueueEntry:
     """Only when ``mine``: the number to call."""
 
 
-def studies_in_scope(identity: StaffIdentity) -> tuple[str, ...] | None:
-    """The studies whose requests ``identity`` may see; None means every study."""
+@dataclass(frozen=True, slots=True)
+class QueueScope:
+    """Which requests a member of staff may see."""
+
+    studies: tuple[str, ...] | None
+    """Only these studies' requests; None: every study's."""
+    organisation: str | None
+    """Only requests of people this organisation helps; None: anyone's."""
+
+
+def scope_of(identity: StaffIdentity) -> QueueScope:
+    """A study team sees its studies' requests; a community worker those of the people
+    their organisation helps (:mod:`consentbot.domain.helping`); an admin every request."""
     if identity.role is StaffRole.STUDY_TEAM:
-        return identity.studies
-    # Admins see everything; community workers too, for now (docs/staff.md), logged.
-    return None
+        return QueueScope(identity.studies, None)
+    if identity.role is StaffRole.COMMUNITY_WORKER:
+        # A worker without an organisation (never created so) would see no one's.
+        return QueueScope(None, identity.organisation or "")
+    return QueueScope(None, None)
 
 
 class CallbackQueue:
@@ -76,13 +89,12 @@ class CallbackQueue:
         the same transaction, so nothing is shown that is not logged.
         """
         now = self.clock()
-        scope = studies_in_scope(identity)
-        if identity.role is StaffRole.COMMUNITY_WORKER:
-            log.info("staff.callbacks_all_studies", staff_user_id=identity.user_id)
+        scope = scope_of(identity)
         entries = []
         async with self.db.transaction() as session:
             contacts = ContactRepository(session, self.vault)
-            for request, participant, claimer in await CallbackRepository(session).waiting(scope):
+            rows = await CallbackRepository(session).waiting(scope.studies, scope.organisation)
+            for request, participant, claimer in rows:
                 assert request.id is not None
                 assert participant.id is not None
                 mine = request.claimed_by == identity.user_id
@@ -155,7 +167,11 @@ class CallbackQueue:
         repository: CallbackRepository, identity: StaffIdentity, request_id: int
     ) -> CallbackRequest:
         request = await repository.get(request_id)
-        scope = studies_in_scope(identity)
-        if request is None or (scope is not None and request.study_id not in scope):
+        scope = scope_of(identity)
+        if request is None or (scope.studies is not None and request.study_id not in scope.studies):
             raise UnknownCallback("there is no such call-back request")
+        if scope.organisation is not None:
+            helper = await repository.organisation_of(request)
+            if helper != scope.organisation:
+                raise UnknownCallback("there is no such call-back request")
         return request

@@ -140,6 +140,42 @@ class StaffAccounts:
         log.info("staff.user_disabled", staff_user_id=info.id)
         return info
 
+    async def reset(self, email: str, *, totp: bool = False) -> AddedStaff:
+        """A new one-time link to set the password, for someone who forgot theirs or
+        whose password (or, with ``totp``, authenticator) may be known to someone else.
+
+        The old password stops working at once, earlier links no longer work and every
+        session ends. With ``totp`` the second factor is removed too: an admin or study
+        team member sets up a new one at their next login. Raises :class:`UnknownStaff`,
+        or :class:`Conflict` for a disabled account (disabled means no more logins).
+        """
+        address = normalise_email(email)
+        if not self.public_url:
+            raise InvalidInput(
+                "set CONSENTBOT_PUBLIC_URL: the set-password link is built on it",
+                field="public_url",
+            )
+        now = self.clock()
+        async with self.db.transaction() as session:
+            accounts = StaffAccountRepository(session)
+            user = await accounts.by_email(address)
+            if user is None or user.id is None:
+                raise UnknownStaff(f"there is no account for {address}", field="email")
+            if user.disabled_at is not None:
+                raise Conflict(f"the account for {address} is disabled", field="email")
+            user.password_hash = None
+            if totp:
+                user.totp_secret_encrypted = None
+                user.totp_last_step = None
+            accounts.save(user)
+            await accounts.use_password_tokens(user.id, now)
+            expires = now + PASSWORD_LINK_LIFETIME
+            token = await accounts.issue_password_token(user, now, expires)
+            await StaffSessionRepository(session).end_all(user.id, now)
+            info = StaffInfo.of(user)
+        log.info("staff.user_reset", staff_user_id=info.id, totp=totp)
+        return AddedStaff(info, f"{self.public_url}/staff/password/{token}", expires)
+
     async def list(self) -> list[StaffInfo]:
         """Every account, disabled ones included, oldest first."""
         async with self.db.read() as session:

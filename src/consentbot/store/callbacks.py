@@ -46,8 +46,11 @@ class CallbackRepository:
         await self.session.flush()
         return row
 
-    async def waiting(self, study_ids: Collection[str] | None) -> Sequence[QueueRow]:
-        """Open and claimed requests, oldest first; of ``study_ids`` only, unless None (all)."""
+    async def waiting(
+        self, study_ids: Collection[str] | None, organisation: str | None = None
+    ) -> Sequence[QueueRow]:
+        """Open and claimed requests, oldest first; of ``study_ids`` only, unless None (all),
+        and of people ``organisation`` helps only, unless None (anyone's)."""
         claimer = aliased(StaffUser)
         statement = (
             select(CallbackRequest, Participant, claimer)
@@ -58,6 +61,8 @@ class CallbackRepository:
         )
         if study_ids is not None:
             statement = statement.where(col(CallbackRequest.study_id).in_(study_ids))
+        if organisation is not None:
+            statement = statement.where(Participant.organisation == organisation)
         rows = (await self.session.exec(statement)).all()
         return [(request, participant, user) for request, participant, user in rows]
 
@@ -66,6 +71,11 @@ class CallbackRepository:
         statement = (
             select(CallbackRequest).where(CallbackRequest.id == request_id).with_for_update()
         )
+        return (await self.session.exec(statement)).first()
+
+    async def organisation_of(self, request: CallbackRequest) -> str | None:
+        """The organisation that helps the person who asked (None: no organisation)."""
+        statement = select(Participant.organisation).where(Participant.id == request.participant_id)
         return (await self.session.exec(statement)).first()
 
     def save(self, row: CallbackRequest) -> None:

@@ -72,6 +72,10 @@ class Participant(SQLModel, table=True):
     language: str = Field(max_length=16)
     joined_by: str = Field(default="invitation", max_length=16)
     """"invitation" (a research system or staff invited them) or "keyword" (they texted it)."""
+    organisation: str | None = Field(default=None, max_length=200)
+    """The community organisation that helps the person: set when one of its workers
+    registers them, or first finds someone no organisation helps. Only that organisation's
+    workers may open the person or see their call-backs (docs/staff.md)."""
     conversation: str = "{}"
     content_version: int
     ledger_seq: int = 0
@@ -467,3 +471,7 @@ class AssistedSession(SQLModel, table=True):
     """The person's ledger seq the last receipt covered (at opening: their seq then)."""
     no_phone: bool = False
     """The person has no usable phone: the receipt is printed, not texted."""
+    last_active_at: datetime = _at()
+    """The last time the worker opened or used the session: a visit left idle ends."""
+    closed_at: datetime | None = _at(nullable=True)
+    """When the visit ended on its own, left idle or past its length: its receipt went then."""

@@ -44,7 +44,9 @@ STAGE_PAGE = {
 }
 
 
-def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
+def add_staff(
+    app: web.Application, settings: Settings, clock: Clock, *, run_background: bool = True
+) -> None:
     """Mount /staff on ``app`` and build its services once the database is open."""
 
     async def services(app: web.Application) -> AsyncIterator[None]:
@@ -62,7 +64,7 @@ def add_staff(app: web.Application, settings: Settings, clock: Clock) -> None:
     add_print_routes(staff.router)
     add_console(app, staff.router, clock)
     add_callbacks(app, staff.router, settings, clock)
-    add_assisted(app, staff.router)
+    add_assisted(app, staff.router, run_background=run_background)
     app.add_subapp("/staff", staff)
 
 

@@ -7,6 +7,8 @@ never offered: the person confirms later from their own phone (cooling-off).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -20,14 +22,16 @@ from consentbot.domain.provenance import ConfirmedVia
 from consentbot.domain.staff import StaffRole
 from consentbot.services.assisted import (
     AssistedSessions,
+    BeforeLastChange,
     ConfirmLater,
+    HelpedElsewhere,
     NothingToConfirm,
     NotYourSession,
     PersonNotFound,
-    ReceiptBy,
     TooEarlyToConfirm,
     TooLateToConfirm,
 )
+from consentbot.services.assisted_receipts import ReceiptBy, run_lapsed_visits
 from consentbot.services.errors import InvalidInput, UnknownStudy
 from consentbot.web.staff_auth import require_role, staff_identity
 from consentbot.web.staff_i18n import base_context, translator
@@ -46,6 +50,10 @@ OTHER_REPLIES = (Command.MORE, Command.CHOICES, Command.HELP)
 def _form_errors(_: Callable[[str], str]) -> dict[str, str]:
     return {
         "not-found": _("Not found."),
+        "elsewhere": _(
+            "Another organisation helps the person of this number, so you cannot open "
+            "their record. The study team can help them."
+        ),
         "phone": _("That is not a phone number. Please check it and try again."),
         "agreed": _("Please ask the person whether they agree to be registered, and tick the box."),
         "language": _("Please choose a language the study offers."),
@@ -94,6 +102,8 @@ async def _opened(request: web.Request, field: str, opening: Any) -> web.StreamR
         participant_id = await opening
     except PersonNotFound:
         return await _find_page(request, error=errors["not-found"], status=404)
+    except HelpedElsewhere:
+        return await _find_page(request, error=errors["elsewhere"], status=403)
     except UnknownStudy:
         return await _find_page(request, error=errors["study"], status=400)
     except InvalidInput as error:
@@ -239,6 +249,11 @@ def _confirmation_refused(_: Callable[[str], str], error: Exception) -> str:
         return _("Not recorded: at that time the person's answers had already lapsed.")
     if isinstance(error, NothingToConfirm):
         return _("Not recorded: no answer of the person waits to be confirmed.")
+    if isinstance(error, BeforeLastChange):
+        return _(
+            "Not recorded: the person changed their answers after that time. A confirmation "
+            "can only be recorded for a time after their last change."
+        )
     assert isinstance(error, InvalidInput)
     if error.field == "note":
         return _("Not recorded: please write a note about how the person confirmed.")
@@ -275,7 +290,13 @@ async def confirmation(request: web.Request) -> web.StreamResponse:
         )
     except NotYourSession:
         return await _session_page(request)  # refuses with 403
-    except (InvalidInput, TooEarlyToConfirm, TooLateToConfirm, NothingToConfirm) as error:
+    except (
+        InvalidInput,
+        BeforeLastChange,
+        TooEarlyToConfirm,
+        TooLateToConfirm,
+        NothingToConfirm,
+    ) as error:
         status = 400 if isinstance(error, InvalidInput) else 409
         return await _session_page(request, notice=_confirmation_refused(_, error), status=status)
     raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}#latest")
@@ -341,13 +362,26 @@ async def interpreter(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/staff/assisted/{participant_id}")
 
 
-def add_assisted(app: web.Application, router: web.UrlDispatcher) -> None:
-    """Build the assisted-session service when ``app`` starts; register its routes."""
+def add_assisted(app: web.Application, router: web.UrlDispatcher, *, run_background: bool) -> None:
+    """Build the assisted-session service when ``app`` starts; register its routes.
+
+    With ``run_background``, visits left idle end on their own and send their receipt.
+    """
 
     async def service(app: web.Application) -> AsyncIterator[None]:
         chat = app[keys.WEB_CHAT]
-        app[ASSISTED] = AssistedSessions(chat.deps, chat.pipeline, chat.sessions)
-        yield
+        assisted = AssistedSessions(chat.deps, chat.pipeline, chat.sessions)
+        app[ASSISTED] = assisted
+        if not run_background:
+            yield
+            return
+        task = asyncio.create_task(run_lapsed_visits(assisted.receipts), name="assisted-visits")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app.cleanup_ctx.append(service)
     routes: list[tuple[str, str, str, Any]] = [
