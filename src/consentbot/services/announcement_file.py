@@ -31,6 +31,7 @@ import yaml
 from consentbot.content.model import Study
 from consentbot.content.sms_cost import ENCODING_NAMES, SmsCost, sms_cost
 from consentbot.conversation.announcement_messages import KEYWORD_PLACEHOLDERS
+from consentbot.domain.sms_segments import segment_count
 
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ID_LENGTH = 100
@@ -150,13 +151,15 @@ def check_for_study(
                 )
             )
             continue
-        cost = sms_cost(render(language, text), max_segments)
+        message = render(language, text)
+        cost = sms_cost(message, max_segments)
         costs[language] = cost
         if cost.messages > 1:
+            whole = segment_count(message)
             problems.append(
                 FileProblem(
                     field,
-                    f"is {cost.segments} segments in {ENCODING_NAMES[cost.encoding]} as sent "
+                    f"is {whole} segments in {ENCODING_NAMES[cost.encoding]} as sent "
                     f"(with the study's name and the STOP line): at most {max_segments} "
                     "(CONSENTBOT_SMS_MAX_SEGMENTS). Shorten it",
                 )
