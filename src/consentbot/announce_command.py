@@ -149,8 +149,10 @@ def _summary(
         parts.append(f"{failed:,} not sent: the gateway refused them (see the log)")
     if erased := outcomes[OutboxStatus.ERASED]:
         parts.append(f"{erased:,} not sent: erased on request")
+    if not_wanted := outcomes[OutboxStatus.NOT_WANTED]:
+        parts.append(f"{not_wanted:,} not sent: 'updates' withdrawn before it went")
     if passed_over:
-        parts.append(f"{passed_over:,} withdrew 'updates' meanwhile: not sent")
+        parts.append(f"{passed_over:,} withdrew 'updates' meanwhile: not queued")
     head = f"{plan.announcement.id}: {queued:,} queued by this run; of everyone queued so far, "
     return head + "; ".join(parts)
 

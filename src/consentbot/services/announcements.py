@@ -21,7 +21,7 @@ from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.services.announcement_file import AnnouncementFile, FileProblem, check_for_study
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import ServiceError, UnknownStudy
-from consentbot.store.announcements import UPDATES, AnnouncementRepository, Recipient
+from consentbot.store.announcements import UPDATES, AnnouncementRepository
 from consentbot.store.outbox import OutboxRepository
 
 GROUP = 100
@@ -51,12 +51,10 @@ class AnnouncementPlan:
     stopped: Counter[str]
     """Of those, people whose number has sent STOP now: the outbox will not send them it."""
 
-    def language_of(self, recipient: Recipient) -> str:
-        """The text a person gets: their language's, or the default language's when the
-        study no longer offers theirs."""
-        if recipient.language in self.bodies:
-            return recipient.language
-        return self.study.default_language
+    def text_language(self, language: str) -> str:
+        """The text a person who reads ``language`` gets: theirs, or the default language's
+        when the study no longer offers theirs."""
+        return language if language in self.bodies else self.study.default_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +109,16 @@ class AnnouncementService:
                     )
                 )
             earlier_id = earlier.id if earlier is not None else None
-            waiting = await repository.still_to_queue(study.id, earlier_id)
+            waiting = await repository.count_still_to_queue(study.id, earlier_id)
             already = await repository.queued_count(earlier_id) if earlier_id else 0
         plan = AnnouncementPlan(
             study, file, bodies, costs, tuple(problems), earlier_id, already, Counter(), Counter()
         )
-        for recipient in waiting:
-            language = plan.language_of(recipient)
-            plan.to_queue[language] += 1
-            if recipient.stopped:
-                plan.stopped[language] += 1
+        for stored_language, stopped, count in waiting:
+            language = plan.text_language(stored_language)
+            plan.to_queue[language] += count
+            if stopped:
+                plan.stopped[language] += count
         return plan
 
     async def start(self, plan: AnnouncementPlan) -> int:
@@ -154,7 +152,7 @@ class AnnouncementService:
             outbox = OutboxRepository(session)
             queued = []
             for recipient in recipients:
-                language = plan.language_of(recipient)
+                language = plan.text_language(recipient.language)
                 (message,) = outbox.add(
                     contact_id=recipient.contact_id,
                     participant_id=recipient.participant_id,

@@ -33,7 +33,6 @@ class Recipient:
     participant_id: int
     contact_id: int
     language: str
-    stopped: bool
 
 
 class AnnouncementRepository:
@@ -64,7 +63,7 @@ class AnnouncementRepository:
         """Participants of ``study_id`` whose ``updates`` consent is active, not erased and not
         yet queued ``announcement_id`` (None: a new one), lowest id first."""
         statement = (
-            select(Participant.id, Participant.contact_id, Participant.language, Contact.stopped)
+            select(Participant.id, Participant.contact_id, Participant.language)
             .join(Contact, col(Contact.id) == col(Participant.contact_id))
             .where(*self._wants_updates(study_id))
             .order_by(col(Participant.id))
@@ -74,8 +73,26 @@ class AnnouncementRepository:
         if limit is not None:
             statement = statement.limit(limit)
         return [
-            Recipient(pid or 0, contact_id, language, stopped)
-            for pid, contact_id, language, stopped in (await self.session.exec(statement)).all()
+            Recipient(pid or 0, contact_id, language)
+            for pid, contact_id, language in (await self.session.exec(statement)).all()
+        ]
+
+    async def count_still_to_queue(
+        self, study_id: str, announcement_id: int | None
+    ) -> list[tuple[str, bool, int]]:
+        """(language, stopped, how many) of those :meth:`still_to_queue` would give, counted
+        by the database rather than read row by row."""
+        statement = (
+            select(Participant.language, Contact.stopped, func.count())
+            .join(Contact, col(Contact.id) == col(Participant.contact_id))
+            .where(*self._wants_updates(study_id))
+            .group_by(col(Participant.language), col(Contact.stopped))
+        )
+        if announcement_id is not None:
+            statement = statement.where(~self._queued(announcement_id))
+        return [
+            (language, stopped, count)
+            for language, stopped, count in (await self.session.exec(statement)).all()
         ]
 
     async def lock_and_recheck(
