@@ -1,5 +1,5 @@
-"""The ``consentbot`` command: serve, db, token, invite, participant erase, audit, keys,
-outbox, content, chat, user."""
+"""The ``consentbot`` command: serve, db, token, invite, announce, participant erase, audit,
+keys, outbox, content, chat, user."""
 
 from __future__ import annotations
 
@@ -64,6 +64,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--reference", help="your reference for the participant (with --phone)")
     invite.add_argument("--language", help="language code, e.g. pl (default: the study's)")
+
+    announce = commands.add_parser(
+        "announce",
+        help="send news or results to everyone whose 'updates' is active, in their language "
+        "(docs/announcements.md)",
+    )
+    announce.add_argument("--study", required=True)
+    announce.add_argument(
+        "--file",
+        type=Path,
+        required=True,
+        help="a YAML file: id (e.g. results-2027-01) and texts, one per language of the "
+        "study; checked first; run again to resume",
+    )
+    announce.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print who would get it per language and what each message costs; send nothing",
+    )
 
     participant = commands.add_parser("participant", help="one participant of a study")
     participant_commands = participant.add_subparsers(dest="participant_command", required=True)
@@ -273,6 +292,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(
             commands.invite(settings, args.study, args.phone, args.reference, args.language)
         )
+    if args.command == "announce":
+        from consentbot.announce_command import INTERRUPTED as NOT_FINISHED
+        from consentbot.announce_command import announce
+
+        try:
+            return asyncio.run(announce(settings, args.study, args.file, dry_run=args.dry_run))
+        except KeyboardInterrupt:
+            print(f"consentbot: {NOT_FINISHED}", file=sys.stderr)
+            return 130
     if args.command == "participant":
         return asyncio.run(commands.participant_erase(settings, args.study, args.reference))
     if args.command == "audit":

@@ -25,6 +25,7 @@ from consentbot.conversation.lexicon import Lexicon
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
+from consentbot.services.announcements import AnnouncementService
 from consentbot.services.clock import Clock
 from consentbot.services.cohort import CohortInvitations
 from consentbot.services.deps import ServiceDeps
@@ -223,6 +224,7 @@ class Runtime:
     publishing: PublishingService
     published: PublishedWatcher
     versions: PublishedVersions
+    announcements: AnnouncementService
 
 
 @asynccontextmanager
@@ -307,6 +309,7 @@ async def open_runtime(
             publishing=publishing,
             published=published,
             versions=PublishedVersions(deps),
+            announcements=AnnouncementService(deps),
         )
     finally:
         await client.close()

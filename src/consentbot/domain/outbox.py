@@ -24,6 +24,8 @@ class OutboxKind(StrEnum):
     """What a newly published version changed, and (when it asks again) the question."""
     ASSISTED_RECEIPT = "assisted-receipt"
     """After an assisted session: what was recorded, and how to change it."""
+    ANNOUNCEMENT = "announcement"
+    """News or results the study team sends to those who said yes to ``updates``."""
 
     @classmethod
     def for_timer(cls, kind: TimerKind) -> OutboxKind:
@@ -36,6 +38,7 @@ PROACTIVE = frozenset(
         OutboxKind.INVITATION,
         OutboxKind.STUDY_CHANGED,
         OutboxKind.ASSISTED_RECEIPT,
+        OutboxKind.ANNOUNCEMENT,
         *(OutboxKind.for_timer(kind) for kind in TimerKind),
     }
 )
@@ -61,6 +64,8 @@ class OutboxStatus(StrEnum):
     """Stuck in ``sending`` after a crash: it may or may not have gone. Never resent by itself."""
     ERASED = "erased"
     """Not sent: the person's data was erased on request before it went."""
+    NOT_WANTED = "not-wanted"
+    """Not sent: an announcement whose ``updates`` consent ended before it went."""
 
 
 SETTLED = frozenset(OutboxStatus) - {OutboxStatus.PENDING, OutboxStatus.SENDING}

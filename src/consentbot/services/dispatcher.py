@@ -24,6 +24,7 @@ from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.send_rate import SendRate, SharedRate
 from consentbot.domain.stopping import StopSource
+from consentbot.services.announcement_sending import drop_unwanted_announcements
 from consentbot.services.clock import Clock
 from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
 from consentbot.store.contacts import ContactRepository
@@ -180,6 +181,7 @@ class OutboxDispatcher:
                 allowed = min(allowed, await self._shared_allowance(outbox, now, allowed))
             claim = await outbox.claim_due(now, self.batch, proactive_limit=allowed)
             claimed = await self._hold_for_quiet_hours(session, claim.messages, now)
+            claimed = await drop_unwanted_announcements(session, claimed)
             outgoing, unreadable = self._open(ContactRepository(session, self.vault), claimed)
         if self._pace is not None and allowed is not None:
             # Sent, suppressed or held for quiet hours: what was taken shows whether the

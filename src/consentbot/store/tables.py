@@ -475,3 +475,35 @@ class AssistedSession(SQLModel, table=True):
     """The last time the worker opened or used the session: a visit left idle ends."""
     closed_at: datetime | None = _at(nullable=True)
     """When the visit ended on its own, left idle or past its length: its receipt went then."""
+
+
+class Announcement(SQLModel, table=True):
+    """News or results sent to a study's participants (``consentbot announce``).
+
+    Only a digest of the texts is kept: a re-run under the same name must send the same
+    words, and the texts themselves live in the team's file and, until purged, the outbox.
+    """
+
+    __tablename__ = "announcement"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    name: str = Field(max_length=100)
+    """The file's ``id``, e.g. ``results-2027-01``."""
+    texts_digest: str = Field(max_length=64)
+    created_at: datetime = _at()
+
+
+class AnnouncementRecipient(SQLModel, table=True):
+    """One participant queued for one announcement, written with their outbox message: a
+    re-run skips everyone here, so nobody is sent the same announcement twice."""
+
+    __tablename__ = "announcement_recipient"
+
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", primary_key=True, index=True)
+    outbox_id: int = Field(foreign_key="outbox.id")
+    """The message queued: what became of it is the announcement's outcome for this person."""
+    language: str = Field(max_length=16)
+    queued_at: datetime = _at()
