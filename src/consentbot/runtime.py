@@ -25,6 +25,7 @@ from consentbot.conversation.lexicon import Lexicon
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
+from consentbot.services.accesses import AccessService
 from consentbot.services.clock import Clock
 from consentbot.services.cohort import CohortInvitations
 from consentbot.services.deps import ServiceDeps
@@ -223,6 +224,7 @@ class Runtime:
     publishing: PublishingService
     published: PublishedWatcher
     versions: PublishedVersions
+    accesses: AccessService
 
 
 @asynccontextmanager
@@ -307,6 +309,7 @@ async def open_runtime(
             publishing=publishing,
             published=published,
             versions=PublishedVersions(deps),
+            accesses=AccessService(deps),
         )
     finally:
         await client.close()

@@ -21,6 +21,10 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "access_request",
+    "data_access_participant",
+    "data_access",
+    "access_chain",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",
