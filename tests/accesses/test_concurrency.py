@@ -22,7 +22,7 @@ async def until_waiting_for_a_lock(db: Database, task: asyncio.Task[object]) -> 
     for _ in range(2000):
         assert not task.done(), "the access was recorded while the withdrawal held the lock"
         if db.is_sqlite:
-            if db._writer is not None and db._writer._waiters:  # type: ignore[attr-defined]
+            if db._writer is not None and db._writer._waiters:
                 return
         else:
             async with db.read() as session:
@@ -44,7 +44,7 @@ async def test_an_access_during_a_withdrawal_waits_and_is_refused(
     async with db.transaction() as session:
         await pipeline.run(session, FromNumber(phones[0].number), Said("WITHDRAW"), provenance, BySms(), clock())
         access = asyncio.create_task(record(client, research, body(["P-1", "P-2"])))
-        await until_waiting_for_a_lock(db, access)  # type: ignore[arg-type]
+        await until_waiting_for_a_lock(db, access)
     status, data = await access
     assert status == 201
     assert data["recorded"] == ["P-2"]
