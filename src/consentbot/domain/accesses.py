@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -32,6 +33,17 @@ class AccessorKind(StrEnum):
     NHS = "nhs"
     COMPANY = "company"
     OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSeen:
+    """One access to a person's data, as WHO tells them about it."""
+
+    purpose: str
+    accessor_name: str
+    accessor_organisation: str
+    accessor_kind: AccessorKind
+    at: datetime
 
 
 def link_hash(nonce: str, access_id: int, participant_id: int) -> str:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
 
-from consentbot.domain.accesses import AccessorKind, request_digest
+from consentbot.domain.accesses import AccessorKind, AccessSeen, request_digest
 from consentbot.domain.status import ConsentStatus
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import Conflict, InvalidInput, UnknownStudy
-from consentbot.store.accesses import AccessRepository, NewAccess
-from consentbot.store.tables import DataAccess
+from consentbot.store.accesses import AccessRepository, NewAccess, seen_by_participant
 
 log = structlog.get_logger(__name__)
 
@@ -62,28 +60,6 @@ class AccessAnswer:
     body: str
     replayed: bool
     """The answer to an earlier request with the same idempotency key; nothing was recorded."""
-
-
-@dataclass(frozen=True, slots=True)
-class SeenAccess:
-    """One access as a participant is told about it."""
-
-    purpose: str
-    accessor_name: str
-    accessor_organisation: str
-    accessor_kind: AccessorKind
-    at: datetime
-
-    @classmethod
-    def of(cls, row: DataAccess) -> SeenAccess:
-        """From a stored record."""
-        return cls(
-            row.purpose_id,
-            row.accessor_name,
-            row.accessor_organisation,
-            row.accessor_kind,
-            row.recorded_at,
-        )
 
 
 def key_hash(key: str) -> str:
@@ -187,8 +163,8 @@ class AccessService:
             )
         return AccessAnswer(earlier.response, replayed=True)
 
-    async def of_participant(self, participant_id: int) -> list[SeenAccess]:
+    async def of_participant(self, participant_id: int) -> list[AccessSeen]:
         """The accesses to one participant's data, newest first."""
         async with self.deps.db.read() as session:
             rows = await AccessRepository(session).of_participant(participant_id)
-        return [SeenAccess.of(row) for row in rows]
+        return [seen_by_participant(row) for row in rows]

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.accesses import (
     AccessorKind,
+    AccessSeen,
     access_fields,
     access_hash,
     link_hash,
@@ -209,6 +210,17 @@ class AccessRepository:
             .values(participant_id=None, nonce=None)
         )
         return int(result.rowcount or 0)
+
+
+def seen_by_participant(row: DataAccess) -> AccessSeen:
+    """A stored record as WHO tells the person about it."""
+    return AccessSeen(
+        row.purpose_id,
+        row.accessor_name,
+        row.accessor_organisation,
+        row.accessor_kind,
+        row.recorded_at,
+    )
 
 
 def hashed_access_fields(access: DataAccess) -> dict[str, object]:
