@@ -45,3 +45,47 @@ async def test_who_lists_newest_first_and_names_a_company_as_one(
         "5 December 2026: Acme Ltd, a company (J Bloggs). Purpose: Help build an X-ray tool.\n"
         "2 December 2026: University of Leeds (Dr A Shah). Purpose: Research on your records."
     )
+
+
+async def test_a_long_list_is_paged_and_more_gives_the_next_page(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    [phone] = await active_people(client, fake_twilio, clock, research, 1)
+    for n in range(25):
+        await record(client, research, body(["P-1"], accessor={"name": f"Researcher {n}", "organisation": "University of Leeds", "kind": "university"}))
+        clock.advance(timedelta(days=1))
+    await run_loops()
+    phone.text()
+    pages = []
+    for word in ["WHO", "MORE", "MORE"]:
+        await phone.send(word)
+        await run_loops()
+        [page] = phone.new_messages()  # one SMS: a page fits the segment budget
+        pages.append(page)
+    assert pages[0].startswith("Who has used your data, newest first:\n")
+    assert pages[1].startswith("More uses of your data:\n")
+    assert pages[0].endswith("Send MORE to see more.")
+    assert pages[1].endswith("Send MORE to see more.")
+    assert not pages[2].endswith("Send MORE to see more.")
+    named = [line.split("(")[1].split(")")[0] for page in pages for line in page.splitlines() if "Purpose:" in line]
+    assert named == [f"Researcher {n}" for n in reversed(range(25))]  # all of them, newest first, once each
+    await phone.send("MORE")  # the list is over: MORE means the study's topics again
+    await run_loops()
+    assert "Researcher" not in phone.text()
+
+
+async def test_anything_else_ends_the_paging(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    research = await ResearchSystem.register(client)
+    [phone] = await active_people(client, fake_twilio, clock, research, 1)
+    for n in range(25):
+        await record(client, research, body(["P-1"], accessor={"name": f"Researcher {n}", "organisation": "University of Leeds", "kind": "university"}))
+    await phone.send("WHO")
+    await phone.send("CHOICES")
+    await run_loops()
+    phone.text()
+    await phone.send("MORE")
+    await run_loops()
+    assert "Researcher" not in phone.text()
