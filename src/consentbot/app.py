@@ -31,6 +31,7 @@ from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
+from consentbot.web.accesses import access_page_routes
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.printable import printable_routes
 from consentbot.web.security import security_headers
@@ -165,6 +166,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     app.router.add_routes(research_routes())
     app.router.add_routes(access_routes())
     app.router.add_routes(web_routes())
+    app.router.add_routes(access_page_routes())
     app.router.add_routes(printable_routes())
     add_staff(app, settings, clock)
     app.router.add_static("/static", STATIC, append_version=False)
