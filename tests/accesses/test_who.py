@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import pytest
+from babel.dates import format_date
+
+from consentbot import keys
 from consentbot.services.clock import ManualClock
 from tests.accesses.support import active_people, body, record
 from tests.conftest import AppClient
-from tests.support.journey import ResearchSystem
+from tests.support.journey import STUDY, ResearchSystem, translator
 from tests.support.twilio_fake import FakeTwilio
 
 Loops = Callable[[], Awaitable[None]]
@@ -89,3 +93,26 @@ async def test_anything_else_ends_the_paging(
     await phone.send("MORE")
     await run_loops()
     assert "Researcher" not in phone.text()
+
+
+@pytest.mark.parametrize(("language", "word"), [("ur", "KAUN"), ("ur", "کون"), ("cy", "PWY"), ("pl", "KTO")])
+async def test_who_in_the_person_s_language(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops, language: str, word: str
+) -> None:
+    research = await ResearchSystem.register(client)
+    [phone] = await active_people(client, fake_twilio, clock, research, 1, language=language)
+    await record(client, research, body(["P-1"], purpose="commercial-partner", accessor=COMPANY))
+    await run_loops()
+    phone.text()
+    await phone.send(word)
+    await run_loops()
+    t = translator(language)
+    study = client.app[keys.STUDIES].get(STUDY)
+    assert study is not None
+    title = study.text(language).purposes["commercial-partner"].title
+    date = format_date(clock().astimezone(study.timezone), "long", locale=language)
+    line = t.gettext("{date}: {organisation}, a company ({name}). Purpose: {purpose}.").format(
+        date=date, organisation=t.isolate("Acme Ltd"), name=t.isolate("J Bloggs"), purpose=title
+    )
+    assert phone.text() == f"{t.gettext('Who has used your data, newest first:')}\n{line}"
+    assert t.gettext("Who has used your data, newest first:") != "Who has used your data, newest first:"
