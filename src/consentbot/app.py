@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.api.accesses import access_routes
 from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway
@@ -30,6 +31,7 @@ from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
+from consentbot.web.accesses import access_page_routes
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.printable import printable_routes
 from consentbot.web.security import security_headers
@@ -107,6 +109,7 @@ def create_app(
             app[keys.RETENTION] = runtime.retention
             app[keys.PUBLISHING] = runtime.publishing
             app[keys.VERSIONS] = runtime.versions
+            app[keys.ACCESSES] = runtime.accesses
             app[keys.PUBLISHED] = runtime.published
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
@@ -163,7 +166,9 @@ def _add_routes(
 
     app.router.add_get("/healthz", health)
     app.router.add_routes(research_routes())
+    app.router.add_routes(access_routes())
     app.router.add_routes(web_routes())
+    app.router.add_routes(access_page_routes())
     app.router.add_routes(printable_routes())
     add_staff(app, settings, clock, run_background=run_background)
     app.router.add_static("/static", STATIC, append_version=False)

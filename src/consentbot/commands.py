@@ -198,6 +198,8 @@ async def audit_verify(
     for finding in report.findings:
         print(finding, file=sys.stderr)
     checked = f"{report.events} events checked ({report.participants} participants)"
+    if report.access_records:
+        checked += f" and {report.access_records} access records"
     if report.faults:
         print(f"ledger broken: {len(report.faults)} faults in {checked}", file=sys.stderr)
         return 1

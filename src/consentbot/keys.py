@@ -7,6 +7,7 @@ from aiohttp import web
 from consentbot.channels.console import ConsoleGateway
 from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
+from consentbot.services.accesses import AccessService
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.cohort import CohortInvitations
 from consentbot.services.dispatcher import OutboxDispatcher
@@ -51,3 +52,4 @@ PUBLISHED = web.AppKey("published_watcher", PublishedWatcher)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_LOGIN = web.AppKey("staff_login", StaffLogin)
 STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)
+ACCESSES = web.AppKey("access_service", AccessService)

@@ -25,6 +25,7 @@ from consentbot.conversation.lexicon import Lexicon
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
+from consentbot.services.accesses import AccessService
 from consentbot.services.announcements import AnnouncementService
 from consentbot.services.clock import Clock
 from consentbot.services.cohort import CohortInvitations
@@ -225,6 +226,7 @@ class Runtime:
     published: PublishedWatcher
     versions: PublishedVersions
     announcements: AnnouncementService
+    accesses: AccessService
 
 
 @asynccontextmanager
@@ -310,6 +312,7 @@ async def open_runtime(
             published=published,
             versions=PublishedVersions(deps),
             announcements=AnnouncementService(deps),
+            accesses=AccessService(deps),
         )
     finally:
         await client.close()

@@ -23,6 +23,10 @@ from consentbot.store import migrate
 TABLES = (
     "announcement_recipient",
     "announcement",
+    "access_request",
+    "data_access_participant",
+    "data_access",
+    "access_chain",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",

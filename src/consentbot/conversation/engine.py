@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consentbot.content.model import Study, StudyText
-from consentbot.conversation import callback_messages
+from consentbot.conversation import access_messages, callback_messages
 from consentbot.conversation.intents import Intent, Miss, NearMiss
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.outcome import (
@@ -32,6 +32,7 @@ from consentbot.conversation.outcome import (
 from consentbot.conversation.state import ConversationState, Layer
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
+from consentbot.domain.accesses import AccessSeen
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind
@@ -53,6 +54,10 @@ class Context:
     """Whether a START here may lift the number's STOP (see domain.stopping.can_lift_stop)."""
     callback_open: bool = False
     """A call-back request of this participant is still open or claimed: CALL adds no other."""
+    accesses: tuple[AccessSeen, ...] = ()
+    """Who used this person's data, newest first: loaded only for WHO (and MORE after it)."""
+    max_segments: int = 6
+    """The SMS budget of one reply: a WHO page fits in it."""
 
 
 class TurnBuilder:
@@ -62,7 +67,9 @@ class TurnBuilder:
         self.ctx = ctx
         self.study = ctx.study
         self.language = ctx.language
-        self.state = state
+        # WHO's paging lasts one message: only a MORE right after a page continues it.
+        self.who_shown = state.who_shown
+        self.state = replace(state, who_shown=0) if state.who_shown else state
         self.consent: dict[str, PurposeConsent] = {
             purpose: ctx.consent.get(purpose, PurposeConsent(ConsentStatus.NONE))
             for purpose in ctx.study.purpose_ids
@@ -194,6 +201,9 @@ def _start_study(b: TurnBuilder) -> None:
 
 
 def _more(b: TurnBuilder) -> None:
+    if b.who_shown:
+        _who_from(b, b.who_shown)
+        return
     if b.state.asking is not None:
         b.reply(b.say.explanation(b.text, b.text.purposes[b.state.asking]))
         return
@@ -428,6 +438,29 @@ def _call(b: TurnBuilder) -> None:
         b.reply(callback_messages.callback_queued(b.say, expect_from, hours))
 
 
+def _who(b: TurnBuilder) -> None:
+    """Who used the person's data, newest first; MORE lists the next page."""
+    _who_from(b, 0)
+
+
+def _who_from(b: TurnBuilder, start: int) -> None:
+    accesses = b.ctx.accesses
+    if not accesses:
+        b.reply(access_messages.no_accesses(b.say))
+        return
+    titles = {purpose: text.title for purpose, text in b.text.purposes.items()}
+    page = access_messages.who_page(
+        b.say,
+        accesses,
+        titles,
+        start=min(start, len(accesses) - 1),
+        max_segments=b.ctx.max_segments,
+    )
+    b.reply(page.text)
+    if page.more_left:
+        b.state = replace(b.state, who_shown=page.shown)
+
+
 _COMMANDS = {
     Command.MORE: _more,
     Command.YES: _yes,
@@ -442,4 +475,5 @@ _COMMANDS = {
     Command.START: _start,
     Command.LANGUAGE: _language,
     Command.CALL: _call,
+    Command.WHO: _who,
 }

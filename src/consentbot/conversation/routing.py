@@ -28,6 +28,7 @@ NEEDS_MEMBERSHIP = frozenset(
         Command.WITHDRAW,
         Command.LATER,
         Command.CALL,
+        Command.WHO,
     }
 )
 """With a study keyword, these only make sense for a study the number takes part in."""

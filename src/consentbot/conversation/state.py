@@ -33,6 +33,9 @@ class ConversationState:
     """How many questions have been asked so far: tells one asking of a question from the next."""
     round_size: int = 0
     """How many questions this round asks ("question 2 of 3"); 0 in states stored before it."""
+    who_shown: int = 0
+    """Accesses already listed by WHO when more are left: MORE lists the next page. 0 when
+    WHO is not being paged (anything but MORE ends the paging)."""
 
     @property
     def question_id(self) -> str:
@@ -96,6 +99,7 @@ class ConversationState:
                 changing=bool(data.get("changing", False)),
                 asked=int(data.get("asked", 0)),
                 round_size=int(data.get("round_size", 0)),
+                who_shown=int(data.get("who_shown", 0)),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

@@ -30,6 +30,8 @@ class Command(StrEnum):
     LANGUAGE = "language"
     CALL = "call"
     """Ask the study team to phone back."""
+    WHO = "who"
+    """Who has used my data, when and what for."""
 
 
 ENGLISH_WORDS: dict[Command, tuple[str, ...]] = {
@@ -46,6 +48,7 @@ ENGLISH_WORDS: dict[Command, tuple[str, ...]] = {
     Command.START: ("START", "UNSTOP"),
     Command.LANGUAGE: ("LANGUAGE",),
     Command.CALL: ("CALL",),
+    Command.WHO: ("WHO",),
 }
 
 
@@ -65,6 +68,7 @@ def translated_words(t: Translator) -> dict[Command, tuple[str, ...]]:
         Command.START: t.pgettext("keyword", "START"),
         Command.LANGUAGE: t.pgettext("keyword", "LANGUAGE"),
         Command.CALL: t.pgettext("keyword", "CALL"),
+        Command.WHO: t.pgettext("keyword", "WHO"),
     }
     return {
         command: tuple(word.strip() for word in value.split("/") if word.strip())

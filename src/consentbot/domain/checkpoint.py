@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from consentbot.domain.access_checkpoint import AccessEntry, AccessEntryError
 from consentbot.domain.ledger_hash import GENESIS
 
 FORMAT = "consentbot-checkpoint/1"
@@ -88,6 +89,8 @@ class Checkpoint:
     root: str
     public_key: str
     signature: str
+    accesses: tuple[AccessEntry, ...] = ()
+    """Each study's access records (optional: absent from checkpoints without any)."""
 
     @property
     def taken(self) -> str:
@@ -101,7 +104,7 @@ class Checkpoint:
 
     def to_json(self) -> dict[str, Any]:
         """Every field, as the file holds them."""
-        return _unsigned(self.created_at, self.participants, self.public_key) | {
+        return _unsigned(self.created_at, self.participants, self.public_key, self.accesses) | {
             "root": self.root,
             "signature": self.signature,
         }
@@ -114,10 +117,13 @@ class Checkpoint:
 
         rows = ",\n".join(f"  {value(entry.to_json())}" for entry in self.participants)
         participants = f"[\n{rows}\n ]" if rows else "[]"
+        studies = ",\n".join(f"  {value(entry.to_json())}" for entry in self.accesses)
+        accesses = f' "accesses": [\n{studies}\n ],\n' if studies else ""
         return (
             f'{{"format": {value(FORMAT)},\n'
             f' "created_at": {value(self.taken)},\n'
             f' "participants": {participants},\n'
+            f"{accesses}"
             f' "root": {value(self.root)},\n'
             f' "public_key": {value(self.public_key)},\n'
             f' "signature": {value(self.signature)}}}\n'
@@ -157,26 +163,35 @@ def decode_public_key(text: str) -> Ed25519PublicKey:
 
 
 def sign(
-    entries: Iterable[CheckpointEntry], created_at: datetime, key: Ed25519PrivateKey
+    entries: Iterable[CheckpointEntry],
+    created_at: datetime,
+    key: Ed25519PrivateKey,
+    accesses: Iterable[AccessEntry] = (),
 ) -> Checkpoint:
-    """A checkpoint of ``entries`` (sorted by id), signed by ``key``."""
+    """A checkpoint of ``entries`` (sorted by id) and ``accesses`` (by study), signed by ``key``."""
     participants = tuple(sorted(entries, key=lambda e: e.id))
+    studies = tuple(sorted(accesses, key=lambda e: e.study))
     moment = created_at.astimezone(UTC).replace(microsecond=0)
     public = public_key_text(key.public_key())
-    unsigned = _unsigned(moment, participants, public) | {"root": root_of(participants)}
+    unsigned = _unsigned(moment, participants, public, studies) | {"root": root_of(participants)}
     signature = base64.b64encode(key.sign(canonical_json(unsigned))).decode("ascii")
-    return Checkpoint(moment, participants, unsigned["root"], public, signature)
+    return Checkpoint(moment, participants, unsigned["root"], public, signature, studies)
 
 
 def _unsigned(
-    created_at: datetime, participants: Sequence[CheckpointEntry], public_key: str
+    created_at: datetime,
+    participants: Sequence[CheckpointEntry],
+    public_key: str,
+    accesses: Sequence[AccessEntry] = (),
 ) -> dict[str, Any]:
+    # "accesses" only when there are some: a checkpoint without access records is signed
+    # exactly as before they existed, so older tools still read it.
     return {
         "format": FORMAT,
         "created_at": created_at.strftime(_TIME),
         "participants": [entry.to_json() for entry in participants],
         "public_key": public_key,
-    }
+    } | ({"accesses": [entry.to_json() for entry in accesses]} if accesses else {})
 
 
 def parse(text: str, trusted: Ed25519PublicKey) -> Checkpoint:
@@ -220,7 +235,16 @@ def parse(text: str, trusted: Ed25519PublicKey) -> Checkpoint:
     root = _string(document, "root")
     if root != root_of(entries):
         raise CheckpointError("root: does not match the participants listed")
-    return Checkpoint(created_at, entries, root, public_key, document["signature"])
+    raw_accesses = document.get("accesses", [])
+    if not isinstance(raw_accesses, list):
+        raise CheckpointError("accesses: expected a list")
+    try:
+        accesses = tuple(
+            AccessEntry.parse(item, f"accesses[{n}]") for n, item in enumerate(raw_accesses)
+        )
+    except AccessEntryError as error:
+        raise CheckpointError(str(error)) from error
+    return Checkpoint(created_at, entries, root, public_key, document["signature"], accesses)
 
 
 def _string(data: Mapping[str, Any], name: str, where: str = "") -> str:

@@ -9,10 +9,12 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consentbot.content.live import Studies
+from consentbot.domain.access_checkpoint import AccessEntry, match_accesses
 from consentbot.domain.checkpoint import Checkpoint, CheckpointEntry, sign
 from consentbot.domain.checkpoint_match import LedgerNow, match
 from consentbot.domain.findings import Finding, Severity
 from consentbot.domain.ledger_replay import Projection, ReplayEvent, replay
+from consentbot.store.access_audit import StudyAccesses, access_chain_faults, access_chains
 from consentbot.store.database import Database
 from consentbot.store.ledger_audit import (
     BatchHook,
@@ -45,22 +47,48 @@ class AuditFinding:
         return f"{found.severity}: {where}: {found.problem}"
 
 
+@dataclass(frozen=True, slots=True)
+class AccessFinding:
+    """A finding about a study's access records (seq and id name the record)."""
+
+    study: str
+    finding: Finding
+
+    @property
+    def is_fault(self) -> bool:
+        """Faults fail verification; warnings do not."""
+        return self.finding.severity is Severity.FAULT
+
+    def __str__(self) -> str:
+        found = self.finding
+        where = f"access records of study {self.study}"
+        if found.seq is not None:
+            record = f"record {found.event_id}" if found.event_id is not None else "record"
+            where += f", {record} (seq {found.seq})"
+        return f"{found.severity}: {where}: {found.problem}"
+
+
+Found = AuditFinding | AccessFinding
+"""Any finding of an audit."""
+
+
 @dataclass
 class AuditReport:
     """What a verification looked at and found."""
 
     participants: int = 0
     events: int = 0
-    findings: list[AuditFinding] = field(default_factory=list)
+    findings: list[Found] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    access_records: int = 0
 
     @property
-    def faults(self) -> list[AuditFinding]:
+    def faults(self) -> list[Found]:
         """Findings that mean the ledger cannot be trusted."""
         return [f for f in self.findings if f.is_fault]
 
     @property
-    def warnings(self) -> list[AuditFinding]:
+    def warnings(self) -> list[Found]:
         """Findings that could not be checked, reported without failing."""
         return [f for f in self.findings if not f.is_fault]
 
@@ -68,7 +96,7 @@ class AuditReport:
 class LedgerBroken(Exception):
     """A checkpoint was refused: signing it would vouch for a broken or rewritten ledger."""
 
-    def __init__(self, faults: Sequence[AuditFinding]) -> None:
+    def __init__(self, faults: Sequence[Found]) -> None:
         super().__init__(f"{len(faults)} faults: run consentbot audit verify")
         self.faults = list(faults)
 
@@ -105,6 +133,11 @@ class LedgerAudit:
                 findings = chain_faults(ledger) + self._replay(ledger) + against.match(ledger)
                 report.findings += [_named(ledger, found) for found in findings]
         report.findings += against.gone()
+        async for study in access_chains(self.db):
+            report.access_records += len(study.records)
+            found = access_chain_faults(study) + against.match_accesses(study)
+            report.findings += [AccessFinding(study.study, f) for f in found]
+        report.findings += against.accesses_gone()
         return report
 
     async def checkpoint(
@@ -117,7 +150,7 @@ class LedgerAudit:
         checkpoint must never vouch for tampering done since the last one.
         """
         entries: list[CheckpointEntry] = []
-        faults: list[AuditFinding] = []
+        faults: list[Found] = []
         against = _Against(extends)
         async for batch in ledger_batches(
             self.db, batch_size=self.batch_size, on_batch=self.on_batch
@@ -128,9 +161,17 @@ class LedgerAudit:
                 chain = [(event.id or 0, event.hash) for event in ledger.events]
                 entries.append(CheckpointEntry.of(ledger.id, ledger.study, ledger.reference, chain))
         faults += against.gone()
+        accesses: list[AccessEntry] = []
+        async for study in access_chains(self.db):
+            found = access_chain_faults(study) + against.match_accesses(study)
+            faults += [AccessFinding(study.study, f) for f in found]
+            chain = [(record.id or 0, record.hash) for record in study.records]
+            if chain:
+                accesses.append(AccessEntry.of(study.study, chain))
+        faults += against.accesses_gone()
         if faults:
             raise LedgerBroken(faults)
-        return sign(entries, now, key)
+        return sign(entries, now, key, accesses)
 
     def _replay(self, ledger: ParticipantLedger) -> list[Finding]:
         study = self.studies.get(ledger.study)
@@ -163,6 +204,7 @@ class _Against:
     def __init__(self, checkpoint: Checkpoint | None) -> None:
         self.expected = {e.id: e for e in checkpoint.participants} if checkpoint else {}
         self.taken = checkpoint.taken if checkpoint else ""
+        self.studies = {e.study: e for e in checkpoint.accesses} if checkpoint else {}
 
     def match(self, ledger: ParticipantLedger) -> list[Finding]:
         entry = self.expected.pop(ledger.id, None)
@@ -172,6 +214,20 @@ class _Against:
             ledger.study, ledger.reference, [(e.id, e.seq, e.hash) for e in ledger.events]
         )
         return match(entry, now, self.taken)
+
+    def match_accesses(self, study: StudyAccesses) -> list[Finding]:
+        entry = self.studies.pop(study.study, None)
+        if entry is None:
+            return []  # no records at the checkpoint: all recorded since
+        now = [(record.id, record.seq, record.hash) for record in study.records]
+        return match_accesses(entry, now, self.taken)
+
+    def accesses_gone(self) -> list[AccessFinding]:
+        return [
+            AccessFinding(entry.study, found)
+            for entry in self.studies.values()
+            for found in match_accesses(entry, [], self.taken)
+        ]
 
     def gone(self) -> list[AuditFinding]:
         return [

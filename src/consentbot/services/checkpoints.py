@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consentbot.content.live import Studies
 from consentbot.domain.checkpoint import Checkpoint, CheckpointError, parse
-from consentbot.services.audit import LedgerAudit, LedgerBroken
+from consentbot.services.audit import AccessFinding, AuditFinding, LedgerAudit, LedgerBroken
 from consentbot.services.clock import Clock
 from consentbot.settings import Settings
 from consentbot.store.database import Database
@@ -109,7 +109,12 @@ class CheckpointSchedule:
             log.error(
                 "audit.checkpoint_refused",
                 reason="the ledger is broken or was rewritten: run consentbot audit verify",
-                participants=sorted({fault.participant_id for fault in error.faults}),
+                participants=sorted(
+                    {f.participant_id for f in error.faults if isinstance(f, AuditFinding)}
+                ),
+                access_studies=sorted(
+                    {f.study for f in error.faults if isinstance(f, AccessFinding)}
+                ),
             )
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -121,6 +126,7 @@ class CheckpointSchedule:
             file=path.name,
             participants=len(checkpoint.participants),
             events=checkpoint.event_count,
+            access_records=sum(entry.records for entry in checkpoint.accesses),
             root=checkpoint.root,
         )
         async with self._change:

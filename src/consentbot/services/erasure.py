@@ -18,6 +18,7 @@ from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.errors import UnknownParticipant, UnknownStudy
 from consentbot.services.pipeline import BySms, ErasureRequested, ForParticipant, TurnPipeline
+from consentbot.store.accesses import AccessRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.erasure import ErasureRepository
 from consentbot.store.participants import ParticipantRepository
@@ -89,6 +90,9 @@ class ErasureService:
                 )
             await rows.clear_web_sessions(web_sessions, now)
             await rows.blank_outbox(participant_id=found.id)
+            # The record that their data was used stays (and still verifies); who it was
+            # about goes (docs/retention.md).
+            await AccessRepository(session).unlink(found.id)
             if contact.prompted_participant_id == found.id:
                 contact.prompted_participant_id = None
                 session.add(contact)

@@ -58,6 +58,7 @@ from consentbot.services.turns import (
     joined_replies,
     queue_sms_replies,
 )
+from consentbot.store.accesses import AccessRepository, seen_by_participant
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
@@ -197,6 +198,7 @@ IDENTITY_COMMANDS = frozenset(
         Command.STOP,
         Command.START,
         Command.CALL,
+        Command.WHO,
     }
 )
 """What an anonymous visitor cannot do before their number is checked: everything that
@@ -352,6 +354,7 @@ class TurnPipeline:
             return None
         if isinstance(stimulus, Said):
             intent = deps.lexicon.read(stimulus.text, [who.language], [who.study.id])
+            ctx = await self._with_accesses(session, who, ctx, intent)
             turn = respond(ctx, who.state, intent, seen_question=stimulus.seen_question)
             return Decided(who, turn)
         if isinstance(stimulus, ConfirmationRecorded):
@@ -365,6 +368,21 @@ class TurnPipeline:
             return await self._invite(session, who, ctx, now)
         assert isinstance(stimulus, LanguageChosen)
         return Decided(who, choose_language(ctx, who.state, stimulus.language))
+
+    async def _with_accesses(
+        self, session: AsyncSession, who: Participation, ctx: Context, intent: Intent
+    ) -> Context:
+        """The context with the person's access list, when the engine will show it: WHO, or
+        MORE right after a WHO page. Other turns skip the query."""
+        paging = intent.command is Command.MORE and who.state.who_shown > 0
+        if intent.command is not Command.WHO and not paging:
+            return ctx
+        rows = await AccessRepository(session).of_participant(who.participant_id)
+        return replace(
+            ctx,
+            accesses=tuple(seen_by_participant(row) for row in rows),
+            max_segments=self.deps.max_segments,
+        )
 
     async def _invite(
         self, session: AsyncSession, who: Participation, ctx: Context, now: datetime
@@ -421,6 +439,7 @@ class TurnPipeline:
             who = next(p for p in enrolled if p.participant_id == decision.participant_id)
         if who is not None:
             ctx = who.context(deps.lexicon, now, can_start=can_start)
+            ctx = await self._with_accesses(session, who, ctx, intent)
             return Decided(who, respond(ctx, who.state, intent))
         speaker = self._speaker(contact, enrolled)
         return Decided(

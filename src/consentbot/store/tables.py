@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from consentbot.domain.accesses import AccessorKind
 from consentbot.domain.callbacks import CallbackOutcome, CallbackStatus
 from consentbot.domain.ledger_hash import GENESIS
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
@@ -507,3 +508,65 @@ class AnnouncementRecipient(SQLModel, table=True):
     """The message queued: what became of it is the announcement's outcome for this person."""
     language: str = Field(max_length=16)
     queued_at: datetime = _at()
+
+
+class AccessChain(SQLModel, table=True):
+    """The head of a study's chain of access records; locked while a record is appended."""
+
+    __tablename__ = "access_chain"
+
+    study_id: str = Field(max_length=100, primary_key=True)
+    seq: int = 0
+    head: str = Field(default=GENESIS, max_length=64)
+
+
+class DataAccess(SQLModel, table=True):
+    """A research system used some participants' data (``POST .../accesses``). Append-only;
+    hash-chained per study (domain/accesses.py)."""
+
+    __tablename__ = "data_access"
+    __table_args__ = (UniqueConstraint("study_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    seq: int
+    purpose_id: str = Field(max_length=100)
+    accessor_name: str = Field(max_length=200)
+    accessor_organisation: str = Field(max_length=200)
+    accessor_kind: AccessorKind = _enum(AccessorKind, 16)
+    dataset: str = Field(max_length=200)
+    reason: str = Field(max_length=1000)
+    recorded_at: datetime = _at()
+    participant_count: int
+    participants_digest: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DataAccessParticipant(SQLModel, table=True):
+    """One participant whose data an access used. Unlinked (participant and nonce emptied)
+    when the person is erased; ``link_hash`` stays so the record still verifies."""
+
+    __tablename__ = "data_access_participant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    access_id: int = Field(foreign_key="data_access.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    nonce: str | None = Field(default=None, max_length=32)
+    link_hash: str = Field(max_length=64)
+
+
+class AccessRequest(SQLModel, table=True):
+    """An ``Idempotency-Key`` already used for a study, kept hashed with its answer."""
+
+    __tablename__ = "access_request"
+    __table_args__ = (UniqueConstraint("study_id", "key_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100)
+    key_hash: str = Field(max_length=64)
+    body_hash: str = Field(max_length=64)
+    """SHA-256 of the request body: the same key with another body is refused."""
+    response: str
+    """The JSON answered the first time, answered again to every retry."""
+    created_at: datetime = _at()

@@ -9,7 +9,7 @@ Sessions that exist at upgrade count as ended when their visit ended: none of th
 sends a receipt late.
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-02 20:30:00
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 import consentbot.store.types
 
 revision: str = "0020"
-down_revision: str | None = "0014"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
