@@ -89,7 +89,7 @@ def test_only_keyword_placeholders_and_they_are_filled_in_each_language() -> Non
     assert check({**TEXTS, "cy": "Helo {name}, atebwch {choices}."}) == [
         "texts.cy: unknown placeholder {name}: only keywords can be filled in ("
         "{call}, {change}, {choices}, {confirm}, {help}, {language}, {later}, {more}, {no}, "
-        "{start}, {stop}, {withdraw}, {yes})"
+        "{start}, {stop}, {who}, {withdraw}, {yes})"
     ]
     assert "\nAtebwch DEWIS.\n" in render("cy", "Atebwch {choices}.")
     assert "Reply CHOICES." in render("en", "Reply {choices}.")
