@@ -1,0 +1,83 @@
+"""A withdrawal texted to the real app reaches a real HTTP receiver, signed, within seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks import Webhook
+
+from consentbot import keys
+from consentbot.services.clock import ManualClock
+from tests.conftest import AppClient, settle
+from tests.support.journey import STUDY, ResearchSystem
+from tests.support.twilio_fake import FakeTwilio, TwilioPhone
+from tests.webhooks.support import Receiver, add_webhook, deliveries
+
+PHONE = "+447400900101"
+
+
+async def confirmed_participant(client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock) -> TwilioPhone:
+    """P-1 says yes to records-research and confirms a day later."""
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, PHONE)
+    await research.invite(phone.number, "P-1")
+    for answer in ["YES", "YES", "YES", "NO", "NO", "YES"]:
+        await phone.send(answer)
+    clock.advance(timedelta(days=1))
+    await phone.send("CONFIRM")
+    await settle(client.app)
+    assert (await research.consent("P-1"))["records-research"] == "active"
+    return phone
+
+
+async def test_a_withdrawal_by_sms_wakes_the_delivery_loop_and_arrives_signed(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, receiver: tuple[Receiver, str]
+) -> None:
+    hooks, url = receiver
+    _id, secret = await add_webhook(client, url, STUDY)
+    phone = await confirmed_participant(client, fake_twilio, clock)
+    deliverer = client.app[keys.WEBHOOK_DELIVERIES]
+    await deliverer.deliver_due()
+    before = hooks.payloads()
+    assert [p["to"] for p in before if p["purpose"] == "records-research"] == ["pending", "active"]
+    hooks.arrived.clear()
+    # An hour between looks: only the wake after the withdrawal's commit can make it arrive.
+    loop = asyncio.create_task(deliverer.run(3600))
+    try:
+        await phone.send("WITHDRAW")
+        queued = len(await deliveries(client))
+        assert queued > len(before)  # the withdrawal's events, committed with it
+        await asyncio.wait_for(hooks.arrived.wait(), timeout=5)
+        async with asyncio.timeout(5):
+            while any(d.status != "delivered" for d in await deliveries(client)):
+                await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    withdrawal = next(r for r in hooks.received[len(before) :] if r.payload["purpose"] == "records-research")
+    body = withdrawal.payload
+    assert body == {
+        "type": "consent.changed",
+        "study": STUDY,
+        "participant": "P-1",
+        "purpose": body["purpose"],
+        "from": "active",
+        "to": "withdrawn",
+        "at": clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "content_version": 1,
+        "event_hash": body["event_hash"],
+    }
+    assert len(body["event_hash"]) == 64
+    assert PHONE not in withdrawal.body and PHONE[1:] not in withdrawal.body
+    headers = withdrawal.headers
+    assert headers["content-type"] == "application/json"
+    assert headers["webhook-id"].startswith("msg_")
+    sent_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    assert sent_at == clock().replace(microsecond=0)
+    # The Standard Webhooks library computes the same signature from the secret.
+    expected = Webhook(secret).sign(headers["webhook-id"], sent_at, withdrawal.body)
+    assert headers["webhook-signature"] == expected
+    assert len(hooks.received) == queued  # each once
