@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "webhook_delivery",
+    "webhook",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",

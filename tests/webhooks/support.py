@@ -32,9 +32,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each request with the next of ``answers`` (then 200), and keeps what came."""
+    """Answers each request with the next of ``answers`` (then 200, or 500 while ``refusing``
+    names the participant), and keeps what came."""
 
     answers: list[int] = field(default_factory=list)
+    refusing: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -43,6 +45,8 @@ class Receiver:
         self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
         self.arrived.set()
         status = self.answers.pop(0) if self.answers else 200
+        if json.loads(body)["participant"] in self.refusing:
+            status = 500
         return web.Response(status=status, text="ok" if status < 300 else "not now")
 
     def app(self) -> web.Application:
