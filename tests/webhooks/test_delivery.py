@@ -13,7 +13,7 @@ from consentbot.domain.webhooks import GIVE_UP_AFTER, DeliveryStatus
 from consentbot.services.clock import ManualClock
 from consentbot.services.console import problems
 from consentbot.store.ledger import LedgerRepository, NewEvent
-from consentbot.store.tables import ConsentEvent, Participant
+from consentbot.store.tables import ConsentEvent, Participant, WebhookDelivery
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
@@ -54,12 +54,17 @@ async def test_a_delivery_is_written_with_its_event_or_not_at_all(
     research = await ResearchSystem.register(client)
     await research.invite("+447400900111", "A-1")
     db = client.app[keys.DATABASE]
-    with pytest.raises(Boom):
+
+    async def failing_turn() -> None:
         async with db.transaction() as session:
             (participant,) = (await session.exec(select(Participant))).all()
             await LedgerRepository(session).append(participant, event(clock))
             assert len((await session.exec(select(ConsentEvent))).all()) == 1
+            assert len((await session.exec(select(WebhookDelivery))).all()) == 2
             raise Boom  # the turn fails after writing: everything goes
+
+    with pytest.raises(Boom):
+        await failing_turn()
     assert await deliveries(client) == []
     async with db.transaction() as session:
         (participant,) = (await session.exec(select(Participant))).all()

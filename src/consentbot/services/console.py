@@ -32,8 +32,8 @@ from consentbot.services.clock import Clock
 from consentbot.services.staff_login import StaffIdentity
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.console import ConsoleRepository, OutboxProblem, StateRow
-from consentbot.store.webhooks import WebhookRepository
 from consentbot.store.database import Database
+from consentbot.store.webhooks import WebhookRepository
 
 log = structlog.get_logger(__name__)
 
