@@ -99,12 +99,13 @@ class WebhookRepository:
         )
 
     async def any_due(self, now: datetime) -> bool:
-        """Whether a delivery may be due (a cheap read before claiming)."""
+        """Whether a delivery is due (a read before taking the write lock to claim it)."""
         statement = (
             select(WebhookDelivery.id)
             .where(
                 WebhookDelivery.status == DeliveryStatus.PENDING,
                 col(WebhookDelivery.next_attempt_at) <= now,
+                ~_waits_behind_an_earlier_one(),
             )
             .limit(1)
         )
