@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.staff.conftest import make_staff, staff
 from tests.webhooks.support import Receiver, receiving
+
+__all__ = ["make_staff", "receiver", "staff"]
 
 
 @pytest.fixture
