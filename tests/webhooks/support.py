@@ -37,6 +37,8 @@ class Receiver:
 
     answers: list[int] = field(default_factory=list)
     refusing: set[str] = field(default_factory=set)
+    hold: asyncio.Event | None = None
+    """While set and not yet set free, every request hangs (a receiver that stopped answering)."""
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -44,6 +46,8 @@ class Receiver:
         body = await request.text()
         self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
         self.arrived.set()
+        if self.hold is not None:
+            await self.hold.wait()
         status = self.answers.pop(0) if self.answers else 200
         if json.loads(body)["participant"] in self.refusing:
             status = 500

@@ -13,7 +13,7 @@ from consentbot.services.clock import ManualClock
 from tests.conftest import AppClient, settle
 from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
-from tests.webhooks.support import Receiver, add_webhook, deliveries
+from tests.webhooks.support import Receiver, add_webhook, deliveries, receiving
 
 PHONE = "+447400900101"
 
@@ -89,3 +89,43 @@ async def test_a_withdrawal_by_sms_wakes_the_delivery_loop_and_arrives_signed(
     expected = Webhook(secret).sign(headers["webhook-id"], sent_at, withdrawal.body)
     assert headers["webhook-signature"] == expected
     assert len(hooks.received) == queued  # each once
+
+
+async def test_a_receiver_that_hangs_does_not_hold_back_another(
+    client: AppClient, fake_twilio: FakeTwilio, receiver: tuple[Receiver, str]
+) -> None:
+    healthy, healthy_url = receiver
+    hold = asyncio.Event()
+    hanging = Receiver(hold=hold)
+    async for _hanging, hanging_url in receiving(hanging):
+        await add_webhook(client, hanging_url, STUDY)
+        await add_webhook(client, healthy_url, STUDY)
+        research = await ResearchSystem.register(client)
+        await research.invite("+447400900102", "H-1")
+        phone = TwilioPhone(client, fake_twilio, "+447400900102")
+        await phone.send("YES")
+        loop = asyncio.create_task(client.app[keys.WEBHOOK_DELIVERIES].run(3600))
+        try:
+            await phone.send("YES")  # records-research: pending
+            await asyncio.wait_for(hanging.arrived.wait(), timeout=5)
+            await phone.send("YES")  # social-care-linkage: pending, while the other hangs
+            async with asyncio.timeout(5):
+                await arrivals(healthy, 2)
+            assert [p["purpose"] for p in healthy.payloads()] == ["records-research", "social-care-linkage"]
+            assert len(hanging.received) == 1  # its next change waits for the first
+            hold.set()
+            async with asyncio.timeout(5):
+                await arrivals(hanging, 2)
+            assert [p["purpose"] for p in hanging.payloads()] == ["records-research", "social-care-linkage"]
+        finally:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+
+
+async def arrivals(receiver: Receiver, count: int) -> None:
+    """Return once ``receiver`` got ``count`` requests (the caller bounds the wait)."""
+    for _ in range(10_000):
+        if len(receiver.received) >= count:
+            return
+        await asyncio.sleep(0.01)

@@ -3,7 +3,7 @@
 The loop in ``serve`` is woken right after a commit that may have queued deliveries (the
 same call that wakes the SMS dispatcher), and looks every ``interval`` seconds besides. A
 round claims due deliveries (SKIP LOCKED on PostgreSQL, so several processes share the
-work), commits the claim, posts each one, then records what happened. A claim is a lease:
+work), commits the claim, posts each one, and records each answer as it comes. A claim is a lease:
 a process that dies mid-attempt leaves the delivery to be tried again when it ends, so a
 receiver may see a delivery twice (the ``webhook-id`` stays the same) but never miss one.
 """
@@ -32,6 +32,8 @@ REQUEST_TIMEOUT = 10.0
 """Seconds a receiver has to answer one attempt."""
 LEASE = timedelta(minutes=2)
 """How long a claimed delivery is left to the process that claimed it: well over a request."""
+MAX_ROUNDS = 4
+"""Rounds running at once in one process (each claims up to ``batch`` deliveries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +87,33 @@ class WebhookDeliverer:
         self._wake.set()
 
     async def run(self, interval: float) -> None:
-        """Deliver whenever woken, and at least every ``interval`` seconds."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.exception("webhook.round_failed")
+        """Start a round whenever woken, and at least every ``interval`` seconds.
+
+        Rounds run side by side (up to ``MAX_ROUNDS``): a receiver that takes its full
+        timeout holds back only its own round, so a withdrawal queued meanwhile still goes
+        at once. Each delivery accepted wakes the loop again, for the participant's next
+        change waiting behind it.
+        """
+        rounds: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                self._wake.clear()
+                if len(rounds) < MAX_ROUNDS:
+                    task = asyncio.create_task(self._round(), name="webhook-round")
+                    rounds.add(task)
+                    task.add_done_callback(rounds.discard)
+        finally:
+            for task in rounds:
+                task.cancel()
+            await asyncio.gather(*rounds, return_exceptions=True)
+
+    async def _round(self) -> None:
+        try:
+            await self.deliver_once()
+        except Exception:
+            log.exception("webhook.round_failed")
 
     async def deliver_due(self) -> None:
         """Rounds until nothing more is due: a delivery accepted frees the participant's next."""
@@ -101,7 +121,8 @@ class WebhookDeliverer:
             pass
 
     async def deliver_once(self) -> int:
-        """One round; returns how many deliveries were accepted."""
+        """One round: claim what is due, post each (settling each as its answer comes);
+        returns how many deliveries were accepted."""
         now = self.clock()
         async with self.db.read() as session:
             if not await WebhookRepository(session).any_due(now):
@@ -109,9 +130,15 @@ class WebhookDeliverer:
         attempts = await self._claim(now)
         if not attempts:
             return 0
-        results = await asyncio.gather(*(self._post(attempt) for attempt in attempts))
-        await self._settle(results)
-        return sum(1 for result in results if result.error is None)
+        accepted = await asyncio.gather(*(self._attempt(attempt) for attempt in attempts))
+        return sum(accepted)
+
+    async def _attempt(self, attempt: _Attempt) -> bool:
+        result = await self._post(attempt)
+        await self._settle(result)
+        if result.error is None:
+            self.wake()  # the participant's next change may be waiting behind this one
+        return result.error is None
 
     async def _claim(self, now: datetime) -> list[_Attempt]:
         async with self.db.transaction() as session:
@@ -155,28 +182,27 @@ class WebhookDeliverer:
                 return _Result(attempt, type(error).__name__[:64])
         return _Result(attempt, None if 200 <= status < 300 else f"HTTP {status}")
 
-    async def _settle(self, results: list[_Result]) -> None:
+    async def _settle(self, result: _Result) -> None:
+        attempt = result.attempt
         now = self.clock()
         async with self.db.transaction() as session:
             webhooks = WebhookRepository(session)
-            for result in results:
-                attempt = result.attempt
-                delivery = await webhooks.lock_claimed(attempt.delivery_id, attempt.attempts)
-                if delivery is None:
-                    continue  # the lease ran out and another round took it over
-                if result.error is None:
-                    delivery.status = DeliveryStatus.DELIVERED
-                    delivery.delivered_at = now
-                    delivery.last_error = None
+            delivery = await webhooks.lock_claimed(attempt.delivery_id, attempt.attempts)
+            if delivery is None:
+                return  # the lease ran out and another round took it over
+            if result.error is None:
+                delivery.status = DeliveryStatus.DELIVERED
+                delivery.delivered_at = now
+                delivery.last_error = None
+            else:
+                retry = next_attempt(attempt.created_at, now, attempt.attempts, self.jitter())
+                delivery.last_error = result.error
+                if retry is None:
+                    delivery.status = DeliveryStatus.FAILED
                 else:
-                    retry = next_attempt(attempt.created_at, now, attempt.attempts, self.jitter())
-                    delivery.last_error = result.error
-                    if retry is None:
-                        delivery.status = DeliveryStatus.FAILED
-                    else:
-                        delivery.next_attempt_at = retry
-                session.add(delivery)
-                self._log(result, delivery.status)
+                    delivery.next_attempt_at = retry
+            session.add(delivery)
+        self._log(result, delivery.status)
 
     @staticmethod
     def _log(result: _Result, status: DeliveryStatus) -> None:
