@@ -111,6 +111,8 @@ def create_app(
             app[keys.VERSIONS] = runtime.versions
             app[keys.ACCESSES] = runtime.accesses
             app[keys.PUBLISHED] = runtime.published
+            app[keys.WEBHOOKS] = runtime.webhooks
+            app[keys.WEBHOOK_DELIVERIES] = runtime.webhook_deliveries
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:
@@ -126,6 +128,8 @@ def create_app(
                 tasks.append(
                     asyncio.create_task(run_retention(runtime.retention), name="retention")
                 )
+                deliveries = runtime.webhook_deliveries.run(interval)
+                tasks.append(asyncio.create_task(deliveries, name="webhooks"))
             if watch:
                 poll = runtime.published.run(settings.publish_poll_interval)
                 tasks.append(asyncio.create_task(poll, name="published-versions"))

@@ -1,5 +1,5 @@
 """The ``consentbot`` command: serve, db, token, invite, announce, participant erase, audit,
-keys, outbox, content, chat, user."""
+keys, outbox, content, chat, user, webhook."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from consentbot import webhook_command
 from consentbot.content.problems import ContentError
 from consentbot.logging import configure_logging
 from consentbot.settings import Settings, SettingsError
@@ -172,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _user_parser(commands)
+    webhook_command.add_parser(commands)
 
     chat = commands.add_parser(
         "chat", help="be a patient on the console gateway of a running server"
@@ -327,6 +329,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "user":
         return _run_user(args, settings)
+    if args.command == "webhook":
+        return asyncio.run(webhook_command.run(settings, args))
     if args.command == "chat":
         return asyncio.run(commands.chat(args.url, args.phone, settings.default_region))
     raise AssertionError(args.command)

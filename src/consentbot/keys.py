@@ -25,6 +25,8 @@ from consentbot.services.tokens import TokenService
 from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
+from consentbot.services.webhook_delivery import WebhookDeliverer
+from consentbot.services.webhooks import WebhookAdmin
 from consentbot.settings import Settings
 from consentbot.store.database import Database
 from consentbot.web.client_address import Network
@@ -53,3 +55,5 @@ STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_LOGIN = web.AppKey("staff_login", StaffLogin)
 STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)
 ACCESSES = web.AppKey("access_service", AccessService)
+WEBHOOKS = web.AppKey("webhook_admin", WebhookAdmin)
+WEBHOOK_DELIVERIES = web.AppKey("webhook_deliverer", WebhookDeliverer)

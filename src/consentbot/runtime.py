@@ -52,6 +52,8 @@ from consentbot.services.verification import CodeLimits, VerificationService
 from consentbot.services.versions import PublishedVersions
 from consentbot.services.web_chat import WebChatService
 from consentbot.services.web_sessions import WebSessionService
+from consentbot.services.webhook_delivery import WebhookDeliverer
+from consentbot.services.webhooks import WebhookAdmin
 from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault, load_or_create_secret, load_previous_secrets
@@ -227,6 +229,8 @@ class Runtime:
     versions: PublishedVersions
     announcements: AnnouncementService
     accesses: AccessService
+    webhooks: WebhookAdmin
+    webhook_deliveries: WebhookDeliverer
 
 
 @asynccontextmanager
@@ -258,6 +262,14 @@ async def open_runtime(
         dispatcher = OutboxDispatcher(
             db, chosen, vault, clock, content.studies, send_rate=settings.send_rate
         )
+        deliverer = WebhookDeliverer(db, client, vault, clock)
+
+        def after_commit() -> None:
+            # A commit that queued messages may have written ledger events, and with
+            # them webhook deliveries: a withdrawal must reach receivers within seconds.
+            dispatcher.wake()
+            deliverer.wake()
+
         deps = ServiceDeps(
             db=db,
             vault=vault,
@@ -271,7 +283,7 @@ async def open_runtime(
                 settings.sms_regions, settings.default_region, demo=settings.demo
             ),
             link_lifetime=settings.link_lifetime,
-            on_outbox=dispatcher.wake,
+            on_outbox=after_commit,
         )
         pipeline = TurnPipeline(deps)
         web_sessions = WebSessionService(deps)
@@ -313,6 +325,8 @@ async def open_runtime(
             versions=PublishedVersions(deps),
             announcements=AnnouncementService(deps),
             accesses=AccessService(deps),
+            webhooks=WebhookAdmin(db, vault, clock, content.studies),
+            webhook_deliveries=deliverer,
         )
     finally:
         await client.close()

@@ -27,6 +27,8 @@ TABLES = (
     "data_access_participant",
     "data_access",
     "access_chain",
+    "webhook_delivery",
+    "webhook",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",

@@ -33,6 +33,7 @@ from consentbot.services.staff_login import StaffIdentity
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.console import ConsoleRepository, OutboxProblem, StateRow
 from consentbot.store.database import Database
+from consentbot.store.webhooks import WebhookRepository
 
 log = structlog.get_logger(__name__)
 
@@ -95,17 +96,19 @@ class Week:
 
 @dataclass(frozen=True, slots=True)
 class Problems:
-    """What needs a person. Webhooks do not exist yet, so there are no webhook failures to
-    list."""
+    """What needs a person."""
 
     outbox: tuple[OutboxProblem, ...]
     callbacks_waiting: int = 0
     """Call-back requests nobody has finished yet (open or claimed)."""
+    webhook_failures: int = 0
+    """Consent changes a webhook of the study never accepted (given up after 3 days):
+    ``consentbot webhook status`` names the webhook."""
 
     @property
     def any(self) -> bool:
         """Whether anything needs a person."""
-        return bool(self.outbox) or self.callbacks_waiting > 0
+        return bool(self.outbox) or self.callbacks_waiting > 0 or self.webhook_failures > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ async def problems(session: AsyncSession, study_id: str) -> Problems:
     return Problems(
         outbox=tuple(await ConsoleRepository(session).outbox_problems(study_id)),
         callbacks_waiting=len(await CallbackRepository(session).waiting([study_id])),
+        webhook_failures=await WebhookRepository(session).failed_for_study(study_id),
     )
 
 

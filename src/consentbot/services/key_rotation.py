@@ -22,11 +22,13 @@ from consentbot.store.rekeying import (
     OUTBOX_SECRETS,
     STAFF_TOTP,
     VERIFICATION_PHONES,
+    WEBHOOK_SECRETS,
     KeyCount,
     RekeyRepository,
 )
 from consentbot.store.staff_accounts import totp_aad
 from consentbot.store.tables import Contact, PhoneVerification
+from consentbot.store.webhooks import webhook_aad
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +49,7 @@ class RotationReport:
 
     rewritten: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            (CONTACT_PHONES, VERIFICATION_PHONES, OUTBOX_SECRETS, STAFF_TOTP), 0
+            (CONTACT_PHONES, VERIFICATION_PHONES, OUTBOX_SECRETS, STAFF_TOTP, WEBHOOK_SECRETS), 0
         )
     )
     problems: list[str] = field(default_factory=list)
@@ -89,6 +91,7 @@ class KeyRotation:
             (VERIFICATION_PHONES, self._verifications),
             (OUTBOX_SECRETS, self._outbox_secrets),
             (STAFF_TOTP, self._staff_totp_secrets),
+            (WEBHOOK_SECRETS, self._webhook_secrets),
         ):
             after = 0
             while True:
@@ -231,3 +234,24 @@ class KeyRotation:
                 session.add(user)
                 rewritten += 1
             return max(user.id or 0 for user in users), rewritten
+
+    async def _webhook_secrets(self, after: int, report: RotationReport) -> tuple[int | None, int]:
+        async with self.db.transaction() as session:
+            webhooks = await RekeyRepository(session, self.vault).webhook_secrets(
+                after, self.batch_size
+            )
+            if not webhooks:
+                return None, 0
+            rewritten = 0
+            for webhook in webhooks:
+                assert webhook.id is not None
+                aad = webhook_aad(webhook.id)
+                try:
+                    secret = self.vault.open_secret(webhook.secret_encrypted, aad)
+                except SecretKeyError as error:
+                    report.problems.append(f"webhook {webhook.id}: {error}")
+                    continue
+                webhook.secret_encrypted = self.vault.seal_secret(secret, aad)
+                session.add(webhook)
+                rewritten += 1
+            return max(webhook.id or 0 for webhook in webhooks), rewritten

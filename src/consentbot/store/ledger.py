@@ -1,4 +1,8 @@
-"""The consent ledger: append events and keep the projection (audits: store/ledger_audit.py)."""
+"""The consent ledger: append events and keep the projection (audits: store/ledger_audit.py).
+
+Every event also queues a delivery to each of the study's webhooks, in the same
+transaction: the change and the news of it are committed together or not at all.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.ledger_hash import event_hash
 from consentbot.domain.provenance import Auth
+from consentbot.domain.transitions import ConsentAction
+from consentbot.domain.webhooks import ERASED, ConsentChange, payload
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant
+from consentbot.store.webhooks import WebhookRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +142,34 @@ class LedgerRepository:
             state.language = new.language
             state.withdrawal_level = new.withdrawal_level
         self.session.add(state)
+        await self._queue_webhooks(participant, event)
         return event
+
+    async def _queue_webhooks(self, participant: Participant, event: ConsentEvent) -> None:
+        """One delivery of the event per active webhook of the study.
+
+        An erasure's events say ``to: "erased"`` (the ledger has ``withdrawn`` and the action
+        ``erase``): the receiver must stop using the data and delete what it can.
+        """
+        webhooks = WebhookRepository(self.session)
+        active = await webhooks.active_for(event.study_id)
+        if not active:
+            return
+        body = payload(
+            ConsentChange(
+                study=event.study_id,
+                participant=participant.reference,
+                purpose=event.purpose_id,
+                from_status=event.from_status,
+                to_status=ERASED if event.action == ConsentAction.ERASE else event.to_status,
+                at=event.occurred_at,
+                content_version=event.content_version,
+                event_hash=event.hash,
+            )
+        )
+        for webhook in active:
+            assert webhook.id is not None
+            webhooks.queue(webhook.id, event.participant_id, body, event.occurred_at)
 
     async def history(self, participant_id: int) -> Sequence[ConsentEvent]:
         """A participant's events, oldest first."""

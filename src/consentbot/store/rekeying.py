@@ -16,12 +16,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.crypto import CIPHERTEXT_VERSION, KEY_ID_LENGTH, PhoneVault
-from consentbot.store.tables import Contact, OutboxMessage, PhoneVerification, StaffUser
+from consentbot.store.tables import Contact, OutboxMessage, PhoneVerification, StaffUser, Webhook
 
 CONTACT_PHONES = "contact.phone_encrypted"
 VERIFICATION_PHONES = "phone_verification.phone_encrypted"
 OUTBOX_SECRETS = "outbox.secret_encrypted"
 STAFF_TOTP = "staff_user.totp_secret_encrypted"
+WEBHOOK_SECRETS = "webhook.secret_encrypted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,18 @@ class RekeyRepository:
         )
         return (await self.session.exec(statement)).all()
 
+    async def webhook_secrets(self, after: int, limit: int) -> Sequence[Webhook]:
+        """The next webhooks whose signing secret is not under the current key, locked."""
+        column = col(Webhook.secret_encrypted)
+        statement = (
+            select(Webhook)
+            .where(col(Webhook.id) > after, self._outdated(column))
+            .order_by(col(Webhook.id))
+            .limit(limit)
+            .with_for_update()
+        )
+        return (await self.session.exec(statement)).all()
+
     def _outdated(self, column: Any) -> ColumnElement[bool]:
         # An erased number leaves an empty ciphertext: nothing to rewrite.
         current: ColumnElement[bool] = column.startswith(self.vault.current_prefix, autoescape=True)
@@ -143,9 +156,11 @@ class RekeyRepository:
         verification = col(PhoneVerification.phone_encrypted)
         secret = col(OutboxMessage.secret_encrypted)
         totp = col(StaffUser.totp_secret_encrypted)
+        webhook = col(Webhook.secret_encrypted)
         return [
             (CONTACT_PHONES, contact, contact != ""),
             (VERIFICATION_PHONES, verification, verification != ""),
             (OUTBOX_SECRETS, secret, secret.is_not(None)),
             (STAFF_TOTP, totp, totp.is_not(None)),
+            (WEBHOOK_SECRETS, webhook, webhook != ""),
         ]

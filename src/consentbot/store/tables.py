@@ -17,6 +17,7 @@ from consentbot.domain.provenance import Auth
 from consentbot.domain.staff import AccessReason, StaffRole
 from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import TimerKind, TimerStatus
+from consentbot.domain.webhooks import DeliveryStatus
 from consentbot.store.types import EnumText, UTCDateTime
 
 
@@ -570,3 +571,45 @@ class AccessRequest(SQLModel, table=True):
     response: str
     """The JSON answered the first time, answered again to every retry."""
     created_at: datetime = _at()
+
+
+class Webhook(SQLModel, table=True):
+    """A study's receiver of consent changes (docs/webhooks.md)."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(max_length=100, index=True)
+    url: str = Field(max_length=2000)
+    secret_encrypted: str
+    """The signing secret, sealed with the secret key and bound to this webhook's id."""
+    created_at: datetime = _at()
+    removed_at: datetime | None = _at(nullable=True)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One ledger event for one webhook: written in the transaction that writes the event."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # A participant's next delivery waits for the one before it (same webhook).
+        Index("ix_webhook_delivery_order", "webhook_id", "participant_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key="webhook.id")
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    message_id: str = Field(max_length=40, unique=True)
+    """The ``webhook-id`` header: the same on every attempt, so receivers can drop repeats."""
+    body: str
+    """The JSON sent, exactly as signed (a study reference, never a phone number)."""
+    status: DeliveryStatus = _enum(DeliveryStatus, 16, default=DeliveryStatus.PENDING)
+    attempts: int = 0
+    created_at: datetime = _at()
+    next_attempt_at: datetime = _at()
+    """Due from then; while an attempt runs, the end of its lease."""
+    last_attempt_at: datetime | None = _at(nullable=True)
+    last_error: str | None = Field(default=None, max_length=64)
+    """What the last failed attempt met ("HTTP 500", "timeout"), never the receiver's body."""
+    delivered_at: datetime | None = _at(nullable=True)
