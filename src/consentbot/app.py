@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.api.receipts import receipt_routes
 from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway
@@ -108,6 +109,7 @@ def create_app(
             app[keys.PUBLISHING] = runtime.publishing
             app[keys.VERSIONS] = runtime.versions
             app[keys.PUBLISHED] = runtime.published
+            app[keys.RECEIPTS] = runtime.receipts
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:
@@ -161,6 +163,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
 
     app.router.add_get("/healthz", health)
     app.router.add_routes(research_routes())
+    app.router.add_routes(receipt_routes())
     app.router.add_routes(web_routes())
     app.router.add_routes(printable_routes())
     add_staff(app, settings, clock)

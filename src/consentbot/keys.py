@@ -14,6 +14,7 @@ from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.receipts import ReceiptQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import PublishedWatcher
 from consentbot.services.staff_access_log import StaffAccessLog
@@ -51,3 +52,4 @@ PUBLISHED = web.AppKey("published_watcher", PublishedWatcher)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_LOGIN = web.AppKey("staff_login", StaffLogin)
 STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)
+RECEIPTS = web.AppKey("receipt_queries", ReceiptQueries)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from consentbot.store import migrate
 
 TABLES = (
+    "consent_receipt",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",

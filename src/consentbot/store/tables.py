@@ -467,3 +467,23 @@ class AssistedSession(SQLModel, table=True):
     """The person's ledger seq the last receipt covered (at opening: their seq then)."""
     no_phone: bool = False
     """The person has no usable phone: the receipt is printed, not texted."""
+
+
+class ConsentReceipt(SQLModel, table=True):
+    """A signed receipt for one turn that changed consent (docs/receipts.md).
+
+    Written in the turn's transaction, with its ledger events. ``document`` is the
+    signed JSON exactly as issued: it names the person only by the study's reference.
+    """
+
+    __tablename__ = "consent_receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    study_id: str = Field(max_length=100)
+    created_at: datetime = _at()
+    document: str
+    """The signed receipt: canonical JSON, signature block included."""
+    signature: str = Field(max_length=200)
+    """The signature's base64 value, as in the document's signature block."""

@@ -1,0 +1,33 @@
+"""Which turns earn a receipt: those where the person's permission was given, taken back
+or put in question, the moments they may want proof of later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from consentbot.domain.status import ConsentStatus
+from consentbot.domain.transitions import ConsentAction
+
+ALWAYS = frozenset({ConsentAction.CONFIRM, ConsentAction.WITHDRAW, ConsentAction.REQUIRE_RECONSENT})
+"""CONFIRM (a yes starts to count), WITHDRAW, and a re-consent request from the study."""
+HAD_A_YES = frozenset(
+    {ConsentStatus.PENDING, ConsentStatus.ACTIVE, ConsentStatus.RECONSENT_REQUIRED}
+)
+
+
+def receipt_due(changes: Iterable[tuple[ConsentAction, ConsentStatus]], *, changing: bool) -> bool:
+    """Whether a turn with these ``(action, from status)`` changes gets a receipt.
+
+    ``changing``: the person was answering the questions again after CHANGE, so any
+    answer changes what they agreed to. A NO to a purpose that had a yes is a
+    withdrawal too. First answers (a yes still cooling off), expiry (a timer) and
+    erasure (nothing more is written about the person) get none.
+    """
+    for action, before in changes:
+        if action in ALWAYS:
+            return True
+        if action is ConsentAction.ANSWER_NO and before in HAD_A_YES:
+            return True
+        if changing and action in {ConsentAction.ANSWER_YES, ConsentAction.ANSWER_NO}:
+            return True
+    return False
