@@ -33,6 +33,7 @@ from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.printable import printable_routes
+from consentbot.web.receipts import receipt_web_routes
 from consentbot.web.security import security_headers
 from consentbot.web.staff import add_staff
 from consentbot.web.templating import setup_templates
@@ -165,6 +166,7 @@ def _add_routes(app: web.Application, settings: Settings, clock: Clock) -> None:
     app.router.add_routes(research_routes())
     app.router.add_routes(receipt_routes())
     app.router.add_routes(web_routes())
+    app.router.add_routes(receipt_web_routes())
     app.router.add_routes(printable_routes())
     add_staff(app, settings, clock)
     app.router.add_static("/static", STATIC, append_version=False)
