@@ -18,9 +18,10 @@ HAD_A_YES = frozenset(
 def receipt_due(changes: Iterable[tuple[ConsentAction, ConsentStatus]], *, changing: bool) -> bool:
     """Whether a turn with these ``(action, from status)`` changes gets a receipt.
 
-    ``changing``: the person was answering the questions again after CHANGE, so any
-    answer changes what they agreed to. A NO to a purpose that had a yes is a
-    withdrawal too. First answers (a yes still cooling off), expiry (a timer) and
+    ``changing``: the person was answering the questions again (after CHANGE, or when
+    the study asks again), so an answer changes what they agreed to. A NO to a purpose
+    that had a yes is a withdrawal too. A first yes, and a yes to a question the study
+    asks again, still cool off: their receipt comes with CONFIRM. Expiry (a timer) and
     erasure (nothing more is written about the person) get none.
     """
     for action, before in changes:
@@ -28,6 +29,12 @@ def receipt_due(changes: Iterable[tuple[ConsentAction, ConsentStatus]], *, chang
             return True
         if action is ConsentAction.ANSWER_NO and before in HAD_A_YES:
             return True
-        if changing and action in {ConsentAction.ANSWER_YES, ConsentAction.ANSWER_NO}:
+        if changing and action is ConsentAction.ANSWER_NO:
+            return True
+        if (
+            changing
+            and action is ConsentAction.ANSWER_YES
+            and before is not ConsentStatus.RECONSENT_REQUIRED
+        ):
             return True
     return False
