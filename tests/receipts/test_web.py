@@ -4,6 +4,7 @@ each downloadable as the signed JSON."""
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
 from consentbot import keys
 from consentbot.domain.receipt import verify_receipt
@@ -75,4 +76,19 @@ async def test_a_person_sees_only_their_own_receipts(
     assert browser.status == 200
     assert "You have no receipts yet" in html.unescape(page)
     assert (await web_client.get(f"{PAGE}/{reference}.json")).status == 404
+
+    # Confirming in the web chat: the reply on the page carries the receipt's reference.
+    await browser.open()
+    for _ in range(6):
+        await browser.say("YES")
+    clock.advance(timedelta(days=1, minutes=1))
+    await settle(web_client.app)
+    await browser.open()
+    reply = await browser.say("CONFIRM")
+    own = reference_in(reply)
+    assert own is not None
+    assert reply.endswith(f"Your receipt: {own}")
+    page = await browser.open(PAGE)
+    assert own in page
+    assert reference not in page
 
