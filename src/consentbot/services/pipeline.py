@@ -280,7 +280,7 @@ class TurnPipeline:
                 number_participants=sorted(
                     {p.participant_id for p in enrolled} | {who.participant_id}
                 ),
-                receipt_key=self.deps.audit_key(),
+                receipt_key=self.deps.audit_key,
                 public_url=self.deps.public_url,
             )
             if receipt is not None:

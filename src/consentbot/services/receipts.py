@@ -8,7 +8,7 @@ reply. The document and its signature are built by :mod:`consentbot.domain.recei
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,7 +61,7 @@ async def issue_receipt(
     events: Sequence[ConsentEvent],
     *,
     changing: bool,
-    key: Ed25519PrivateKey,
+    key: Callable[[], Ed25519PrivateKey],
     public_url: str | None,
     now: datetime,
 ) -> str | None:
@@ -104,7 +104,8 @@ async def issue_receipt(
         ],
         events=[_event(event) for event in events],
     )
-    signed = sign_receipt(receipt_document(facts), key)
+    # Asked for only now: a service that never issues a receipt never makes a key.
+    signed = sign_receipt(receipt_document(facts), key())
     repository.add(
         reference=reference,
         participant_id=who.participant_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,7 +50,7 @@ async def apply_turn(
     provenance: Provenance,
     now: datetime,
     number_participants: Sequence[int],
-    receipt_key: Ed25519PrivateKey,
+    receipt_key: Callable[[], Ed25519PrivateKey],
     public_url: str | None,
 ) -> str | None:
     """Write what ``turn`` decided about consent and state, in the caller's transaction.
@@ -59,8 +59,8 @@ async def apply_turn(
     language the person was reading (before any language switch in the same turn), with
     the channel, the actor and how the person was identified. STOP is about the number,
     so its effects reach every one of ``number_participants`` (the number's studies).
-    A turn that gave, changed or withdrew consent gets a receipt signed with
-    ``receipt_key``, written with its events: its reference is returned (else None).
+    A turn that gave, changed or withdrew consent gets a receipt signed with the key
+    ``receipt_key`` gives, written with its events: its reference is returned (else None).
     """
     changing = who.state.changing
     events = await record_changes(session, who, turn, provenance=provenance, now=now)
