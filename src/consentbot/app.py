@@ -18,6 +18,7 @@ from aiohttp import web
 
 from consentbot import keys
 from consentbot.api.accesses import access_routes
+from consentbot.api.receipts import receipt_routes
 from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway
@@ -34,6 +35,7 @@ from consentbot.unavailable import database_unavailable
 from consentbot.web.accesses import access_page_routes
 from consentbot.web.client_address import trusted_networks
 from consentbot.web.printable import printable_routes
+from consentbot.web.receipts import receipt_web_routes
 from consentbot.web.security import security_headers
 from consentbot.web.staff import add_staff
 from consentbot.web.templating import setup_templates
@@ -113,6 +115,7 @@ def create_app(
             app[keys.PUBLISHED] = runtime.published
             app[keys.WEBHOOKS] = runtime.webhooks
             app[keys.WEBHOOK_DELIVERIES] = runtime.webhook_deliveries
+            app[keys.RECEIPTS] = runtime.receipts
             tasks: list[asyncio.Task[None]] = []
             checkpoints = checkpoint_schedule(settings, runtime.db, content.studies, clock)
             if checkpoints is not None:
@@ -171,8 +174,10 @@ def _add_routes(
     app.router.add_get("/healthz", health)
     app.router.add_routes(research_routes())
     app.router.add_routes(access_routes())
+    app.router.add_routes(receipt_routes())
     app.router.add_routes(web_routes())
     app.router.add_routes(access_page_routes())
+    app.router.add_routes(receipt_web_routes())
     app.router.add_routes(printable_routes())
     add_staff(app, settings, clock, run_background=run_background)
     app.router.add_static("/static", STATIC, append_version=False)

@@ -1,5 +1,5 @@
 """The ``consentbot`` command: serve, db, token, invite, announce, participant erase, audit,
-keys, outbox, content, chat, user, webhook."""
+receipt, keys, outbox, content, chat, user, webhook."""
 
 from __future__ import annotations
 
@@ -114,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
         "--extends", type=Path, help="the previous checkpoint: refuse if it no longer matches"
     )
     audit_commands.add_parser("public-key", help="print the checkpoint signing key's public half")
+
+    receipt = commands.add_parser("receipt", help="signed consent receipts (docs/receipts.md)")
+    receipt_commands = receipt.add_subparsers(dest="receipt_command", required=True)
+    receipt_verify = receipt_commands.add_parser(
+        "verify", help="check a receipt's signature and structure; exit 0 if valid, 1 if not"
+    )
+    receipt_verify.add_argument("file", type=Path, help="the receipt (JSON, as downloaded)")
+    receipt_verify.add_argument(
+        "--public-key",
+        help="the audit key's public half (base64, or a file holding it) to check offline "
+        "(default: this service's key)",
+    )
 
     keys = commands.add_parser("keys", help="the secret key: status and rotation (docs/keys.md)")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -311,6 +323,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.audit_command == "public-key":
             return commands.audit_public_key(settings)
         return asyncio.run(commands.audit_verify(settings, args.checkpoint, args.public_key))
+    if args.command == "receipt":
+        from consentbot.receipt_command import receipt_verify
+
+        return receipt_verify(settings, args.file, args.public_key)
     if args.command == "keys" and args.keys_command == "status":
         return asyncio.run(commands.keys_status(settings))
     if args.command == "keys":

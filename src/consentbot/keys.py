@@ -15,6 +15,7 @@ from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.receipts import ReceiptQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import PublishedWatcher
 from consentbot.services.staff_access_log import StaffAccessLog
@@ -57,3 +58,4 @@ STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)
 ACCESSES = web.AppKey("access_service", AccessService)
 WEBHOOKS = web.AppKey("webhook_admin", WebhookAdmin)
 WEBHOOK_DELIVERIES = web.AppKey("webhook_deliverer", WebhookDeliverer)
+RECEIPTS = web.AppKey("receipt_queries", ReceiptQueries)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 
 import structlog
 from aiohttp import ClientSession, ClientTimeout
@@ -38,6 +38,7 @@ from consentbot.services.invitations import InvitationService
 from consentbot.services.pipeline import TurnPipeline
 from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.receipts import ReceiptQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import (
     Prepare,
@@ -59,6 +60,7 @@ from consentbot.store import migrate
 from consentbot.store.crypto import PhoneVault, load_or_create_secret, load_previous_secrets
 from consentbot.store.database import Database
 from consentbot.store.phones import SendingPolicy
+from consentbot.store.signing_key import signing_key
 
 log = structlog.get_logger(__name__)
 
@@ -231,6 +233,7 @@ class Runtime:
     accesses: AccessService
     webhooks: WebhookAdmin
     webhook_deliveries: WebhookDeliverer
+    receipts: ReceiptQueries
 
 
 @asynccontextmanager
@@ -284,6 +287,7 @@ async def open_runtime(
             ),
             link_lifetime=settings.link_lifetime,
             on_outbox=after_commit,
+            audit_key=cache(partial(signing_key, settings.audit_signing_key, settings.data_dir)),
         )
         pipeline = TurnPipeline(deps)
         web_sessions = WebSessionService(deps)
@@ -327,6 +331,7 @@ async def open_runtime(
             accesses=AccessService(deps),
             webhooks=WebhookAdmin(db, vault, clock, content.studies),
             webhook_deliveries=deliverer,
+            receipts=ReceiptQueries(deps),
         )
     finally:
         await client.close()

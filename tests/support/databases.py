@@ -29,6 +29,7 @@ TABLES = (
     "access_chain",
     "webhook_delivery",
     "webhook",
+    "consent_receipt",
     "callback_request",
     "staff_access_log",
     "staff_login_failure",

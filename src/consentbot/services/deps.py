@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.clock import Clock
@@ -34,3 +36,5 @@ class ServiceDeps:
     """How long a personal link works."""
     on_outbox: Callable[[], None]
     """Called after a commit that queued messages: wakes the dispatcher."""
+    audit_key: Callable[[], Ed25519PrivateKey]
+    """The audit signing key (loaded, or generated, on first use): signs consent receipts."""

@@ -32,6 +32,7 @@ from consentbot.conversation.outcome import (
     Turn,
 )
 from consentbot.conversation.proactive import on_timer, respond_to_stranger
+from consentbot.conversation.receipt_messages import receipt_line, with_receipt
 from consentbot.conversation.routing import (
     AskWhichStudy,
     Erased,
@@ -270,7 +271,7 @@ class TurnPipeline:
             return Outcome()
         who, turn = decided.who, decided.turn
         if who is not None:
-            await apply_turn(
+            receipt = await apply_turn(
                 session,
                 contacts,
                 who,
@@ -281,7 +282,14 @@ class TurnPipeline:
                 number_participants=sorted(
                     {p.participant_id for p in enrolled} | {who.participant_id}
                 ),
+                receipt_key=self.deps.audit_key,
+                public_url=self.deps.public_url,
             )
+            if receipt is not None:
+                # In the language the person reads from now on (the turn may have switched it).
+                translator = self.deps.lexicon.translator(who.language)
+                turn = with_receipt(turn, receipt_line(translator, receipt))
+                decided = replace(decided, turn=turn)
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
         queued = self._deliver(session, contact, decided, reply_to, now)

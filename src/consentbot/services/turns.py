@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.conversation.outcome import (
@@ -25,6 +26,7 @@ from consentbot.domain.stopping import StopSource
 from consentbot.domain.timers import MESSAGE_TIMERS
 from consentbot.domain.transitions import ConsentAction
 from consentbot.services.participation import Participation
+from consentbot.services.receipts import issue_receipt
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
@@ -32,7 +34,7 @@ from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.links import LinkRepository
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.participants import ParticipantRepository
-from consentbot.store.tables import Contact
+from consentbot.store.tables import ConsentEvent, Contact
 from consentbot.store.timers import TimerRepository
 
 READING = frozenset({Layer.TOPIC, Layer.DETAIL})
@@ -48,15 +50,30 @@ async def apply_turn(
     provenance: Provenance,
     now: datetime,
     number_participants: Sequence[int],
-) -> None:
+    receipt_key: Callable[[], Ed25519PrivateKey],
+    public_url: str | None,
+) -> str | None:
     """Write what ``turn`` decided about consent and state, in the caller's transaction.
 
     Consent changes are chained into the ledger with the content version and the
     language the person was reading (before any language switch in the same turn), with
     the channel, the actor and how the person was identified. STOP is about the number,
     so its effects reach every one of ``number_participants`` (the number's studies).
+    A turn that gave, changed or withdrew consent gets a receipt signed with the key
+    ``receipt_key`` gives, written with its events: its reference is returned (else None).
     """
-    await record_changes(session, who, turn, provenance=provenance, now=now)
+    changing = who.state.changing
+    events = await record_changes(session, who, turn, provenance=provenance, now=now)
+    receipt = await issue_receipt(
+        session,
+        who,
+        turn,
+        events,
+        changing=changing,
+        key=receipt_key,
+        public_url=public_url,
+        now=now,
+    )
     await apply_effects(
         session,
         contacts,
@@ -71,19 +88,21 @@ async def apply_turn(
         who.participant.first_read_at = now  # the console's funnel: "read" (opened a topic)
     who.participant.content_version = who.study.version
     await ParticipantRepository(session).save(who.participant, now)
+    return receipt
 
 
 async def record_changes(
     session: AsyncSession, who: Participation, turn: Turn, *, provenance: Provenance, now: datetime
-) -> None:
+) -> list[ConsentEvent]:
     """One ledger event per consent change, bound to the exact text the person saw."""
     study, participant = who.study, who.participant
     ledger = LedgerRepository(session)
     text = study.text(participant.language)
     rules = study.cooling_off
+    events = []
     for change in turn.changes:
         pending = change.to_status is ConsentStatus.PENDING
-        await ledger.append(
+        event = await ledger.append(
             participant,
             NewEvent(
                 purpose_id=change.purpose,
@@ -110,6 +129,8 @@ async def record_changes(
                 ),
             ),
         )
+        events.append(event)
+    return events
 
 
 async def apply_effects(

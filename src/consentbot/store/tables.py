@@ -613,3 +613,23 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=64)
     """What the last failed attempt met ("HTTP 500", "timeout"), never the receiver's body."""
     delivered_at: datetime | None = _at(nullable=True)
+
+
+class ConsentReceipt(SQLModel, table=True):
+    """A signed receipt for one turn that changed consent (docs/receipts.md).
+
+    Written in the turn's transaction, with its ledger events. ``document`` is the
+    signed JSON exactly as issued: it names the person only by the study's reference.
+    """
+
+    __tablename__ = "consent_receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    study_id: str = Field(max_length=100)
+    created_at: datetime = _at()
+    document: str
+    """The signed receipt: canonical JSON, signature block included."""
+    signature: str = Field(max_length=200)
+    """The signature's base64 value, as in the document's signature block."""
