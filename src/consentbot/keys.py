@@ -9,6 +9,7 @@ from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.cohort import CohortInvitations
+from consentbot.services.consent_check import ConsentChecker
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
@@ -51,3 +52,4 @@ PUBLISHED = web.AppKey("published_watcher", PublishedWatcher)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_LOGIN = web.AppKey("staff_login", StaffLogin)
 STAFF_ACCESS = web.AppKey("staff_access_log", StaffAccessLog)
+CONSENT_CHECK = web.AppKey("consent_checker", ConsentChecker)
