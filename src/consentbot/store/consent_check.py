@@ -14,8 +14,8 @@ from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# Both served by the unique (study_id, reference) index of participant and the primary key
-# (participant_id, purpose_id) of consent_state: no extra index is needed.
+# Served by the unique (study_id, reference) index of participant and the covering index
+# ix_consent_state_status: no table row of consent_state is read.
 _POSTGRESQL = text(
     """
     SELECT p.reference, s.status
@@ -52,9 +52,17 @@ class ConsentCheckRepository:
         if not references:
             return {}
         connection = await self.session.connection()
+        # In order, consecutive probes of the index share its pages (SQLite walks the list
+        # as given): about twice as fast on a large study as a random order.
+        ordered = sorted(references)
         postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            # One big statement, run once: compiling it (JIT) costs more than it saves, and
+            # the hash of 100,000 references must fit in memory, not spill to disk.
+            await connection.execute(text("SET LOCAL jit = off"))
+            await connection.execute(text("SET LOCAL work_mem = '64MB'"))
         statement = _POSTGRESQL if postgresql else _SQLITE
-        wanted: object = list(references) if postgresql else json.dumps(list(references))
+        wanted: object = ordered if postgresql else json.dumps(ordered)
         result = await connection.execute(
             statement, {"references": wanted, "study": study_id, "purpose": purpose_id}
         )
