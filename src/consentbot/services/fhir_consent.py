@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from consentbot.domain.status import ConsentStatus, counts_as_permission
 from consentbot.services.queries import ConsentView
@@ -69,7 +70,7 @@ def _iso(moment: datetime) -> str:
 
 def fhir_consent(
     view: ConsentView, study: FhirStudy, base_url: str, as_of: datetime
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The FHIR R4 Consent of ``view``; URLs are built on ``base_url`` (the public URL).
 
     - ``patient`` is an identifier: the study's reference, never a phone number;
