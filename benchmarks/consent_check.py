@@ -94,22 +94,23 @@ def fill_sqlite(path: Path, count: int) -> None:
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         connection.execute("PRAGMA synchronous=OFF")
+        at = _sqlite_time(NOW)
         connection.execute("BEGIN")
         connection.executemany(
             "INSERT INTO contact (id, phone_hash, phone_encrypted, stopped, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            ((*row[:4], _sqlite_time(NOW)) for row in contact_rows(count)),
+            ((*row[:4], at) for row in contact_rows(count)),
         )
         connection.executemany(
             "INSERT INTO participant (id, study_id, reference, contact_id, language, joined_by, "
             "conversation, content_version, ledger_seq, ledger_head, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((*row[:10], _sqlite_time(NOW), _sqlite_time(NOW)) for row in participant_rows(count)),
+            ((*row[:10], at, at) for row in participant_rows(count)),
         )
         connection.executemany(
             "INSERT INTO consent_state (participant_id, purpose_id, status, since, "
             "content_version, language) VALUES (?, ?, ?, ?, ?, ?)",
-            ((*row[:3], _sqlite_time(NOW), *row[4:]) for row in state_rows(count, 1)),
+            ((*row[:3], at, *row[4:]) for row in state_rows(count, 1)),
         )
         connection.execute("COMMIT")
         connection.execute("ANALYZE")

@@ -263,7 +263,7 @@ async def get_consent(request: web.Request) -> web.Response:
 
 def _fhir_consent(request: web.Request, view: ConsentView) -> web.Response:
     study = request.app[keys.STUDIES].get(view.study)
-    if study is None:  # the query above found it; a swap of the catalogue cannot drop it
+    if study is None:  # found by the query a moment ago; only a reload could drop it since
         raise _error(web.HTTPNotFound, f"there is no study {view.study!r}")
     # Identifiers and the policy are absolute URLs: the public URL, else where we were reached.
     base = request.app[keys.SETTINGS].public_url or str(request.url.origin())
