@@ -81,6 +81,15 @@ async def test_erased_people_are_not_permitted_and_other_studies_are_unknown(cli
     assert (data["permitted"], data["not_permitted"], data["unknown"]) == (["P-1"], ["P-2"], ["P-3"])
 
 
+async def test_references_no_participant_could_have_are_unknown(client: AppClient) -> None:
+    research = await ResearchSystem.register(client)
+    await seed_participant(client.app, STUDY, "P-1", {"updates": ConsentStatus.ACTIVE}, at=START)
+    odd = ["P-1\x00", "\ud800", "", " P-1", "P" * 101]
+    status, data = await check(client, research, {"purpose": "updates", "participants": ["P-1", *odd]})
+    assert status == 200
+    assert (data["permitted"], data["not_permitted"], data["unknown"]) == (["P-1"], [], odd)
+
+
 async def test_an_empty_list_gets_empty_lists(client: AppClient) -> None:
     research = await ResearchSystem.register(client)
     status, data = await check(client, research, {"purpose": "updates", "participants": []})

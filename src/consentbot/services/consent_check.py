@@ -66,8 +66,31 @@ class ConsentChecker:
         wanted = list(dict.fromkeys(references))
         async with self.db.read() as session:
             as_of = self.clock()
-            found = await ConsentCheckRepository(session).statuses(study_id, purpose, wanted)
+            found = await ConsentCheckRepository(session).statuses(
+                study_id, purpose, storable(wanted)
+            )
         return sort_by_consent(purpose, as_of, wanted, found)
+
+
+def storable(references: list[str]) -> list[str]:
+    """Those of ``references`` a participant could have: the others are simply unknown.
+
+    A NUL character or half of a surrogate pair (JSON can carry both) can be in no stored
+    reference, and PostgreSQL refuses them in a query: the whole check would fail.
+    """
+    if _storable("".join(references)):  # the usual case, tested in one pass
+        return references
+    return [reference for reference in references if _storable(reference)]
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def sort_by_consent(
