@@ -58,7 +58,7 @@ class ConsentCheckRepository:
         postgresql = connection.dialect.name == "postgresql"
         if postgresql:
             # One big statement, run once: compiling it (JIT) costs more than it saves, and
-            # the hash of 100,000 references must fit in memory, not spill to disk.
+            # the join's hash table must fit in memory, not spill to disk in batches.
             await connection.execute(text("SET LOCAL jit = off"))
             await connection.execute(text("SET LOCAL work_mem = '64MB'"))
         statement = _POSTGRESQL if postgresql else _SQLITE
