@@ -19,6 +19,7 @@ from aiohttp import web
 from consentbot import keys
 from consentbot.api.accesses import access_routes
 from consentbot.api.receipts import receipt_routes
+from consentbot.api.consent_check import consent_check_routes
 from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway
@@ -28,6 +29,7 @@ from consentbot.channels.twilio import twilio_routes
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.checkpoints import checkpoint_schedule
 from consentbot.services.clock import Clock, system_clock
+from consentbot.services.consent_check import ConsentChecker
 from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
@@ -104,6 +106,7 @@ def create_app(
             app[keys.INVITATIONS] = runtime.invitations
             app[keys.COHORT] = runtime.cohort
             app[keys.QUERIES] = runtime.queries
+            app[keys.CONSENT_CHECK] = ConsentChecker(runtime.db, content.studies, clock)
             app[keys.TIMERS] = runtime.timers
             app[keys.TOKENS] = runtime.tokens
             app[keys.WEB_CHAT] = runtime.web_chat
@@ -175,6 +178,7 @@ def _add_routes(
     app.router.add_routes(research_routes())
     app.router.add_routes(access_routes())
     app.router.add_routes(receipt_routes())
+    app.router.add_routes(consent_check_routes())
     app.router.add_routes(web_routes())
     app.router.add_routes(access_page_routes())
     app.router.add_routes(receipt_web_routes())

@@ -10,6 +10,7 @@ from consentbot.conversation.lexicon import Lexicon
 from consentbot.services.accesses import AccessService
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.cohort import CohortInvitations
+from consentbot.services.consent_check import ConsentChecker
 from consentbot.services.dispatcher import OutboxDispatcher
 from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
@@ -59,3 +60,4 @@ ACCESSES = web.AppKey("access_service", AccessService)
 WEBHOOKS = web.AppKey("webhook_admin", WebhookAdmin)
 WEBHOOK_DELIVERIES = web.AppKey("webhook_deliverer", WebhookDeliverer)
 RECEIPTS = web.AppKey("receipt_queries", ReceiptQueries)
+CONSENT_CHECK = web.AppKey("consent_checker", ConsentChecker)

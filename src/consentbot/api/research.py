@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.api.negotiation import FHIR_JSON, wants_fhir
 from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.domain.status import MEANINGS, ConsentStatus, counts_as_permission
 from consentbot.services.cohort_file import CohortRow, RowProblem
@@ -24,7 +25,8 @@ from consentbot.services.errors import (
     UnknownParticipant,
     UnknownStudy,
 )
-from consentbot.services.queries import HistoryEvent
+from consentbot.services.fhir_consent import FhirStudy, fhir_consent
+from consentbot.services.queries import ConsentView, HistoryEvent
 from consentbot.services.versions import DamagedVersion, UnknownVersion, VersionSummary
 
 
@@ -227,13 +229,18 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
 
 
 async def get_consent(request: web.Request) -> web.Response:
-    """``GET /api/v1/studies/{study}/participants/{reference}/consent``."""
+    """``GET /api/v1/studies/{study}/participants/{reference}/consent``.
+
+    With ``Accept: application/fhir+json``, a FHIR R4 Consent (services/fhir_consent.py).
+    """
     study = await _authorise(request)
     try:
         view = await request.app[keys.QUERIES].consent(study, request.match_info["reference"])
     except ServiceError as error:
         raise _raise_for(error) from None
-    return web.json_response(
+    if wants_fhir(request.headers.get("Accept", "")):
+        return _fhir_consent(request, view)
+    response = web.json_response(
         {
             "study": view.study,
             "participant": view.participant,
@@ -250,6 +257,21 @@ async def get_consent(request: web.Request) -> web.Response:
             },
         }
     )
+    response.headers["Vary"] = "Accept"  # the same URL answers FHIR too
+    return response
+
+
+def _fhir_consent(request: web.Request, view: ConsentView) -> web.Response:
+    study = request.app[keys.STUDIES].get(view.study)
+    if study is None:  # found by the query a moment ago; only a reload could drop it since
+        raise _error(web.HTTPNotFound, f"there is no study {view.study!r}")
+    # Identifiers and the policy are absolute URLs: the public URL, else where we were reached.
+    base = request.app[keys.SETTINGS].public_url or str(request.url.origin())
+    facts = FhirStudy(study.text(study.default_language).title, study.version)
+    resource = fhir_consent(view, facts, base, as_of=request.app[keys.QUERIES].deps.clock())
+    response = web.json_response(resource, content_type=FHIR_JSON)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _event_json(event: HistoryEvent) -> dict[str, object]:

@@ -129,6 +129,8 @@ class ConsentState(SQLModel, table=True):
     """Current status per participant and purpose, kept in the transaction that writes the ledger."""
 
     __tablename__ = "consent_state"
+    # Covering: a consent check reads the status without touching the table (0018).
+    __table_args__ = (Index("ix_consent_state_status", "participant_id", "purpose_id", "status"),)
 
     participant_id: int = Field(foreign_key="participant.id", primary_key=True)
     purpose_id: str = Field(max_length=100, primary_key=True)

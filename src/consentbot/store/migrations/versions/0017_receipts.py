@@ -1,7 +1,7 @@
 """receipts: a signed consent receipt for each turn that gave, changed or withdrew consent
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02 20:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import consentbot.store.types
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,102 @@
+"""``POST /api/v1/studies/{study}/consent-check``: which of these participants may a data
+pipeline use for one purpose now.
+
+Documented in docs/data-pipelines.md and docs/research-api.md. Errors are JSON
+``{"error": ..., "field": ...}`` as in the rest of the research API.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from consentbot import keys
+from consentbot.api.research import _authorise, _error, _iso, _raise_for
+from consentbot.services.consent_check import MAX_REFERENCES
+from consentbot.services.errors import ServiceError
+
+BODY_LIMIT = 16 * 1024 * 1024
+"""Bytes in a check's body: 100,000 references of the longest length a reference may have
+(100 characters) fit; 100,000 typical references are about 1.5 MB."""
+
+
+async def _read_body(request: web.Request) -> Any:
+    # Read past aiohttp's default client_max_size (1 MiB) for this route only.
+    if request.content_length is not None and request.content_length > BODY_LIMIT:
+        raise _too_large()
+    data = bytearray()
+    while chunk := await request.content.read(256 * 1024):
+        data += chunk
+        if len(data) > BODY_LIMIT:
+            raise _too_large()
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+
+
+def _too_large() -> web.HTTPException:
+    message = (
+        f"the body is over {BODY_LIMIT // (1024 * 1024)} MiB: check at most "
+        f"{MAX_REFERENCES:,} participants in one call"
+    )
+    return web.HTTPRequestEntityTooLarge(
+        max_size=BODY_LIMIT,
+        actual_size=0,  # not reported: the body is not read past the limit
+        text=json.dumps({"error": message}),
+        content_type="application/json",
+    )
+
+
+def _check_body(raw: Any) -> tuple[str, list[str]]:
+    """The purpose and references of a well-formed body; 422 naming the field otherwise."""
+
+    def invalid(field: str, message: str) -> web.HTTPException:
+        return _error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
+
+    if not isinstance(raw, dict):
+        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+    if unknown := sorted(set(raw) - {"purpose", "participants"}):
+        raise invalid(unknown[0], "is not a known field")
+    purpose = raw.get("purpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise invalid("purpose", "is required and must be a purpose id (a string)")
+    references = raw.get("participants")
+    if not isinstance(references, list):
+        raise invalid("participants", "is required and must be a list of references (strings)")
+    if len(references) > MAX_REFERENCES:
+        raise invalid(
+            "participants",
+            f"at most {MAX_REFERENCES:,} in one check, not {len(references):,}: "
+            "check the rest in another call",
+        )
+    for index, reference in enumerate(references):
+        if not isinstance(reference, str):
+            raise invalid("participants", f"item {index} is not a string")
+    return purpose, references
+
+
+async def consent_check(request: web.Request) -> web.Response:
+    """``POST /api/v1/studies/{study}/consent-check``."""
+    study = await _authorise(request)
+    purpose, references = _check_body(await _read_body(request))
+    try:
+        answer = await request.app[keys.CONSENT_CHECK].check(study, purpose, references)
+    except ServiceError as error:
+        raise _raise_for(error) from None
+    return web.json_response(
+        {
+            "purpose": answer.purpose,
+            "as_of": _iso(answer.as_of),
+            "permitted": answer.permitted,
+            "not_permitted": answer.not_permitted,
+            "unknown": answer.unknown,
+        }
+    )
+
+
+def consent_check_routes() -> list[web.RouteDef]:
+    """The consent check's route."""
+    return [web.post("/api/v1/studies/{study}/consent-check", consent_check)]
