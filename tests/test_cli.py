@@ -19,7 +19,7 @@ from consentbot.store.tables import ApiToken, OutboxMessage, Participant, Publis
 from consentbot.testkit.ports import free_port
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
-from tests.support.content import cover_everything, study_copy
+from tests.support.content import awake_copy, cover_everything, study_copy
 from tests.support.journey import ROOT, STUDY, ResearchSystem
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -44,8 +44,9 @@ def test_token_for_an_unknown_study_fails_clearly(settings: Settings) -> None:
     assert "there is no study 'no-such-study'" in result.stderr
 
 
-def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings) -> None:
-    console = settings.with_(sms_gateway="console")
+def test_invite_from_the_shell_sends_through_the_console_gateway(settings: Settings, tmp_path: Path) -> None:
+    # Without quiet hours: the command runs on the wall clock, and would hold the invitation at night.
+    console = settings.with_(sms_gateway="console", content_dir=awake_copy(tmp_path / "content"))
     published = consentbot(console, "content", "publish", "--study", STUDY, "--by", "Dr Ada")
     assert published.returncode == 0, published.stderr
     args = ("invite", "--study", STUDY, "--phone", "07400 900501", "--reference", "C-1", "--language", "pl")
@@ -178,7 +179,9 @@ def read_until(stream: object, needle: str, deadline: float) -> str:
 def test_newcomer_completes_the_journey_with_serve_demo_and_chat(tmp_path: Path) -> None:
     """The README's first command, then `consentbot chat`, all the way to WITHDRAW."""
     port = free_port()
-    env = env_for(Settings(data_dir=tmp_path / "var", content_dir=ROOT / "content", locales_dir=ROOT / "locales"))
+    # Without quiet hours: the reminder would wait for morning when the suite runs at night.
+    content = awake_copy(tmp_path / "content")
+    env = env_for(Settings(data_dir=tmp_path / "var", content_dir=content, locales_dir=ROOT / "locales"))
     env.pop("CONSENTBOT_DATABASE_URL")
     env.pop("CONSENTBOT_SECRET_KEY")
     env |= {"CONSENTBOT_PORT": str(port), "CONSENTBOT_DEMO_COOLING_OFF": "PT3S", "CONSENTBOT_LOG_LEVEL": "INFO"}

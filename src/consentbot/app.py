@@ -18,8 +18,8 @@ from aiohttp import web
 
 from consentbot import keys
 from consentbot.api.accesses import access_routes
-from consentbot.api.receipts import receipt_routes
 from consentbot.api.consent_check import consent_check_routes
+from consentbot.api.receipts import receipt_routes
 from consentbot.api.research import research_routes
 from consentbot.channels.console import ConsoleGateway, console_routes
 from consentbot.channels.gateway import InboundSms, SmsGateway

@@ -71,6 +71,9 @@ async def test_a_cohort_interrupted_and_run_again_reaches_everyone_once(
     # Another process's progress, seen only in what the fake gateway has accepted.
     while len(fake_twilio.accepted) < COHORT // 5 and first.returncode is None:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+    if first.returncode is not None:
+        code, stdout, stderr = await outcome(first)
+        pytest.fail(f"the first run ended before it was interrupted ({code}): {stdout}{stderr}")
     first.send_signal(signal.SIGINT)  # Ctrl-C, part way through
     code, _, stderr = await outcome(first)
     assert code == 130, stderr

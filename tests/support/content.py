@@ -92,3 +92,19 @@ def cover_everything(folder: Path) -> None:
     for path in folder.glob("*.yaml"):
         if path.name != "study.yaml":
             edit_yaml(path, lambda data: data["topics"][0].update(covers=everything))
+
+
+def awake_copy(target: Path) -> Path:
+    """A copy of content/ without quiet hours, for a command run as a real process.
+
+    A process runs on the wall clock: in the sample study's quiet hours (21:00-08:00 in
+    London) every message we start waits for morning, so a test of sending that ran in
+    the evening would see nothing sent.
+    """
+    shutil.copytree(ROOT / "content", target)
+    path = target / "studies" / STUDY / "study.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    kept = [line for line in lines if not line.startswith("quiet_hours:")]
+    assert len(kept) == len(lines) - 1, "the sample study no longer sets quiet_hours"
+    path.write_text("\n".join(kept), encoding="utf-8")
+    return target

@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_API_BASE", "UUID_PATTERN", "ApiKeyError", "NotifyApiKey", "i
 UUID_PATTERN: Final = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _UUID: Final = re.compile(f"^{UUID_PATTERN}$")
 _KEY: Final = re.compile(
-    f"^(?:(?P<name>.+)-)?(?P<service>{UUID_PATTERN})-(?P<secret>{UUID_PATTERN})$"
+    f"^(?:(?P<name>.*)-)?(?P<service>{UUID_PATTERN})-(?P<secret>{UUID_PATTERN})$"
 )
 JWT_ALGORITHM: Final = "HS256"
 DEFAULT_API_BASE: Final = "https://api.notifications.service.gov.uk"
@@ -51,6 +51,7 @@ class NotifyApiKey:
 
         Raises :class:`ApiKeyError` saying what is wrong, without quoting the key.
         """
+        # Stripped first, so a name of only spaces leaves a key that starts with its hyphen.
         found = _KEY.match(key.strip())
         if found is None:
             raise ApiKeyError(

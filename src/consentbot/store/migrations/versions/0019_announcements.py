@@ -1,7 +1,7 @@
 """announcements: news or results sent to those who said yes to updates
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 20:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import consentbot.store.types
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
