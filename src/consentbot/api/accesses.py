@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.research import _authorise, _error, _raise_for
+from consentbot.api.http import authorise, json_error, status_for
 from consentbot.domain.accesses import MAX_PARTICIPANTS, AccessorKind
 from consentbot.services.accesses import AccessRequestBody
 from consentbot.services.errors import ServiceError
@@ -25,7 +25,7 @@ _KINDS = ", ".join(kind.value for kind in AccessorKind)
 
 
 def _invalid(field: str, message: str) -> web.HTTPException:
-    return _error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
+    return json_error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
 
 
 async def _body(request: web.Request) -> Any:
@@ -39,7 +39,7 @@ async def _body(request: web.Request) -> Any:
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
 
 
 def _too_large() -> web.HTTPException:
@@ -73,7 +73,7 @@ def _unknown(raw: dict[str, Any], known: set[str], prefix: str = "") -> None:
 def parse_body(raw: Any) -> AccessRequestBody:
     """The request, or a 422 naming the first field at fault."""
     if not isinstance(raw, dict):
-        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+        raise json_error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
     _unknown(raw, {"purpose", "accessor", "dataset", "reason", "participants"})
     purpose = _text(raw, "purpose", "purpose")
     accessor = raw.get("accessor")
@@ -128,13 +128,13 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 async def record_access(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/accesses``: 201 with what was recorded and refused."""
-    study = await _authorise(request)
+    study = await authorise(request)
     key = _idempotency_key(request)
     body = parse_body(await _body(request))
     try:
         answer = await request.app[keys.ACCESSES].record(study, body, key)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return web.Response(
         text=answer.body, status=201, content_type="application/json", headers=headers

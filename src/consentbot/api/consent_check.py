@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.research import _authorise, _error, _iso, _raise_for
+from consentbot.api.http import authorise, iso, json_error, status_for
 from consentbot.services.consent_check import MAX_REFERENCES
 from consentbot.services.errors import ServiceError
 
@@ -34,7 +34,7 @@ async def _read_body(request: web.Request) -> Any:
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
 
 
 def _too_large() -> web.HTTPException:
@@ -54,10 +54,10 @@ def _check_body(raw: Any) -> tuple[str, list[str]]:
     """The purpose and references of a well-formed body; 422 naming the field otherwise."""
 
     def invalid(field: str, message: str) -> web.HTTPException:
-        return _error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
+        return json_error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
 
     if not isinstance(raw, dict):
-        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+        raise json_error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
     if unknown := sorted(set(raw) - {"purpose", "participants"}):
         raise invalid(unknown[0], "is not a known field")
     purpose = raw.get("purpose")
@@ -80,16 +80,16 @@ def _check_body(raw: Any) -> tuple[str, list[str]]:
 
 async def consent_check(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/consent-check``."""
-    study = await _authorise(request)
+    study = await authorise(request)
     purpose, references = _check_body(await _read_body(request))
     try:
         answer = await request.app[keys.CONSENT_CHECK].check(study, purpose, references)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     return web.json_response(
         {
             "purpose": answer.purpose,
-            "as_of": _iso(answer.as_of),
+            "as_of": iso(answer.as_of),
             "permitted": answer.permitted,
             "not_permitted": answer.not_permitted,
             "unknown": answer.unknown,

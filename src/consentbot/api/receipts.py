@@ -6,25 +6,25 @@ from __future__ import annotations
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.research import _authorise, _iso, _raise_for
+from consentbot.api.http import authorise, iso, status_for
 from consentbot.services.errors import ServiceError
 
 
 async def list_receipts(request: web.Request) -> web.Response:
     """Every receipt of the participant: reference, when, and the signed document."""
-    study = await _authorise(request)
+    study = await authorise(request)
     reference = request.match_info["reference"]
     try:
         receipts = await request.app[keys.RECEIPTS].for_reference(study, reference)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     body = {
         "study": study,
         "participant": reference,
         "receipts": [
             {
                 "reference": receipt.reference,
-                "created_at": _iso(receipt.created_at),
+                "created_at": iso(receipt.created_at),
                 "receipt": receipt.document,
             }
             for receipt in receipts

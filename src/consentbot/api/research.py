@@ -6,92 +6,38 @@ Documented in docs/research-api.md. Errors are JSON ``{"error": ..., "field": ..
 
 from __future__ import annotations
 
-import hmac
 import json
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.api.http import authorise, iso, json_error, status_for
 from consentbot.api.negotiation import FHIR_JSON, wants_fhir
 from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.domain.status import MEANINGS, ConsentStatus, counts_as_permission
 from consentbot.services.cohort_file import CohortRow, RowProblem
-from consentbot.services.errors import (
-    Conflict,
-    InvalidInput,
-    ServiceError,
-    UnknownParticipant,
-    UnknownStudy,
-)
+from consentbot.services.errors import ServiceError
 from consentbot.services.fhir_consent import FhirStudy, fhir_consent
 from consentbot.services.queries import ConsentView, HistoryEvent
-from consentbot.services.versions import DamagedVersion, UnknownVersion, VersionSummary
-
-
-def _error(
-    status: type[web.HTTPException], message: str, field: str | None = None
-) -> web.HTTPException:
-    body = {"error": message} | ({"field": field} if field else {})
-    headers = (
-        {"WWW-Authenticate": 'Bearer realm="consentbot"'}
-        if status is web.HTTPUnauthorized
-        else None
-    )
-    return status(text=json.dumps(body), content_type="application/json", headers=headers)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-async def _authorise(request: web.Request) -> str:
-    """The study id in the path, once the bearer token is shown to be for it."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _error(web.HTTPUnauthorized, "a bearer token is required")
-    token_study = await request.app[keys.TOKENS].study_of(token.strip())
-    if token_study is None:
-        raise _error(web.HTTPUnauthorized, "the bearer token is not valid")
-    study = request.match_info["study"]
-    if not hmac.compare_digest(token_study.encode(), study.encode()):
-        raise _error(web.HTTPForbidden, "this token is for another study")
-    return study
-
-
-def _raise_for(error: ServiceError) -> web.HTTPException:
-    if isinstance(error, UnknownStudy | UnknownParticipant | UnknownVersion):
-        return _error(web.HTTPNotFound, error.message, error.field)
-    if isinstance(error, Conflict):
-        return _error(web.HTTPConflict, error.message, error.field)
-    if isinstance(error, DamagedVersion):
-        # The stored text no longer matches what was published: show nothing rather
-        # than text people never saw.
-        return _error(web.HTTPInternalServerError, error.message, error.field)
-    if isinstance(error, InvalidInput):
-        return _error(
-            web.HTTPUnprocessableEntity,
-            f"{error.field}: {error.message}" if error.field else error.message,
-            error.field,
-        )
-    return _error(web.HTTPBadRequest, error.message, error.field)
+from consentbot.services.versions import VersionSummary
 
 
 def _invitation_body(raw: Any) -> tuple[str, str, str | None]:
     if not isinstance(raw, dict):
-        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+        raise json_error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
     unknown = sorted(set(raw) - {"phone", "reference", "language"})
     if unknown:
-        raise _error(web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0])
+        raise json_error(
+            web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0]
+        )
     values: dict[str, str | None] = {}
     for name, required in (("phone", True), ("reference", True), ("language", False)):
         value = raw.get(name)
         if value is None and not required:
             values[name] = None
         elif not isinstance(value, str) or not value.strip():
-            raise _error(
+            raise json_error(
                 web.HTTPUnprocessableEntity,
                 f"{name}: is required and must be a non-empty string",
                 name,
@@ -103,11 +49,11 @@ def _invitation_body(raw: Any) -> tuple[str, str, str | None]:
 
 async def create_invitation(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/invitations``."""
-    study = await _authorise(request)
+    study = await authorise(request)
     try:
         raw = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
     phone, reference, language = _invitation_body(raw)
     try:
         invitation = await request.app[keys.INVITATIONS].invite(
@@ -118,7 +64,7 @@ async def create_invitation(request: web.Request) -> web.Response:
             provenance=Provenance(Channel.API, "research-system", Auth.SYSTEM),
         )
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     body = {
         "study": invitation.study,
         "participant": invitation.reference,
@@ -147,7 +93,7 @@ async def _batch_body(request: web.Request) -> Any:
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
+        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
 
 
 def _too_large(message: str | None = None, field: str | None = None) -> web.HTTPException:
@@ -167,13 +113,15 @@ def _too_large(message: str | None = None, field: str | None = None) -> web.HTTP
 def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
     """The batch's invitations as rows (``position`` is the index), and malformed ones."""
     if not isinstance(raw, dict):
-        raise _error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
+        raise json_error(web.HTTPUnprocessableEntity, "the body must be a JSON object")
     unknown = sorted(set(raw) - {"invitations"})
     if unknown:
-        raise _error(web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0])
+        raise json_error(
+            web.HTTPUnprocessableEntity, f"{unknown[0]}: is not a known field", unknown[0]
+        )
     items = raw.get("invitations")
     if not isinstance(items, list) or not items:
-        raise _error(
+        raise json_error(
             web.HTTPUnprocessableEntity,
             f"invitations: must be a list of 1 to {MAX_BATCH:,} invitations",
             "invitations",
@@ -211,7 +159,7 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
     202 because the invitations are stored, not yet sent: the scheduler sends them within
     seconds, at the send rate.
     """
-    study = await _authorise(request)
+    study = await authorise(request)
     rows, malformed = _batch_rows(await _batch_body(request))
     cohort = request.app[keys.COHORT]
     try:
@@ -222,7 +170,7 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
             return web.json_response({"rejected": rejected}, status=422)
         invited = await cohort.invite(plan)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     accepted = sum(1 for invitation in invited if invitation.created)
     already = plan.already_invited + len(invited) - accepted
     return web.json_response({"accepted": accepted, "already_invited": already}, status=202)
@@ -233,11 +181,11 @@ async def get_consent(request: web.Request) -> web.Response:
 
     With ``Accept: application/fhir+json``, a FHIR R4 Consent (services/fhir_consent.py).
     """
-    study = await _authorise(request)
+    study = await authorise(request)
     try:
         view = await request.app[keys.QUERIES].consent(study, request.match_info["reference"])
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     if wants_fhir(request.headers.get("Accept", "")):
         return _fhir_consent(request, view)
     response = web.json_response(
@@ -249,7 +197,7 @@ async def get_consent(request: web.Request) -> web.Response:
                     "status": item.status,
                     "permitted": counts_as_permission(ConsentStatus(item.status)),
                     "meaning": MEANINGS[ConsentStatus(item.status)],
-                    "since": _iso(item.since),
+                    "since": iso(item.since),
                     "content_version": item.content_version,
                     "withdrawal_level": item.withdrawal_level,
                 }
@@ -264,7 +212,7 @@ async def get_consent(request: web.Request) -> web.Response:
 def _fhir_consent(request: web.Request, view: ConsentView) -> web.Response:
     study = request.app[keys.STUDIES].get(view.study)
     if study is None:  # found by the query a moment ago; only a reload could drop it since
-        raise _error(web.HTTPNotFound, f"there is no study {view.study!r}")
+        raise json_error(web.HTTPNotFound, f"there is no study {view.study!r}")
     # Identifiers and the policy are absolute URLs: the public URL, else where we were reached.
     base = request.app[keys.SETTINGS].public_url or str(request.url.origin())
     facts = FhirStudy(study.text(study.default_language).title, study.version)
@@ -290,7 +238,7 @@ def _event_json(event: HistoryEvent) -> dict[str, object]:
         "auth": event.auth,
         "assisted_by": event.assisted_by,
         "confirmed_via": event.confirmed_via,
-        "at": _iso(event.at),
+        "at": iso(event.at),
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }
@@ -298,12 +246,12 @@ def _event_json(event: HistoryEvent) -> dict[str, object]:
 
 async def get_history(request: web.Request) -> web.Response:
     """``GET /api/v1/studies/{study}/participants/{reference}/history``."""
-    study = await _authorise(request)
+    study = await authorise(request)
     reference = request.match_info["reference"]
     try:
         events = await request.app[keys.QUERIES].history(study, reference)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     return web.json_response(
         {"study": study, "participant": reference, "events": [_event_json(e) for e in events]}
     )
@@ -311,16 +259,16 @@ async def get_history(request: web.Request) -> web.Response:
 
 async def list_participants(request: web.Request) -> web.Response:
     """``GET /api/v1/studies/{study}/participants``."""
-    study = await _authorise(request)
+    study = await authorise(request)
     try:
         found = await request.app[keys.QUERIES].participants(study)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     return web.json_response(
         {
             "study": study,
             "participants": [
-                {"participant": p.reference, "joined": p.joined_by, "created": _iso(p.created)}
+                {"participant": p.reference, "joined": p.joined_by, "created": iso(p.created)}
                 for p in found
             ],
         }
@@ -332,27 +280,27 @@ def _version_json(summary: VersionSummary) -> dict[str, object]:
         "version": summary.version,
         "content_hash": summary.content_hash,
         "published_by": summary.published_by,
-        "published_at": _iso(summary.published_at),
+        "published_at": iso(summary.published_at),
     }
 
 
 async def list_versions(request: web.Request) -> web.Response:
     """``GET /api/v1/studies/{study}/versions``."""
-    study = await _authorise(request)
+    study = await authorise(request)
     try:
         versions = await request.app[keys.VERSIONS].list(study)
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     return web.json_response({"study": study, "versions": [_version_json(v) for v in versions]})
 
 
 async def get_version(request: web.Request) -> web.Response:
     """``GET /api/v1/studies/{study}/versions/{n}``: the version's files, per language."""
-    study = await _authorise(request)
+    study = await authorise(request)
     try:
         found = await request.app[keys.VERSIONS].get(study, request.match_info["n"])
     except ServiceError as error:
-        raise _raise_for(error) from None
+        raise status_for(error) from None
     return web.json_response(
         {
             "study": study,
