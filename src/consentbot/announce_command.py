@@ -16,12 +16,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-from consentbot.cohort_command import RateColumn
 from consentbot.content.sms_cost import ENCODING_NAMES
 from consentbot.domain.outbox import OutboxStatus
+from consentbot.progress_bar import sending_progress
 from consentbot.runtime import load_content, open_runtime, require_published
 from consentbot.services.announcement_file import parse_announcement
 from consentbot.services.announcements import GROUP, AnnouncementPlan
@@ -72,7 +69,7 @@ async def announce(settings: Settings, study_id: str, path: Path, *, dry_run: bo
         # About one second's sending per group: the bar moves steadily.
         group = max(1, min(GROUP, math.ceil(settings.send_rate)))
         queued = 0
-        with _progress() as progress:
+        with sending_progress() as progress:
             task = progress.add_task(f"sending {plan.announcement.id}", total=total)
             while True:
                 done = await service.queue_group(plan, announcement_id, group)
@@ -84,18 +81,6 @@ async def announce(settings: Settings, study_id: str, path: Path, *, dry_run: bo
         outcomes = await service.outcomes(announcement_id)
     print(_summary(plan, queued, total - queued, outcomes))
     return 0
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TextColumn("time left"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
 
 
 def _refuse(path: Path, problems: list[str]) -> int:

@@ -16,19 +16,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
-
 from consentbot.content.model import Study
+from consentbot.progress_bar import sending_progress
 from consentbot.runtime import load_content, open_runtime, require_published
 from consentbot.services.clock import system_clock
 from consentbot.services.cohort import CohortPlan, Delivery
@@ -44,15 +33,6 @@ INTERRUPTED = (
     "yet wait in the database. The running service sends them; or run the same command "
     "again to carry on: nobody is sent anything twice"
 )
-
-
-class RateColumn(ProgressColumn):
-    """Invitations a second, as measured over the last moments."""
-
-    def render(self, task: Task) -> Text:
-        """The rate, or nothing until there is one."""
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f}/s" if speed else "", style="progress.data.speed")
 
 
 async def invite_file(settings: Settings, study_id: str, path: Path) -> int:
@@ -93,7 +73,7 @@ async def invite_file(settings: Settings, study_id: str, path: Path) -> int:
         # About one second's sending per step: the bar moves steadily.
         step = max(1, min(STEP, math.ceil(settings.send_rate)))
         waiting = len(ids)
-        with _progress() as progress:
+        with sending_progress() as progress:
             task = progress.add_task(f"inviting to {plan.study.id}", total=waiting)
             while waiting:
                 await runtime.cohort.send_due(plan.study.id, step)
@@ -106,18 +86,6 @@ async def invite_file(settings: Settings, study_id: str, path: Path) -> int:
         outcomes = await runtime.cohort.invitation_outcomes(ids)
     print(_summary(plan, len(ids), outcomes))
     return 0
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TextColumn("time left"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
 
 
 def _summary(plan: CohortPlan, invited: int, outcomes: Counter[Delivery]) -> str:

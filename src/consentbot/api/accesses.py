@@ -5,19 +5,23 @@ Documented in docs/accesses.md. Errors are JSON ``{"error": ..., "field": ...}``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.http import authorise, json_error, status_for
+from consentbot.api.http import authorise, json_error, read_json, status_for
 from consentbot.domain.accesses import MAX_PARTICIPANTS, AccessorKind
 from consentbot.services.accesses import AccessRequestBody
 from consentbot.services.errors import ServiceError
 
 BODY_LIMIT = 16 * 1024 * 1024
 """Bytes in a request's body: 100,000 references of up to 100 characters fit."""
+TOO_BIG = (
+    f"the body is over {BODY_LIMIT // (1024 * 1024)} MiB: record the access in calls of "
+    f"at most {MAX_PARTICIPANTS:,} participants"
+)
+"""The 413's error: how to split a request over the limit."""
 MAX_KEY = 200
 """Characters in an Idempotency-Key."""
 _LIMITS = {"name": 200, "organisation": 200, "dataset": 200, "reason": 1000}
@@ -26,33 +30,6 @@ _KINDS = ", ".join(kind.value for kind in AccessorKind)
 
 def _invalid(field: str, message: str) -> web.HTTPException:
     return json_error(web.HTTPUnprocessableEntity, f"{field}: {message}", field)
-
-
-async def _body(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > BODY_LIMIT:
-        raise _too_large()
-    data = bytearray()
-    while chunk := await request.content.read(64 * 1024):
-        data += chunk
-        if len(data) > BODY_LIMIT:
-            raise _too_large()
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
-
-
-def _too_large() -> web.HTTPException:
-    message = (
-        f"the body is over {BODY_LIMIT // (1024 * 1024)} MiB: record the access in calls of "
-        f"at most {MAX_PARTICIPANTS:,} participants"
-    )
-    return web.HTTPRequestEntityTooLarge(
-        max_size=BODY_LIMIT,
-        actual_size=0,  # not reported: the body is not read past the limit
-        text=json.dumps({"error": message}),
-        content_type="application/json",
-    )
 
 
 def _text(raw: dict[str, Any], name: str, field: str) -> str:
@@ -130,7 +107,7 @@ async def record_access(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/accesses``: 201 with what was recorded and refused."""
     study = await authorise(request)
     key = _idempotency_key(request)
-    body = parse_body(await _body(request))
+    body = parse_body(await read_json(request, BODY_LIMIT, TOO_BIG))
     try:
         answer = await request.app[keys.ACCESSES].record(study, body, key)
     except ServiceError as error:

@@ -7,47 +7,23 @@ Documented in docs/data-pipelines.md and docs/research-api.md. Errors are JSON
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.http import authorise, iso, json_error, status_for
+from consentbot.api.http import authorise, iso, json_error, read_json, status_for
 from consentbot.services.consent_check import MAX_REFERENCES
 from consentbot.services.errors import ServiceError
 
 BODY_LIMIT = 16 * 1024 * 1024
 """Bytes in a check's body: 100,000 references of the longest length a reference may have
 (100 characters) fit; 100,000 typical references are about 1.5 MB."""
-
-
-async def _read_body(request: web.Request) -> Any:
-    # Read past aiohttp's default client_max_size (1 MiB) for this route only.
-    if request.content_length is not None and request.content_length > BODY_LIMIT:
-        raise _too_large()
-    data = bytearray()
-    while chunk := await request.content.read(256 * 1024):
-        data += chunk
-        if len(data) > BODY_LIMIT:
-            raise _too_large()
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
-
-
-def _too_large() -> web.HTTPException:
-    message = (
-        f"the body is over {BODY_LIMIT // (1024 * 1024)} MiB: check at most "
-        f"{MAX_REFERENCES:,} participants in one call"
-    )
-    return web.HTTPRequestEntityTooLarge(
-        max_size=BODY_LIMIT,
-        actual_size=0,  # not reported: the body is not read past the limit
-        text=json.dumps({"error": message}),
-        content_type="application/json",
-    )
+TOO_BIG = (
+    f"the body is over {BODY_LIMIT // (1024 * 1024)} MiB: check at most "
+    f"{MAX_REFERENCES:,} participants in one call"
+)
+"""The 413's error: how to split a request over the limit."""
 
 
 def _check_body(raw: Any) -> tuple[str, list[str]]:
@@ -81,7 +57,7 @@ def _check_body(raw: Any) -> tuple[str, list[str]]:
 async def consent_check(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/consent-check``."""
     study = await authorise(request)
-    purpose, references = _check_body(await _read_body(request))
+    purpose, references = _check_body(await read_json(request, BODY_LIMIT, TOO_BIG))
     try:
         answer = await request.app[keys.CONSENT_CHECK].check(study, purpose, references)
     except ServiceError as error:

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.api.http import authorise, iso, json_error, status_for
+from consentbot.api.http import authorise, iso, json_error, read_json, status_for, too_large
 from consentbot.api.negotiation import FHIR_JSON, wants_fhir
 from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.domain.status import MEANINGS, ConsentStatus, counts_as_permission
@@ -82,34 +82,6 @@ BATCH_BODY_LIMIT = 4 * 1024 * 1024
 """Bytes in a batch request's body: 10,000 invitations with long references fit."""
 
 
-async def _batch_body(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > BATCH_BODY_LIMIT:
-        raise _too_large()
-    data = bytearray()
-    while chunk := await request.content.read(64 * 1024):
-        data += chunk
-        if len(data) > BATCH_BODY_LIMIT:
-            raise _too_large()
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise json_error(web.HTTPUnprocessableEntity, "the body is not valid JSON") from None
-
-
-def _too_large(message: str | None = None, field: str | None = None) -> web.HTTPException:
-    message = message or (
-        f"the body is over {BATCH_BODY_LIMIT // (1024 * 1024)} MiB: send the cohort in "
-        f"batches of at most {MAX_BATCH:,} invitations"
-    )
-    body = {"error": message} | ({"field": field} if field else {})
-    return web.HTTPRequestEntityTooLarge(
-        max_size=BATCH_BODY_LIMIT,
-        actual_size=0,  # not reported: the body is not read past the limit
-        text=json.dumps(body),
-        content_type="application/json",
-    )
-
-
 def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
     """The batch's invitations as rows (``position`` is the index), and malformed ones."""
     if not isinstance(raw, dict):
@@ -127,7 +99,8 @@ def _batch_rows(raw: Any) -> tuple[list[CohortRow], list[RowProblem]]:
             "invitations",
         )
     if len(items) > MAX_BATCH:
-        raise _too_large(
+        raise too_large(
+            BATCH_BODY_LIMIT,
             f"invitations: at most {MAX_BATCH:,} in one request, not {len(items):,}: "
             "send the cohort in several batches",
             "invitations",
@@ -160,7 +133,11 @@ async def create_invitation_batch(request: web.Request) -> web.Response:
     seconds, at the send rate.
     """
     study = await authorise(request)
-    rows, malformed = _batch_rows(await _batch_body(request))
+    too_big = (
+        f"the body is over {BATCH_BODY_LIMIT // (1024 * 1024)} MiB: send the cohort in "
+        f"batches of at most {MAX_BATCH:,} invitations"
+    )
+    rows, malformed = _batch_rows(await read_json(request, BATCH_BODY_LIMIT, too_big))
     cohort = request.app[keys.COHORT]
     try:
         plan = await cohort.plan(study, rows, "invitation")
