@@ -18,8 +18,8 @@ from pathlib import Path
 
 from consentbot.content.sms_cost import ENCODING_NAMES
 from consentbot.domain.outbox import OutboxStatus
-from consentbot.progress_bar import sending_progress
 from consentbot.runtime import load_content, open_runtime, require_published
+from consentbot.sending_progress import sending_progress, why_waiting
 from consentbot.services.announcement_file import parse_announcement
 from consentbot.services.announcements import GROUP, AnnouncementPlan
 from consentbot.services.clock import system_clock
@@ -129,7 +129,7 @@ def _summary(
     if stopped:
         parts.append(f"{stopped:,} not sent: the number has sent STOP")
     if waiting := outcomes[OutboxStatus.PENDING] + outcomes[OutboxStatus.SENDING]:
-        parts.append(f"{waiting:,} waiting {_why_waiting(plan)}")
+        parts.append(f"{waiting:,} waiting {why_waiting(plan.study)}")
     if failed := outcomes[OutboxStatus.FAILED] + outcomes[OutboxStatus.UNKNOWN]:
         parts.append(f"{failed:,} not sent: the gateway refused them (see the log)")
     if erased := outcomes[OutboxStatus.ERASED]:
@@ -140,16 +140,3 @@ def _summary(
         parts.append(f"{passed_over:,} withdrew 'updates' meanwhile: not queued")
     head = f"{plan.announcement.id}: {queued:,} queued by this run; of everyone queued so far, "
     return head + "; ".join(parts)
-
-
-def _why_waiting(plan: AnnouncementPlan) -> str:
-    now = system_clock()
-    study = plan.study
-    if study.quiet_hours is not None:
-        allowed = study.quiet_hours.next_allowed(now, study.timezone)
-        if allowed > now:
-            until = allowed.astimezone(study.timezone).strftime("%H:%M")
-            return (
-                f"for the study's quiet hours to end at {until}: the running server sends them then"
-            )
-    return "to be retried: the running server sends them"

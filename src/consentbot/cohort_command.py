@@ -16,9 +16,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from consentbot.content.model import Study
-from consentbot.progress_bar import sending_progress
 from consentbot.runtime import load_content, open_runtime, require_published
+from consentbot.sending_progress import sending_progress, why_waiting
 from consentbot.services.clock import system_clock
 from consentbot.services.cohort import CohortPlan, Delivery
 from consentbot.services.cohort_file import parse_cohort
@@ -93,19 +92,7 @@ def _summary(plan: CohortPlan, invited: int, outcomes: Counter[Delivery]) -> str
     if stopped := outcomes[Delivery.STOPPED]:
         parts.append(f"{stopped:,} not sent: the number has sent STOP (recorded as invited)")
     if waiting := outcomes[Delivery.WAITING]:
-        parts.append(f"{waiting:,} waiting {_why_waiting(plan.study)}")
+        parts.append(f"{waiting:,} waiting {why_waiting(plan.study)}")
     if failed := outcomes[Delivery.FAILED]:
         parts.append(f"{failed:,} not sent: the gateway refused them (see the log)")
     return f"{invited:,} invited to {plan.study.id}: " + "; ".join(parts)
-
-
-def _why_waiting(study: Study) -> str:
-    now = system_clock()
-    if study.quiet_hours is not None:
-        allowed = study.quiet_hours.next_allowed(now, study.timezone)
-        if allowed > now:
-            until = allowed.astimezone(study.timezone).strftime("%H:%M")
-            return (
-                f"for the study's quiet hours to end at {until}: the running server sends them then"
-            )
-    return "to be retried: the running server sends them"

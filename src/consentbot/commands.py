@@ -6,7 +6,6 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
@@ -53,6 +52,7 @@ from consentbot.store.database import Database
 from consentbot.store.phones import PhoneNumberError, to_e164
 from consentbot.store.rekeying import CONTACT_PHONES, OUTBOX_SECRETS, VERIFICATION_PHONES, KeyCount
 from consentbot.store.signing_key import existing_signing_key, signing_key
+from consentbot.terminal_table import moment
 from consentbot.web.preview import render_preview_page
 
 
@@ -88,7 +88,7 @@ async def token_list(settings: Settings) -> int:
         return 0
     rows = [("id", "study", "label", "created", "revoked")]
     rows += [
-        (str(t.id), t.study, t.label or "-", _moment(t.created), _moment(t.revoked)) for t in tokens
+        (str(t.id), t.study, t.label or "-", moment(t.created), moment(t.revoked)) for t in tokens
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
@@ -110,13 +110,6 @@ async def token_revoke(settings: Settings, token_id: int) -> int:
     label = f" ({revoked.label})" if revoked.label else ""
     print(f"token {revoked.id}{label} for study {revoked.study!r} revoked")
     return 0
-
-
-def _moment(moment: datetime | None) -> str:
-    """A stored time for the terminal: ISO 8601 in UTC, to the second; "-" for none."""
-    if moment is None:
-        return "-"
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 async def invite(
@@ -163,7 +156,7 @@ async def participant_erase(settings: Settings, study: str, reference: str) -> i
             return 1
     if done.already:
         print(
-            f"{reference} in {study} was already erased at {_moment(done.erased_at)}: "
+            f"{reference} in {study} was already erased at {moment(done.erased_at)}: "
             "nothing changed"
         )
         return 0
@@ -389,7 +382,7 @@ async def content_publish(settings: Settings, study: str, by: str, dry_run: bool
         case PublishOutcome.ALREADY_PUBLISHED:
             print(
                 f"{name} is already published with these files "
-                f"(by {result.published_by} at {_moment(result.published_at)}): nothing changed"
+                f"(by {result.published_by} at {moment(result.published_at)}): nothing changed"
             )
         case PublishOutcome.WOULD_PUBLISH:
             print(f"dry run: {name} would be published{previous}; nothing was stored")
@@ -398,7 +391,7 @@ async def content_publish(settings: Settings, study: str, by: str, dry_run: bool
             print(f"{name} published{previous}")
             print(f"  content hash: {result.content_hash}")
             print(f"  by: {result.published_by}")
-            print(f"  at: {_moment(result.published_at)}")
+            print(f"  at: {moment(result.published_at)}")
             print("  a running service serves it within 10 seconds")
     if result.after_publish is not None:
         print(result.after_publish)

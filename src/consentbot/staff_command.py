@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from consentbot.domain.staff import StaffRole
 from consentbot.runtime import load_content, open_runtime, require_published
@@ -14,6 +13,7 @@ from consentbot.services.errors import ServiceError
 from consentbot.services.staff_access_log import StaffAccessLog
 from consentbot.services.staff_accounts import StaffAccounts
 from consentbot.settings import Settings
+from consentbot.terminal_table import moment, print_table
 
 
 @asynccontextmanager
@@ -32,20 +32,6 @@ async def _services(
         )
 
 
-def _moment(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-
-
 async def user_add(
     settings: Settings, email: str, role: StaffRole, studies: Sequence[str], org: str | None
 ) -> int:
@@ -58,7 +44,7 @@ async def user_add(
         return 1
     print(
         f"Added {added.account.email} ({role.value}). Send them this link to set their "
-        f"password; it works once, until {_moment(added.expires)}:",
+        f"password; it works once, until {moment(added.expires)}:",
         file=sys.stderr,
     )
     print(added.link)
@@ -88,7 +74,7 @@ async def user_reset(settings: Settings, email: str, totp: bool) -> int:
     removed = "password and authenticator no longer work" if totp else "password no longer works"
     print(
         f"The old {removed} for {reset.account.email}, and its sessions have ended. Send "
-        f"them this link to set a new password; it works once, until {_moment(reset.expires)}:",
+        f"them this link to set a new password; it works once, until {moment(reset.expires)}:",
         file=sys.stderr,
     )
     print(reset.link)
@@ -110,12 +96,12 @@ async def user_list(settings: Settings) -> int:
             ",".join(u.studies) or u.organisation or "-",
             "set" if u.password_set else "not yet",
             "yes" if u.totp_enrolled else "no",
-            _moment(u.created),
-            _moment(u.disabled),
+            moment(u.created),
+            moment(u.disabled),
         )
         for u in users
     ]
-    _table(rows)
+    print_table(rows)
     return 0
 
 
@@ -128,7 +114,7 @@ async def user_access_log(settings: Settings, email: str | None, limit: int) -> 
         return 0
     rows = [("when", "staff", "participant", "reason")]
     rows += [
-        (_moment(e.occurred), e.staff_email, str(e.participant_id), e.reason.value) for e in entries
+        (moment(e.occurred), e.staff_email, str(e.participant_id), e.reason.value) for e in entries
     ]
-    _table(rows)
+    print_table(rows)
     return 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from consentbot.services.errors import ServiceError
 from consentbot.settings import Settings
+from consentbot.terminal_table import moment, print_table
 
 if TYPE_CHECKING:
     from consentbot.services.webhooks import WebhookAdmin
@@ -92,8 +92,8 @@ async def webhook_list(settings: Settings, study: str | None) -> int:
         print("no webhooks yet: add one with `consentbot webhook add --study ID --url URL`")
         return 0
     rows = [("id", "study", "url", "added", "removed")]
-    rows += [(str(w.id), w.study, w.url, _moment(w.created), _moment(w.removed)) for w in webhooks]
-    _table(rows)
+    rows += [(str(w.id), w.study, w.url, moment(w.created), moment(w.removed)) for w in webhooks]
+    print_table(rows)
     return 0
 
 
@@ -126,24 +126,10 @@ async def webhook_status(settings: Settings, study: str | None) -> int:
             str(s.counts.delivered),
             str(s.counts.failed),
             str(s.counts.backlog),
-            _moment(s.counts.oldest_pending),
+            moment(s.counts.oldest_pending),
             s.counts.last_error or "-",
         )
         for s in found
     ]
-    _table(rows)
+    print_table(rows)
     return 1 if any(s.counts.failed and not s.webhook.removed for s in found) else 0
-
-
-def _moment(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )

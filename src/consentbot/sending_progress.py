@@ -1,7 +1,6 @@
-"""The progress bar of the commands that send to many people (``invite --file``, ``announce``).
-
-On stderr, so stdout keeps only the summary a script reads.
-"""
+"""What the commands that send to many people (``invite --file``, ``announce``) show while
+they send: a progress bar on stderr (stdout keeps only the summary a script reads), and
+why messages still wait."""
 
 from __future__ import annotations
 
@@ -16,6 +15,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+
+from consentbot.content.model import Study
+from consentbot.services.clock import system_clock
 
 
 class RateColumn(ProgressColumn):
@@ -38,3 +40,16 @@ def sending_progress() -> Progress:
         TimeRemainingColumn(),
         console=Console(stderr=True),
     )
+
+
+def why_waiting(study: Study) -> str:
+    """Why messages queued for ``study`` were not sent yet, and who sends them."""
+    now = system_clock()
+    if study.quiet_hours is not None:
+        allowed = study.quiet_hours.next_allowed(now, study.timezone)
+        if allowed > now:
+            until = allowed.astimezone(study.timezone).strftime("%H:%M")
+            return (
+                f"for the study's quiet hours to end at {until}: the running server sends them then"
+            )
+    return "to be retried: the running server sends them"
