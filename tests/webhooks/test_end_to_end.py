@@ -106,18 +106,21 @@ async def test_a_receiver_that_hangs_does_not_hold_back_another(
         await phone.send("YES")
         loop = asyncio.create_task(client.app[keys.WEBHOOK_DELIVERIES].run(3600))
         try:
+            # Generous bounds: this is about one receiver not holding back another, on a
+            # machine shared with the rest of the suite (the 5-second bound is tested above).
             await phone.send("YES")  # records-research: pending
-            await asyncio.wait_for(hanging.arrived.wait(), timeout=5)
+            await asyncio.wait_for(hanging.arrived.wait(), timeout=30)
             await phone.send("YES")  # social-care-linkage: pending, while the other hangs
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):
                 await arrivals(healthy, 2)
             assert [p["purpose"] for p in healthy.payloads()] == ["records-research", "social-care-linkage"]
             assert len(hanging.received) == 1  # its next change waits for the first
             hold.set()
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):
                 await arrivals(hanging, 2)
             assert [p["purpose"] for p in hanging.payloads()] == ["records-research", "social-care-linkage"]
         finally:
+            hold.set()  # a failure above must not leave the receiver's shutdown waiting for ever
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
