@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -20,9 +19,8 @@ from consentbot.testkit.ports import free_port
 from tests.conftest import AppClient
 from tests.support.cli import consentbot, env_for
 from tests.support.content import awake_copy, cover_everything, study_copy
+from tests.support.databases import SQLITE_ONLY
 from tests.support.journey import ROOT, STUDY, ResearchSystem
-
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def test_token_create_prints_a_working_token_on_its_last_line(client: AppClient, settings: Settings) -> None:

@@ -28,6 +28,7 @@ from consentbot.testkit.twilio import (
 from tests.announce.seed import TEXTS, people, seed, update_file
 from tests.support.cli import env_for
 from tests.support.content import awake_copy
+from tests.support.databases import SQLITE_ONLY
 from tests.support.journey import STUDY
 
 ACTIVE = ConsentStatus.ACTIVE
@@ -133,6 +134,7 @@ async def test_sent_once_to_each_active_person_and_a_second_run_sends_nothing(
     assert (await announcement_rows(settings))[1] == statuses
 
 
+@SQLITE_ONLY
 async def test_a_bad_file_names_each_field_and_sends_nothing(
     settings: Settings, fake_twilio: FakeTwilio, twilio_server: TestServer, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ from consentbot.domain.staff import StaffRole
 from consentbot.settings import Settings
 from tests.staff.conftest import PASSWORD, StaffBrowser, StaffFactory
 from tests.support.cli import env_for
+from tests.support.databases import SQLITE_ONLY
 from tests.support.journey import STUDY
 
 NEW_PASSWORD = "a new long passphrase 7"
@@ -62,6 +63,7 @@ async def test_user_add_prints_a_link_that_sets_the_password(
     assert "already disabled" in again.stderr
 
 
+@SQLITE_ONLY
 async def test_user_add_explains_what_is_wrong(staff: StaffBrowser, settings: Settings) -> None:
     origin = _origin(staff)
     cases = [
@@ -145,6 +147,7 @@ async def test_user_reset_totp_makes_them_set_up_a_new_authenticator(
     assert staff.url == "/staff/totp"  # the old authenticator is gone: a new one is set up
 
 
+@SQLITE_ONLY
 async def test_user_reset_explains_what_is_wrong(staff: StaffBrowser, settings: Settings) -> None:
     origin = _origin(staff)
     missing = user(settings, origin, "reset", "--email", "nobody@example.org")

@@ -20,6 +20,10 @@ from sqlalchemy.engine import make_url
 
 from consentbot.store import migrate
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For a test whose behaviour cannot differ between the databases (a refusal decided before
+any query, a subprocess's output format): one run is enough, on the embedded default."""
+
 TABLES = (
     "announcement_recipient",
     "announcement",

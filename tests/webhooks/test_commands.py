@@ -13,6 +13,7 @@ from consentbot.settings import Settings
 from consentbot.store.tables import Webhook
 from tests.conftest import AppClient
 from tests.support.cli import consentbot
+from tests.support.databases import SQLITE_ONLY
 from tests.support.journey import PURPOSES, STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 from tests.webhooks.support import Receiver
@@ -68,6 +69,7 @@ async def test_add_prints_the_secret_once_and_list_status_remove_never_show_it(
         assert secret.removeprefix("whsec_") not in output.stdout + output.stderr
 
 
+@SQLITE_ONLY
 async def test_add_refuses_plain_http_elsewhere_and_unknown_studies(client: AppClient, settings: Settings) -> None:
     plain = consentbot(settings, "webhook", "add", "--study", STUDY, "--url", "http://pipeline.example.org/hook")
     assert plain.returncode == 1
