@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import itertools
 import json
 import random
 import secrets
@@ -36,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +52,7 @@ from sms_journey import ROOT, STUDY, fresh_postgres
 
 from consentbot import keys
 from consentbot.app import create_app
+from consentbot.domain import permitted
 from consentbot.logging import configure_logging
 from consentbot.settings import Settings
 from consentbot.store import migrate
@@ -71,21 +74,34 @@ def contact_rows(count: int) -> Iterator[tuple[object, ...]]:
         yield (n, f"{n:064x}", "benchmark", False, NOW)
 
 
-def participant_rows(count: int) -> Iterator[tuple[object, ...]]:
-    for n in range(1, count + 1):
-        yield (n, STUDY, reference(n), n, "en", "invitation", "{}", 1, 0, "0" * 64, NOW, NOW)
+COMBINATIONS = tuple(itertools.product(STATUSES, repeat=len(PURPOSES)))
+"""Every way the purposes' statuses can fall; each participant draws one."""
 
 
-def state_rows(count: int, seed: int) -> Iterator[tuple[object, ...]]:
-    draw = random.Random(seed).choice
+def draw_statuses(count: int, seed: int) -> array[int]:
+    """Participant n's statuses are COMBINATIONS[drawn[n - 1]]: each purpose's drawn alike."""
+    draw = random.Random(seed).randrange
+    return array("I", (draw(len(COMBINATIONS)) for _ in range(count)))
+
+
+def participant_rows(count: int, drawn: array[int]) -> Iterator[tuple[object, ...]]:
+    # The permitted purposes as the ledger keeps them (domain/permitted.py).
+    stored = [permitted.from_statuses(dict(zip(PURPOSES, c, strict=True))) for c in COMBINATIONS]
     for n in range(1, count + 1):
-        for purpose in PURPOSES:
-            yield (n, purpose, draw(STATUSES), NOW, 1, "en")
+        yield (n, STUDY, reference(n), n, "en", "invitation", "{}", 1, 0, "0" * 64,
+               stored[drawn[n - 1]], NOW, NOW)
+
+
+def state_rows(count: int, drawn: array[int]) -> Iterator[tuple[object, ...]]:
+    for n in range(1, count + 1):
+        for purpose, status in zip(PURPOSES, COMBINATIONS[drawn[n - 1]], strict=True):
+            yield (n, purpose, status, NOW, 1, "en")
 
 
 CONTACT = "contact (id, phone_hash, phone_encrypted, stopped, created_at)"
 PARTICIPANT = ("participant (id, study_id, reference, contact_id, language, joined_by, "
-               "conversation, content_version, ledger_seq, ledger_head, created_at, updated_at)")
+               "conversation, content_version, ledger_seq, ledger_head, permitted_purposes, "
+               "created_at, updated_at)")
 STATE = "consent_state (participant_id, purpose_id, status, since, content_version, language)"
 
 
@@ -101,16 +117,14 @@ def fill_sqlite(path: Path, count: int) -> None:
             "VALUES (?, ?, ?, ?, ?)",
             ((*row[:4], at) for row in contact_rows(count)),
         )
+        drawn = draw_statuses(count, 1)
         connection.executemany(
-            "INSERT INTO participant (id, study_id, reference, contact_id, language, joined_by, "
-            "conversation, content_version, ledger_seq, ledger_head, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((*row[:10], at, at) for row in participant_rows(count)),
+            f"INSERT INTO {PARTICIPANT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            ((*row[:11], at, at) for row in participant_rows(count, drawn)),
         )
         connection.executemany(
-            "INSERT INTO consent_state (participant_id, purpose_id, status, since, "
-            "content_version, language) VALUES (?, ?, ?, ?, ?, ?)",
-            ((*row[:3], at, *row[4:]) for row in state_rows(count, 1)),
+            f"INSERT INTO {STATE} VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+            ((*row[:3], at, *row[4:]) for row in state_rows(count, drawn)),
         )
         connection.execute("COMMIT")
         connection.execute("ANALYZE")
@@ -128,9 +142,10 @@ def fill_postgres(url: str, count: int) -> None:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as connection:
         with connection.cursor() as cursor:
+            drawn = draw_statuses(count, 1)
             for table, rows in ((CONTACT, contact_rows(count)),
-                                (PARTICIPANT, participant_rows(count)),
-                                (STATE, state_rows(count, 1))):
+                                (PARTICIPANT, participant_rows(count, drawn)),
+                                (STATE, state_rows(count, drawn))):
                 with cursor.copy(f"COPY {table} FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)

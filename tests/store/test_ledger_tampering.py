@@ -191,6 +191,21 @@ async def test_projection_drift_is_named_by_purpose(
     assert result.stderr.count("fault:") == 1
 
 
+async def test_a_purpose_added_to_what_the_consent_check_reads(
+    client: AppClient, settings: Settings, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    """The consent check reads the participant's permitted purposes alone: a pending yes
+    written there would let a pipeline use the data, though consent_state is right."""
+    await two_participants(client, fake_twilio, clock)
+    await execute(client, "UPDATE participant SET permitted_purposes = ' records-research ' WHERE id = 1")
+    result = consentbot(settings, "audit", "verify")
+    assert result.returncode == 1
+    assert (
+        f"fault: {A1}: the consent check would permit records-research, but the ledger permits none"
+    ) in result.stderr
+    assert result.stderr.count("fault:") == 1
+
+
 def our_key(settings: Settings) -> Ed25519PublicKey:
     key = signing_key(settings.audit_signing_key, settings.data_dir)
     return key.public_key()

@@ -66,3 +66,48 @@ def test_old_codes_and_links_are_redacted_once_sent(tmp_path: Path) -> None:
         rows[2][2],
         rows[3][2],
     ]
+
+
+def test_permitted_purposes_are_filled_from_the_current_consent(database_url: str) -> None:
+    """Migration 0021: each participant's active purposes, sorted, as the ledger keeps them."""
+    config = migrate.alembic_config(database_url)
+    command.downgrade(config, "0020")
+    engine = create_engine(sync_url(database_url))
+    states = {
+        1: [("updates", "active"), ("records-research", "active"), ("recontact", "pending")],
+        2: [("records-research", "withdrawn")],
+        3: [],
+    }
+    try:
+        with engine.begin() as connection:
+            for n, rows in states.items():
+                connection.execute(
+                    text(
+                        "INSERT INTO contact (id, phone_hash, phone_encrypted, stopped, created_at) "
+                        "VALUES (:n, :hash, 'x', false, '2026-01-01')"
+                    ),
+                    {"n": n, "hash": f"h{n}"},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO participant (id, study_id, reference, contact_id, language, "
+                        "joined_by, conversation, content_version, ledger_seq, ledger_head, "
+                        "created_at, updated_at) VALUES (:n, 's', :ref, :n, 'en', 'invitation', "
+                        "'{}', 1, 0, 'g', '2026-01-01', '2026-01-01')"
+                    ),
+                    {"n": n, "ref": f"P-{n}"},
+                )
+                for purpose, status in rows:
+                    connection.execute(
+                        text(
+                            "INSERT INTO consent_state (participant_id, purpose_id, status, since, "
+                            "content_version, language) VALUES (:n, :purpose, :status, '2026-01-01', 1, 'en')"
+                        ),
+                        {"n": n, "purpose": purpose, "status": status},
+                    )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            stored = dict(connection.execute(text("SELECT reference, permitted_purposes FROM participant")).all())
+    finally:
+        engine.dispose()
+    assert stored == {"P-1": " records-research updates ", "P-2": "", "P-3": ""}

@@ -2,7 +2,8 @@
 
 For read-only answers (consent check, FHIR export) whose subject is many participants in
 every status: walking each through SMS would test the conversation again, not the answer.
-The statuses are the ones the pipeline writes; nothing here goes through it.
+The statuses, and the permitted purposes kept beside them, are the ones the pipeline
+writes; nothing here goes through it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from aiohttp import web
 
 from consentbot import keys
+from consentbot.domain import permitted
 from consentbot.domain.status import ConsentStatus
 from consentbot.store.tables import ConsentState, Contact, Participant
 
@@ -46,6 +48,7 @@ async def seed_participant(
             created_at=at,
             updated_at=at,
             erased_at=at if erased else None,
+            permitted_purposes=permitted.from_statuses({p: s.value for p, s in statuses.items()}),
         )
         session.add(participant)
         await session.flush()

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot import keys
+from consentbot.domain import permitted
 from consentbot.domain.ledger_hash import GENESIS, event_hash
 from consentbot.services.audit import LedgerAudit
 from consentbot.services.checkpoints import write_checkpoint
@@ -88,6 +89,7 @@ async def rewrite(client: AppClient, participant_id: int, edit: Callable[[list[C
         participant = await session.get(Participant, participant_id)
         assert participant is not None
         participant.ledger_seq, participant.ledger_head = len(events), previous
+        participant.permitted_purposes = permitted.from_statuses({e.purpose_id: e.to_status for e in events})
         session.add(participant)
         await _project(session, participant_id, events)
 

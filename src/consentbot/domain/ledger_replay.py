@@ -11,7 +11,8 @@ the events, purpose by purpose, and names every event the rules forbid:
 - a yes (an event that goes to ``pending``) carries its window to confirm, and a
   ``confirm`` falls inside the window of the yes it confirms. Events written before
   the window was recorded fall back to the study's current cooling-off rules;
-- the projection (consent_state) is what the last event of each purpose left.
+- the projection (consent_state) is what the last event of each purpose left, and so
+  is the participant's permitted purposes, which the consent check reads.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from consentbot.domain import permitted
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.findings import Finding, Severity
 from consentbot.domain.status import ConsentStatus
@@ -67,17 +69,40 @@ def replay(
     fallback: CoolingOff | None,
     *,
     study: str,
+    permitted_purposes: str | None = None,
 ) -> list[Finding]:
     """Every rule ``events`` (one participant's, in seq order) break, then projection drift.
 
     ``fallback`` is the study's current cooling-off, used for a yes written before
     windows were recorded; None when the study is not in the loaded content, which
-    leaves such a confirm unchecked, with a warning naming ``study``.
+    leaves such a confirm unchecked, with a warning naming ``study``. ``permitted_purposes`` is
+    the participant row's permitted purposes (domain/permitted.py), checked when given.
     """
     replayer = _Replayer(fallback, study)
     for event in events:
         replayer.step(event)
-    return replayer.findings + _projection_drift(replayer.last, projection)
+    findings = replayer.findings + _projection_drift(replayer.last, projection)
+    if permitted_purposes is not None:
+        findings += _permitted_drift(replayer.last, permitted_purposes)
+    return findings
+
+
+def _permitted_drift(last: Mapping[str, ReplayEvent], stored: str) -> list[Finding]:
+    # A pipeline's consent check answers from this text alone: a purpose added to it
+    # by hand would let data be used without consent, though consent_state is right.
+    expected = permitted.from_statuses({p: e.to_status for p, e in last.items()})
+    if stored == expected:
+        return []
+    shown = ", ".join(sorted(permitted.decode(stored))) or "none"
+    should = ", ".join(sorted(permitted.decode(expected))) or "none"
+    return [
+        Finding(
+            Severity.FAULT,
+            None,
+            None,
+            f"the consent check would permit {shown}, but the ledger permits {should}",
+        )
+    ]
 
 
 class _Replayer:

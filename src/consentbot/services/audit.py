@@ -195,7 +195,13 @@ class LedgerAudit:
             for s in ledger.states
         }
         rules = study.cooling_off if study is not None else None
-        return replay(events, projection, rules, study=ledger.study)
+        return replay(
+            events,
+            projection,
+            rules,
+            study=ledger.study,
+            permitted_purposes=ledger.permitted_purposes,
+        )
 
 
 class _Against:

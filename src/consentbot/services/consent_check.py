@@ -5,12 +5,12 @@ Documented in docs/data-pipelines.md. Read-only: one read transaction, one query
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from consentbot.content.live import LiveCatalogue
-from consentbot.domain.status import ConsentStatus, counts_as_permission
+from consentbot.domain.permitted import permits
 from consentbot.services.clock import Clock
 from consentbot.services.errors import InvalidInput, UnknownStudy
 from consentbot.store.consent_check import ConsentCheckRepository
@@ -66,9 +66,7 @@ class ConsentChecker:
         wanted = list(dict.fromkeys(references))
         async with self.db.read() as session:
             as_of = self.clock()
-            found = await ConsentCheckRepository(session).statuses(
-                study_id, purpose, storable(wanted)
-            )
+            found = await ConsentCheckRepository(session).permitted(study_id, storable(wanted))
         return sort_by_consent(purpose, as_of, wanted, found)
 
 
@@ -94,18 +92,19 @@ def _storable(text: str) -> bool:
 
 
 def sort_by_consent(
-    purpose: str, as_of: datetime, wanted: Sequence[str], found: dict[str, str | None]
+    purpose: str, as_of: datetime, wanted: Sequence[str], found: Iterable[tuple[str, str]]
 ) -> ConsentCheck:
-    """Put each of ``wanted`` in the list its status in ``found`` (None: never answered) says."""
+    """Put each of ``wanted`` in the list that ``found`` says: (reference, the purposes it
+    permits, as domain/permitted.py stores them) for each participant among them."""
+    permitted_by = dict(found)
     permitted: list[str] = []
     not_permitted: list[str] = []
     unknown: list[str] = []
     for reference in wanted:
-        if reference not in found:
+        stored = permitted_by.get(reference)
+        if stored is None:
             unknown.append(reference)
-            continue
-        status = found[reference]
-        if status is not None and counts_as_permission(ConsentStatus(status)):
+        elif permits(stored, purpose):
             permitted.append(reference)
         else:
             not_permitted.append(reference)

@@ -2,68 +2,60 @@
 
 Up to 100,000 references are answered by a single statement, with the references passed
 as one parameter (a PostgreSQL array, a JSON text on SQLite) rather than as 100,000 bound
-values, which neither database accepts. Only two columns come back, never ORM objects.
+values, which neither database accepts. Each reference is one probe of the index
+ix_participant_consent_check, which holds the participant's permitted purposes
+(domain/permitted.py): no table row and no consent_state row is read.
+
+The statement runs on the driver's own connection, inside the session's transaction:
+for 100,000 rows of two short texts, SQLAlchemy's result processing would cost more
+than the query itself.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import String, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# Served by the unique (study_id, reference) index of participant and the covering index
-# ix_consent_state_status: no table row of consent_state is read.
-_POSTGRESQL = text(
-    """
-    SELECT p.reference, s.status
-    FROM unnest(:references) AS wanted(reference)
-    JOIN participant AS p ON p.study_id = :study AND p.reference = wanted.reference
-    LEFT JOIN consent_state AS s ON s.participant_id = p.id AND s.purpose_id = :purpose
-    """
-).bindparams(bindparam("references", type_=ARRAY(String)))
+_POSTGRESQL = """
+SELECT reference, permitted_purposes FROM participant
+WHERE study_id = $2 AND reference = ANY($1::text[])
+"""
 
-_SQLITE = text(
-    """
-    SELECT p.reference, s.status
-    FROM json_each(:references) AS wanted
-    JOIN participant AS p ON p.study_id = :study AND p.reference = wanted.value
-    LEFT JOIN consent_state AS s ON s.participant_id = p.id AND s.purpose_id = :purpose
-    """
-)
+_SQLITE = """
+SELECT p.reference, p.permitted_purposes
+FROM json_each(?) AS wanted
+JOIN participant AS p ON p.study_id = ? AND p.reference = wanted.value
+"""
 
 
 class ConsentCheckRepository:
-    """Statuses of many participants for one purpose, inside the caller's transaction."""
+    """Permitted purposes of many participants, inside the caller's transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def statuses(
-        self, study_id: str, purpose_id: str, references: Sequence[str]
-    ) -> dict[str, str | None]:
-        """Reference -> status for those of ``references`` that are participants of
-        ``study_id``; ``None`` when they never answered for ``purpose_id``.
+    async def permitted(self, study_id: str, references: Sequence[str]) -> list[tuple[str, str]]:
+        """(reference, permitted purposes) for those of ``references`` that are
+        participants of ``study_id``, in no particular order.
 
         ``references`` must hold no duplicates (each found one comes back once).
         """
         if not references:
-            return {}
+            return []
         connection = await self.session.connection()
-        # In order, consecutive probes of the index share its pages (SQLite walks the list
-        # as given): about twice as fast on a large study as a random order.
+        # In order, consecutive probes of the index share its pages: about twice as fast
+        # on a large study as a random order.
         ordered = sorted(references)
-        postgresql = connection.dialect.name == "postgresql"
-        if postgresql:
-            # One big statement, run once: compiling it (JIT) costs more than it saves, and
-            # the join's hash table must fit in memory, not spill to disk in batches.
+        if connection.dialect.name == "postgresql":
+            # One big statement, run once: compiling it (JIT) costs more than it saves.
             await connection.execute(text("SET LOCAL jit = off"))
-            await connection.execute(text("SET LOCAL work_mem = '64MB'"))
-        statement = _POSTGRESQL if postgresql else _SQLITE
-        wanted: object = ordered if postgresql else json.dumps(ordered)
-        result = await connection.execute(
-            statement, {"references": wanted, "study": study_id, "purpose": purpose_id}
-        )
-        return {row[0]: row[1] for row in result}
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            rows = await driver.fetch(_POSTGRESQL, ordered, study_id)
+            return [(row[0], row[1]) for row in rows]
+        driver = (await connection.get_raw_connection()).driver_connection
+        found = await driver.execute_fetchall(_SQLITE, (json.dumps(ordered), study_id))
+        return [(row[0], row[1]) for row in found]

@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.domain import permitted
 from consentbot.domain.ledger_hash import event_hash
 from consentbot.domain.provenance import Auth
+from consentbot.domain.status import ConsentStatus
 from consentbot.domain.transitions import ConsentAction
 from consentbot.domain.webhooks import ERASED, ConsentChange, payload
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant
@@ -120,6 +122,9 @@ class LedgerRepository:
         event.hash = event_hash(event.prev_hash, hashed_fields(event))
         participant.ledger_seq = event.seq
         participant.ledger_head = event.hash
+        participant.permitted_purposes = permitted.after_change(
+            participant.permitted_purposes, new.purpose_id, ConsentStatus(new.to_status)
+        )
         self.session.add(event)
         self.session.add(participant)
         state = await self.session.get(ConsentState, (participant.id, new.purpose_id))

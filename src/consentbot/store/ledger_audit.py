@@ -38,6 +38,7 @@ class ParticipantLedger:
     ledger_head: str
     events: tuple[ConsentEvent, ...]
     states: tuple[ConsentState, ...]
+    permitted_purposes: str = ""
 
 
 async def ledger_batches(
@@ -97,6 +98,7 @@ async def _read_batch(session: AsyncSession, after: int, limit: int) -> list[Par
             ledger_head=p.ledger_head,
             events=tuple(e for e in events if e.participant_id == participant_id),
             states=tuple(s for s in states if s.participant_id == participant_id),
+            permitted_purposes=p.permitted_purposes,
         )
         for p in participants
         if (participant_id := p.id) is not None

@@ -65,6 +65,8 @@ class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("study_id", "reference"),
         UniqueConstraint("study_id", "contact_id"),
+        # The consent check's index: one probe per reference answers it, table untouched.
+        Index("ix_participant_consent_check", "study_id", "reference", "permitted_purposes"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +90,11 @@ class Participant(SQLModel, table=True):
     """Erased on request: no more turns; conversation text is gone, the ledger stays."""
     first_read_at: datetime | None = _at(nullable=True)
     """When a turn first showed the person one of the study's topics (the console's "read")."""
+    permitted_purposes: str = Field(
+        default="", max_length=2000, sa_column_kwargs={"server_default": ""}
+    )
+    """The purposes whose consent is ``active`` today, as ``" a b "``
+    (domain/permitted.py): the consent check answers from this row alone."""
 
 
 class ConsentEvent(SQLModel, table=True):
