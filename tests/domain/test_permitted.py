@@ -40,5 +40,5 @@ def test_changes_one_by_one_agree_with_the_final_statuses(changes: list[tuple[st
     final = {purpose: status.value for purpose, status in changes}
     assert stored == permitted.from_statuses(final)
     assert permitted.decode(stored) == {p for p, s in final.items() if s == "active"}
-    for purpose, status in final.items():
-        assert permitted.permits(stored, purpose) is (status == "active")
+    for purpose, value in final.items():
+        assert permitted.permits(stored, purpose) is (value == "active")

@@ -107,7 +107,7 @@ def test_permitted_purposes_are_filled_from_the_current_consent(database_url: st
                     )
         command.upgrade(config, "head")
         with engine.connect() as connection:
-            stored = dict(connection.execute(text("SELECT reference, permitted_purposes FROM participant")).all())
+            stored: dict[str, str] = dict(connection.execute(text("SELECT reference, permitted_purposes FROM participant")).all())
     finally:
         engine.dispose()
     assert stored == {"P-1": " records-research updates ", "P-2": "", "P-3": ""}
