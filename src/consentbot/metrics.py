@@ -76,7 +76,11 @@ class Metrics:
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.multiprocess = multiprocess_dir() is not None
+        folder = multiprocess_dir()
+        self.multiprocess = folder is not None
+        if folder is not None:
+            # Emptying it is the launcher's job, before any worker starts: not ours.
+            os.makedirs(folder, exist_ok=True)
         self.registry = registry if registry is not None else CollectorRegistry()
         if registry is None and not self.multiprocess:
             # Memory, CPU and open files of this process; meaningless summed over workers.
