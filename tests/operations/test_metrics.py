@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlmodel import select
 
 from consentbot import keys
+from consentbot.app import create_app
+from consentbot.channels.gateway import GatewayError, OutboundSms, OutcomeUnknown
 from consentbot.domain.timers import TimerKind
 from consentbot.domain.webhooks import DeliveryStatus
 from consentbot.services.clock import ManualClock
+from consentbot.settings import Settings
 from consentbot.store.tables import Participant, Timer, Webhook, WebhookDelivery
 from tests.conftest import AppClient, settle
 from tests.operations.scrape import scrape, value
+from tests.support.databases import SQLITE_ONLY
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 TWILIO = "sms:twilio"
@@ -100,3 +105,53 @@ async def test_backlogs_and_their_ages_are_read_from_the_database_when_scraped(
     assert value(seen, "consentbot_webhook_deliveries", state="due") == 1
     assert value(seen, "consentbot_webhook_deliveries", state="waiting") == 1
     assert value(seen, "consentbot_webhook_oldest_due_age_seconds") == 90
+
+
+@SQLITE_ONLY
+async def test_requests_are_labelled_by_route_template_never_by_path(client: AppClient) -> None:
+    """Paths carry personal link tokens; a 404's path could carry anything."""
+    await client.get("/i/secret-link-token-abc")
+    await client.get("/no/such/page/07400900305")
+    text = await (await client.get("/metrics")).text()
+    assert "secret-link-token-abc" not in text
+    assert "07400900305" not in text
+    seen = await scrape(client)
+    link = {"method": "GET", "route": "/i/{token}"}
+    assert value(seen, "consentbot_http_request_duration_seconds_count", **link) == 1
+    unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert value(seen, "consentbot_http_requests_total", **unmatched) == 1
+
+
+class SilentGateway:
+    """A gateway whose answers never arrive: the first message may or may not have gone,
+    then it refuses with a retryable error."""
+
+    name = "silent"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, message: OutboundSms) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise OutcomeUnknown("silent: no answer")
+        raise GatewayError("silent: busy", retryable=True, code="503")
+
+
+@SQLITE_ONLY
+async def test_unknown_and_retried_sends_are_counted_by_the_gateway_s_name(
+    settings: Settings,
+    clock: ManualClock,
+    aiohttp_client: Callable[..., Awaitable[AppClient]],
+) -> None:
+    gateway = SilentGateway()
+    app = create_app(settings, clock=clock, gateway=gateway, run_background=False)
+    client = await aiohttp_client(app)
+    phones = [TwilioPhone(client, FakeTwilio(), f"+4474009003{n}") for n in (21, 22)]
+    for phone in phones:
+        await phone.send("JOINTS")
+        await settle(client.app)
+    seen = await scrape(client)
+    assert value(seen, "consentbot_sms_total", gateway="silent", outcome="unknown") == 1
+    assert value(seen, "consentbot_sms_total", gateway="silent", outcome="retry") >= 1
+    assert value(seen, "consentbot_gateway_send_seconds_count", gateway="silent") == gateway.calls
