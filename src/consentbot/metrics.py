@@ -44,7 +44,8 @@ class TurnStage(StrEnum):
     LOAD = "load"
     """Lock the number, drop a repeated gateway message, load the person's studies."""
     DECIDE = "decide"
-    """Read the text and run the conversation engine."""
+    """Read the text and run the conversation engine (with what it must read or claim first:
+    a keyword's new participant, a due timer, the person's access list)."""
     STORE = "store"
     """Write the ledger, the projection, timers and the outgoing messages."""
 

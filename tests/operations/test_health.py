@@ -41,6 +41,13 @@ async def test_not_ready_while_migrations_are_behind(client: AppClient) -> None:
         assert body["code_revision"] == code_head()
         assert "consentbot db upgrade" in body["reason"]
         assert (await client.get("/healthz")).status == 200  # alive all the same
+        # Rolled back to older code than the database's: upgrading would not help.
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        ahead = await client.get("/readyz")
+        assert ahead.status == 503
+        assert (await ahead.json())["reason"] == "database was migrated by newer code than this"
     finally:
         async with db.transaction() as session:
             connection = await session.connection()

@@ -13,7 +13,7 @@ import structlog
 
 from consentbot.store.database import Database
 from consentbot.store.errors import describe
-from consentbot.store.schema_version import code_head, database_revision
+from consentbot.store.schema_version import code_head, database_revision, known_revisions
 
 log = structlog.get_logger(__name__)
 
@@ -50,12 +50,12 @@ class Readiness:
         if found is None:
             return ReadinessReport(False, "database not migrated", code_revision=expected)
         if found != expected:
-            return ReadinessReport(
-                False,
-                "database migration is not the code's: run `consentbot db upgrade`",
-                database_revision=found,
-                code_revision=expected,
+            reason = (
+                "database migration is behind the code's: run `consentbot db upgrade`"
+                if found in known_revisions()
+                else "database was migrated by newer code than this"
             )
+            return ReadinessReport(False, reason, database_revision=found, code_revision=expected)
         return ReadinessReport(True, database_revision=found, code_revision=expected)
 
     async def _revision(self) -> str | None:

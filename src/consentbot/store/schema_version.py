@@ -14,11 +14,21 @@ VERSION_TABLE = "alembic_version"
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
+
+
 def code_head() -> str:
     """The newest migration shipped with this code (read once from the migration files)."""
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None, "the migrations have no head"
     return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every migration shipped with this code: a database at another was migrated by newer code."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
 
 
 async def database_revision(session: AsyncSession) -> str | None:
