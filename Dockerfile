@@ -17,11 +17,11 @@ RUN apt-get update \
 WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY src ./src
+# The .pyc files pip compiles stay: uid 10001 cannot write them later, and start-up needs them.
 RUN python -m venv /opt/consentbot \
     && /opt/consentbot/bin/pip wheel --no-deps --wheel-dir /build/dist . \
     && /opt/consentbot/bin/pip install /build/dist/consentbot-*.whl \
-    && /opt/consentbot/bin/pip uninstall -y pip \
-    && find /opt/consentbot -name '__pycache__' -prune -exec rm -rf {} +
+    && /opt/consentbot/bin/pip uninstall -y pip
 
 
 FROM python:3.11-slim AS runtime
