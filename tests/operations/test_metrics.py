@@ -105,6 +105,13 @@ async def test_backlogs_and_their_ages_are_read_from_the_database_when_scraped(
     assert value(seen, "consentbot_webhook_deliveries", state="due") == 1
     assert value(seen, "consentbot_webhook_deliveries", state="waiting") == 1
     assert value(seen, "consentbot_webhook_oldest_due_age_seconds") == 90
+    await settle(client.app)  # the timer fires: a turn of its own, started by the scheduler
+    after = await scrape(client)
+    assert value(after, "consentbot_timers_due") == 0
+    assert value(after, "consentbot_timer_lag_seconds") == 0
+    assert value(after, "consentbot_outbox_messages", state="due") == 0
+    timer_turn = {"channel": "scheduler", "trigger": "timer", "outcome": "handled"}
+    assert value(after, "consentbot_turns_total", **timer_turn) == 1
 
 
 @SQLITE_ONLY
