@@ -26,18 +26,23 @@ from consentbot.channels.gateway import InboundSms, SmsGateway
 from consentbot.channels.kannel import kannel_routes
 from consentbot.channels.notify import notify_routes
 from consentbot.channels.twilio import twilio_routes
+from consentbot.metrics import Metrics
 from consentbot.runtime import load_content, open_runtime
 from consentbot.services.checkpoints import checkpoint_schedule
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.consent_check import ConsentChecker
+from consentbot.services.queue_gauges import QueueGauges
 from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
 from consentbot.unavailable import database_unavailable
 from consentbot.web.accesses import access_page_routes
 from consentbot.web.client_address import trusted_networks
+from consentbot.web.health import health_routes
+from consentbot.web.metrics_endpoint import forget_this_process, metrics_routes
 from consentbot.web.printable import printable_routes
 from consentbot.web.receipts import receipt_web_routes
+from consentbot.web.request_timing import request_timing
 from consentbot.web.security import security_headers
 from consentbot.web.staff import add_staff
 from consentbot.web.templating import setup_templates
@@ -85,8 +90,15 @@ def create_app(
     settings.check()
     content = load_content(settings, log_warnings=True)
     app = web.Application(
-        middlewares=[request_id_middleware, security_headers, database_unavailable]
+        middlewares=[
+            request_timing,
+            request_id_middleware,
+            security_headers,
+            database_unavailable,
+        ]
     )
+    metrics = Metrics()
+    app[keys.METRICS] = metrics
     app[keys.SETTINGS] = settings
     app[keys.STUDIES] = content.studies
     app[keys.LEXICON] = content.lexicon
@@ -96,9 +108,15 @@ def create_app(
     async def resources(app: web.Application) -> AsyncIterator[None]:
         # Only serve publishes a study never published: it is what the service is for.
         async with open_runtime(
-            settings, content, clock=clock, gateway=gateway, publish_unpublished=True
+            settings,
+            content,
+            clock=clock,
+            gateway=gateway,
+            publish_unpublished=True,
+            metrics=metrics,
         ) as runtime:
             app[keys.DATABASE] = runtime.db
+            app[keys.QUEUE_GAUGES] = QueueGauges(runtime.db, clock)
             if isinstance(runtime.gateway, ConsoleGateway):
                 app[keys.CONSOLE] = runtime.gateway
             app[keys.DISPATCHER] = runtime.dispatcher
@@ -154,6 +172,7 @@ def create_app(
                         await task
 
     app.cleanup_ctx.append(resources)
+    app.on_cleanup.append(forget_this_process)
     _add_routes(app, settings, clock, run_background)
     return app
 
@@ -171,10 +190,8 @@ def _add_routes(
     async def on_status_for_reference(reference: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery_for_reference(reference, status, error_code)
 
-    async def health(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app.router.add_get("/healthz", health)
+    app.router.add_routes(health_routes())
+    app.router.add_routes(metrics_routes(settings))
     app.router.add_routes(research_routes())
     app.router.add_routes(access_routes())
     app.router.add_routes(receipt_routes())

@@ -7,6 +7,7 @@ from aiohttp import web
 from consentbot.channels.console import ConsoleGateway
 from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
+from consentbot.metrics import Metrics
 from consentbot.services.accesses import AccessService
 from consentbot.services.checkpoints import CheckpointSchedule
 from consentbot.services.cohort import CohortInvitations
@@ -16,6 +17,7 @@ from consentbot.services.inbound import InboundService
 from consentbot.services.invitations import InvitationService
 from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
+from consentbot.services.queue_gauges import QueueGauges
 from consentbot.services.receipts import ReceiptQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import PublishedWatcher
@@ -61,3 +63,5 @@ WEBHOOKS = web.AppKey("webhook_admin", WebhookAdmin)
 WEBHOOK_DELIVERIES = web.AppKey("webhook_deliverer", WebhookDeliverer)
 RECEIPTS = web.AppKey("receipt_queries", ReceiptQueries)
 CONSENT_CHECK = web.AppKey("consent_checker", ConsentChecker)
+METRICS = web.AppKey("metrics", Metrics)
+QUEUE_GAUGES = web.AppKey("queue_gauges", QueueGauges)

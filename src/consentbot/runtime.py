@@ -25,6 +25,7 @@ from consentbot.conversation.lexicon import Lexicon
 from consentbot.domain.cooling_off import CoolingOff
 from consentbot.domain.durations import format_duration
 from consentbot.i18n.catalogs import Catalogs
+from consentbot.metrics import Metrics
 from consentbot.services.accesses import AccessService
 from consentbot.services.announcements import AnnouncementService
 from consentbot.services.clock import Clock
@@ -244,6 +245,7 @@ async def open_runtime(
     clock: Clock,
     gateway: SmsGateway | None = None,
     publish_unpublished: bool = False,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the database, HTTP client and gateway; close them on exit.
 
@@ -252,7 +254,10 @@ async def open_runtime(
     a study never published (as "serve") and refuses files edited without raising
     ``version`` (ContentError). Every other command serves what is published and nothing
     else; one that needs a study never published says so (:func:`require_published`).
+
+    ``metrics`` is the app's (``/metrics`` shows it); commands count into a fresh one.
     """
+    metrics = metrics if metrics is not None else Metrics()
     url = settings.effective_database_url
     if settings.is_embedded:
         # Zero set-up: the embedded default migrates itself on start.
@@ -263,7 +268,13 @@ async def open_runtime(
     try:
         chosen = gateway or build_gateway(settings, client)
         dispatcher = OutboxDispatcher(
-            db, chosen, vault, clock, content.studies, send_rate=settings.send_rate
+            db,
+            chosen,
+            vault,
+            clock,
+            content.studies,
+            send_rate=settings.send_rate,
+            metrics=metrics,
         )
         deliverer = WebhookDeliverer(db, client, vault, clock)
 
@@ -288,6 +299,7 @@ async def open_runtime(
             link_lifetime=settings.link_lifetime,
             on_outbox=after_commit,
             audit_key=cache(partial(signing_key, settings.audit_signing_key, settings.data_dir)),
+            metrics=metrics,
         )
         pipeline = TurnPipeline(deps)
         web_sessions = WebSessionService(deps)

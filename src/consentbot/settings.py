@@ -31,6 +31,9 @@ KANNEL_TOKEN_MIN_LENGTH = 24
 """Long enough that guessing the shared secret on Kannel's get-url is hopeless."""
 NOTIFY_CALLBACK_TOKEN_MIN_LENGTH = 10
 """Notify's own minimum for a callback bearer token."""
+METRICS_TOKEN_MIN_LENGTH = 24
+"""As for Kannel's token: long enough that guessing the scraper's bearer token is hopeless."""
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class Settings:
     """Regions whose mobiles may be sent a code or an invitation."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed."""
+    metrics_allow: tuple[str, ...] = LOOPBACK_NETWORKS
+    """Client networks that may read /metrics without a token (empty: none)."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """A bearer token that may read /metrics from anywhere (None: only ``metrics_allow``)."""
     code_sms_per_hour: int = 200
     """The whole service's hourly budget of code SMS (a brake on SMS pumping)."""
     codes_per_address_per_hour: int = 10
@@ -175,6 +182,7 @@ class Settings:
                 raise SettingsError(
                     f"CONSENTBOT_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
                 ) from error
+        self._check_metrics()
         if self.code_sms_per_hour < 1 or self.codes_per_address_per_hour < 1:
             raise SettingsError(
                 "CONSENTBOT_CODE_SMS_PER_HOUR and CONSENTBOT_CODES_PER_ADDRESS_PER_HOUR "
@@ -229,6 +237,22 @@ class Settings:
                 f"{NOTIFY_CALLBACK_TOKEN_MIN_LENGTH} characters with the notify gateway "
                 f"({'it has ' + str(len(token)) if token else 'it is not set'}): without it "
                 "anyone who can reach /sms/notify/inbound can text the service as any phone number"
+            )
+
+    def _check_metrics(self) -> None:
+        for network in self.metrics_allow:
+            try:
+                ip_network(network, strict=False)
+            except ValueError as error:
+                raise SettingsError(
+                    f"CONSENTBOT_METRICS_ALLOW: {network!r} is not an IP address or network "
+                    "(or set it to none)"
+                ) from error
+        token = self.metrics_token
+        if token is not None and len(token) < METRICS_TOKEN_MIN_LENGTH:
+            raise SettingsError(
+                f"CONSENTBOT_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} "
+                f"characters (it has {len(token)}): e.g. the output of `openssl rand -hex 32`"
             )
 
     def _check_audit(self) -> None:
@@ -307,6 +331,8 @@ class Settings:
             link_lifetime=duration("LINK_LIFETIME", defaults.link_lifetime),
             sms_regions=listed("SMS_REGIONS", defaults.sms_regions),
             trusted_proxies=listed("TRUSTED_PROXIES", defaults.trusted_proxies),
+            metrics_allow=_networks_or_none(listed("METRICS_ALLOW", defaults.metrics_allow)),
+            metrics_token=text("METRICS_TOKEN", None),
             code_sms_per_hour=int(number("CODE_SMS_PER_HOUR", defaults.code_sms_per_hour, int)),
             codes_per_address_per_hour=int(
                 number("CODES_PER_ADDRESS_PER_HOUR", defaults.codes_per_address_per_hour, int)
@@ -373,6 +399,11 @@ def retention_from_env(env: Mapping[str, str]) -> RetentionPeriods:
         except DurationError as error:
             raise SettingsError(f"{name}: {error}") from error
     return RetentionPeriods(**periods)
+
+
+def _networks_or_none(listed: tuple[str, ...]) -> tuple[str, ...]:
+    """``none`` (alone) allows no address: only the bearer token reads /metrics."""
+    return () if tuple(part.lower() for part in listed) == ("none",) else listed
 
 
 def _gateway(name: str) -> Gateway:

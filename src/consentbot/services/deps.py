@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consentbot.content.live import LiveCatalogue
 from consentbot.conversation.lexicon import Lexicon
+from consentbot.metrics import Metrics
 from consentbot.services.clock import Clock
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
@@ -38,3 +39,5 @@ class ServiceDeps:
     """Called after a commit that queued messages: wakes the dispatcher."""
     audit_key: Callable[[], Ed25519PrivateKey]
     """The audit signing key (loaded, or generated, on first use): signs consent receipts."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """Where turns are counted and timed (the app's; a fresh one where nobody scrapes)."""

@@ -24,6 +24,7 @@ from consentbot.domain.delivery import report_advances
 from consentbot.domain.outbox import PROACTIVE, OutboxStatus
 from consentbot.domain.send_rate import SendRate, SharedRate
 from consentbot.domain.stopping import StopSource
+from consentbot.metrics import Metrics
 from consentbot.services.announcement_sending import drop_unwanted_announcements
 from consentbot.services.clock import Clock
 from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
@@ -35,6 +36,14 @@ from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import OutboxMessage
 
 log = structlog.get_logger(__name__)
+
+_FAILURE_OUTCOMES = {
+    OutboxStatus.OPTED_OUT: "opted_out",
+    OutboxStatus.UNKNOWN: "unknown",
+    OutboxStatus.PENDING: "retry",
+    OutboxStatus.FAILED: "failed",
+}
+"""A failed send attempt, as ``consentbot_sms`` counts it, by where it left the message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +95,10 @@ class OutboxDispatcher:
         concurrency: int = 8,
         send_rate: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         self.gateway = gateway
         self.vault = vault
         self.clock = clock
@@ -157,7 +168,8 @@ class OutboxDispatcher:
 
     async def _mark_stuck(self) -> None:
         try:
-            await mark_stuck(self.db, self.clock)
+            stuck = await mark_stuck(self.db, self.clock)
+            self.metrics.sms_outcome(self.gateway.name, "unknown", stuck)
         except Exception:
             log.exception("outbox.stuck_check_failed")
 
@@ -286,7 +298,8 @@ class OutboxDispatcher:
         )
         async with self._limit:
             try:
-                provider_id = await self.gateway.send(outbound)
+                with self.metrics.timing_send(self.gateway.name):
+                    provider_id = await self.gateway.send(outbound)
             except GatewayError as error:
                 return _Outcome(message.id, error=error)
             except Exception as crash:
@@ -294,6 +307,7 @@ class OutboxDispatcher:
                 log.error("outbox.gateway_crashed", message=message.id, error=type(crash).__name__)
                 return _Outcome(message.id, error=GatewayError("gateway crashed", retryable=False))
         log.info("outbox.sent", message=message.id, kind=message.kind, segments=message.segments)
+        self.metrics.sms_outcome(self.gateway.name, "sent")
         return _Outcome(message.id, provider_id=provider_id)
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
@@ -336,6 +350,7 @@ class OutboxDispatcher:
             stored.send_after = now + timedelta(seconds=2**stored.attempts)
         else:
             set_status(stored, OutboxStatus.FAILED)
+        self.metrics.sms_outcome(self.gateway.name, _FAILURE_OUTCOMES[stored.status])
         log.warning(
             "outbox.send_failed",
             message=stored.id,

@@ -51,6 +51,7 @@ from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.domain.stopping import can_lift_stop
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind, TimerStatus
+from consentbot.metrics import TurnStage, TurnTimer
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import Participation, consent_from
 from consentbot.services.turns import (
@@ -226,6 +227,29 @@ class Outcome:
     needs_identity: bool = False
     """An anonymous visitor asked for something only a checked number may do."""
     sms_queued: bool = False
+    duplicate: bool = False
+    """A gateway's message id already handled: nothing was done again."""
+
+    @property
+    def label(self) -> str:
+        """How the turn ended, as ``consentbot_turns`` counts it."""
+        if self.duplicate:
+            return "duplicate"
+        if self.needs_identity:
+            return "needs_identity"
+        return "ignored" if self.turn is None else "handled"
+
+
+_TRIGGERS: dict[type[object], str] = {
+    Said: "message",
+    TimerDue: "timer",
+    Invited: "invitation",
+    LanguageChosen: "language",
+    ErasureRequested: "erasure",
+    StudyChanged: "study_change",
+    ConfirmationRecorded: "recorded_confirmation",
+}
+"""What started a turn, as a metric label."""
 
 
 class TurnPipeline:
@@ -243,7 +267,26 @@ class TurnPipeline:
         reply_to: ReplyTo,
         now: datetime,
     ) -> Outcome:
-        """Run one turn inside the caller's transaction (see the module docstring)."""
+        """Run one turn inside the caller's transaction (see the module docstring).
+
+        Counted in ``consentbot_turns`` by channel, trigger and outcome, its stages timed.
+        """
+        trigger = _TRIGGERS[type(stimulus)]
+        with self.deps.metrics.turn(provenance.channel.value, trigger) as timer:
+            outcome = await self._run(session, address, stimulus, provenance, reply_to, now, timer)
+            timer.outcome = outcome.label
+        return outcome
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        address: Address,
+        stimulus: Stimulus,
+        provenance: Provenance,
+        reply_to: ReplyTo,
+        now: datetime,
+        timer: TurnTimer,
+    ) -> Outcome:
         if isinstance(address, Anonymous):
             return await self._anonymous(session, address.web, stimulus, now)
         contacts = ContactRepository(session, self.deps.vault)
@@ -256,8 +299,9 @@ class TurnPipeline:
             inbound = InboundRepository(session)
             if not await inbound.first_time(gateway, message_id, contact.id, now):
                 log.info("turn.duplicate", gateway=gateway, contact=contact.id)
-                return Outcome()
+                return Outcome(duplicate=True)
         enrolled = await self._enrolled(session, contact)
+        timer.lap(TurnStage.LOAD)
         can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
         if isinstance(address, ForParticipant):
             who = next((p for p in enrolled if p.participant_id == address.participant_id), None)
@@ -267,6 +311,7 @@ class TurnPipeline:
         else:
             assert isinstance(stimulus, Said), "a number only ever says something"
             decided = await self._from_number(session, contact, enrolled, stimulus, can_start, now)
+        timer.lap(TurnStage.DECIDE)
         if decided is None:
             return Outcome()
         who, turn = decided.who, decided.turn
@@ -293,6 +338,7 @@ class TurnPipeline:
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
         queued = self._deliver(session, contact, decided, reply_to, now)
+        timer.lap(TurnStage.STORE)
         log.info(
             "turn.handled",
             channel=provenance.channel.value,

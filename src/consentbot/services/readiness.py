@@ -1,0 +1,63 @@
+"""Whether this process can do its work: the database answers and its schema is current.
+
+``/readyz`` answers from :meth:`Readiness.check`: a load balancer or orchestrator sends
+traffic only to a ready process, and a deploy waits for migrations before switching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import structlog
+
+from consentbot.store.database import Database
+from consentbot.store.errors import describe
+from consentbot.store.schema_version import code_head, database_revision, known_revisions
+
+log = structlog.get_logger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 3.0
+"""Probes usually time out after a few seconds: answer 503 before they give up."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessReport:
+    """The outcome of one check: ``reason`` says why not, in words, when not ready."""
+
+    ready: bool
+    reason: str | None = None
+    database_revision: str | None = None
+    code_revision: str | None = None
+
+
+class Readiness:
+    """Checks the database with ``SELECT 1`` and compares its migration with the code's."""
+
+    def __init__(self, db: Database, *, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
+        self.db = db
+        self.timeout = timeout
+
+    async def check(self) -> ReadinessReport:
+        """Ready, or not with a reason; never raises for a database that is down."""
+        expected = code_head()
+        try:
+            found = await asyncio.wait_for(self._revision(), self.timeout)
+        except Exception as error:
+            # Types only: a driver's message can quote the URL or statement values.
+            log.warning("readiness.database_unreachable", error=describe(error))
+            return ReadinessReport(False, "database unreachable", code_revision=expected)
+        if found is None:
+            return ReadinessReport(False, "database not migrated", code_revision=expected)
+        if found != expected:
+            reason = (
+                "database migration is behind the code's: run `consentbot db upgrade`"
+                if found in known_revisions()
+                else "database was migrated by newer code than this"
+            )
+            return ReadinessReport(False, reason, database_revision=found, code_revision=expected)
+        return ReadinessReport(True, database_revision=found, code_revision=expected)
+
+    async def _revision(self) -> str | None:
+        async with self.db.read() as session:
+            return await database_revision(session)

@@ -1,0 +1,85 @@
+"""/healthz says the process is alive; /readyz that its database answers and is migrated."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import text
+
+from consentbot import keys
+from consentbot.store.schema_version import code_head
+from tests.conftest import AppClient
+from tests.operations.conftest import Outage
+from tests.operations.scrape import parse, value
+
+
+async def test_ready_when_the_database_answers_at_the_code_s_migration(client: AppClient) -> None:
+    alive = await client.get("/healthz")
+    assert alive.status == 200
+    assert await alive.json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert await ready.json() == {
+        "status": "ready",
+        "database_revision": code_head(),
+        "code_revision": code_head(),
+    }
+
+
+async def test_not_ready_while_migrations_are_behind(client: AppClient) -> None:
+    """As after deploying new code before `consentbot db upgrade` ran."""
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        connection = await session.connection()
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0019'"))
+    try:
+        behind = await client.get("/readyz")
+        assert behind.status == 503
+        body = await behind.json()
+        assert body["status"] == "not ready"
+        assert body["database_revision"] == "0019"
+        assert body["code_revision"] == code_head()
+        assert "consentbot db upgrade" in body["reason"]
+        assert (await client.get("/healthz")).status == 200  # alive all the same
+        # Rolled back to older code than the database's: upgrading would not help.
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        ahead = await client.get("/readyz")
+        assert ahead.status == 503
+        assert (await ahead.json())["reason"] == "database was migrated by newer code than this"
+    finally:
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": code_head()}
+            )
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_without_its_database_the_process_is_alive_not_ready_and_still_scraped(
+    outage: Outage,
+) -> None:
+    client = outage.client
+    await outage.begin()
+    try:
+        assert (await client.get("/healthz")).status == 200
+        unready = await client.get("/readyz")
+        assert unready.status == 503
+        body = await unready.json()
+        assert body["reason"] == "database unreachable"
+        scraped = await client.get("/metrics")
+        assert scraped.status == 200
+        seen = parse(await scraped.text())
+        assert value(seen, "consentbot_database_up") == 0
+        for name in ("consentbot_timers_due", "consentbot_timer_lag_seconds"):
+            assert math.isnan(value(seen, name))
+        assert math.isnan(value(seen, "consentbot_outbox_messages", state="due"))
+        assert math.isnan(value(seen, "consentbot_webhook_deliveries", state="due"))
+        # The process's own counters are still there.
+        route = {"method": "GET", "route": "/readyz"}
+        assert value(seen, "consentbot_http_requests_total", status="503", **route) == 1
+    finally:
+        await outage.end()
+    assert (await client.get("/readyz")).status == 200
+    assert value(parse(await (await client.get("/metrics")).text()), "consentbot_database_up") == 1
