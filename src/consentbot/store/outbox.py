@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, text
+from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -204,7 +204,8 @@ class OutboxRepository:
         process claims a number's messages, every other claim passes that number by, so two
         processes never take parts of one number's messages at once. A reply whose parts
         the limit cut is completed (:meth:`_rest_of_replies`); a message we start waits
-        while an earlier part of it is still being sent (:func:`_earlier_part_in_flight`).
+        while an earlier message to the number is still being sent
+        (:func:`_behind_one_in_flight`).
         """
         statement = self._due_statement(now, proactive)
         statement = (
@@ -229,7 +230,7 @@ class OutboxRepository:
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.send_after <= now,
                 ~_waits_behind_a_retry(now),
-                ~_earlier_part_in_flight(now),
+                ~_behind_one_in_flight(now),
             )
         )
         if proactive is not None:
@@ -389,31 +390,39 @@ def set_status(message: OutboxMessage, status: OutboxStatus) -> None:
         message.secret_encrypted = None
 
 
-PART_IN_FLIGHT = timedelta(minutes=4)
-"""How long an earlier part being sent holds the next one back: longer than the slowest
-gateway call (3.5 minutes with Twilio's retries), short enough that a part whose process
-died mid-send does not hold the rest for long."""
+IN_FLIGHT = timedelta(minutes=4)
+"""How long a message being sent holds back the ones behind it: longer than the slowest
+gateway call (3.5 minutes with Twilio's retries), short enough that a message whose
+process died mid-send does not hold the rest for long."""
 
 
 def _part_of(message: OutboxMessage) -> tuple[int, datetime, OutboxKind]:
-    """Which message a part belongs to: the parts of one text are queued together, for
+    """Which text a part belongs to: the parts of one text are queued together, for
     one number, of one kind, at one moment (:meth:`OutboxRepository.add`)."""
     return message.contact_id, message.created_at, message.kind
 
 
-def _earlier_part_in_flight(now: datetime) -> ColumnElement[bool]:
-    """True for a part whose earlier part is being sent (claimed, not yet recorded) by a
-    round of this or another process: it goes once that one went, never beside it."""
+def _behind_one_in_flight(now: datetime) -> ColumnElement[bool]:
+    """True for a message queued after one to the same number that a round of this or
+    another process is sending (claimed, not yet recorded), when it is a later part of
+    the same text or a message we start: it goes once that one went, never beside it.
+
+    Replies to other texts are not held: a crash leaves its messages "sending" until
+    they are marked "unknown", and the person's next answer must not wait for that.
+    """
     earlier = aliased(OutboxMessage)
+    same_text = and_(
+        col(earlier.created_at) == col(OutboxMessage.created_at),
+        col(earlier.kind) == col(OutboxMessage.kind),
+    )
     return (
         select(earlier.id)
         .where(
             col(earlier.contact_id) == col(OutboxMessage.contact_id),
             col(earlier.id) < col(OutboxMessage.id),
-            col(earlier.created_at) == col(OutboxMessage.created_at),
-            col(earlier.kind) == col(OutboxMessage.kind),
             col(earlier.status) == OutboxStatus.SENDING,
-            col(earlier.claimed_at) > now - PART_IN_FLIGHT,
+            col(earlier.claimed_at) > now - IN_FLIGHT,
+            or_(same_text, col(OutboxMessage.kind).in_(PROACTIVE)),
         )
         .exists()
     )
