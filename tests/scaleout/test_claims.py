@@ -23,8 +23,9 @@ from consentbot.settings import Settings
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.database import Database
+from consentbot.store.inbound import InboundRepository
 from consentbot.store.outbox import ClaimedMessage, OutboxRepository
-from consentbot.store.tables import OutboxMessage, Participant
+from consentbot.store.tables import InboundMessage, OutboxMessage, Participant
 from tests.conftest import SECRET, START, AppClient
 from tests.scaleout.conftest import POSTGRES_ONLY
 from tests.support.journey import STUDY, ResearchSystem
@@ -192,3 +193,24 @@ async def test_two_workers_write_one_checkpoint_per_period(
     folder = configured.audit_checkpoint_dir
     assert folder is not None
     assert [path.name for path in folder.iterdir()] == [written[0].name]
+
+
+@POSTGRES_ONLY
+async def test_a_webhook_recorded_by_two_processes_at_once_counts_once(
+    databases: tuple[Database, Database],
+) -> None:
+    """Even without the contact lock between them (two rows for one number while keys
+    rotate), the second copy waits for the first and is then a repeat: never an error."""
+    one, other = databases
+    async with one.transaction() as first:
+        assert await InboundRepository(first).first_time("twilio", "SM" + "d" * 32, None, START)
+        async with other.transaction() as second:
+            repeat = asyncio.create_task(
+                InboundRepository(second).first_time("twilio", "SM" + "d" * 32, None, START)
+            )
+            await asyncio.sleep(0.2)
+            assert not repeat.done(), "the second copy waits for the first transaction"
+            await first.commit()
+            assert await repeat is False
+    async with one.read() as session:
+        assert len((await session.exec(select(InboundMessage.id))).all()) == 1
