@@ -635,14 +635,14 @@ def print_report(
         f"(parts per reply: {list(shape.before)} / reminder {shape.reminder} / {list(shape.after)})"
     )
     print()
-    header = f"{'':28}{'count':>7}{'wall s':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    header = f"{'':32}{'count':>7}{'wall s':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
     print(header)
     print("-" * len(header))
 
     def row(label: str, s: Summary, rate: bool = True) -> None:
         throughput = f"{s.wall:>9.2f}{s.per_second:>9.1f}" if rate else " " * 18
         print(
-            f"{label:<28}{s.count:>7}{throughput}"
+            f"{label:<32}{s.count:>7}{throughput}"
             f"{s.p50:>9.1f}{s.p90:>9.1f}{s.p99:>9.1f}{s.max:>9.1f}"
         )
 

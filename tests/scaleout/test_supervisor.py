@@ -9,9 +9,10 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
-from consentbot.settings import Settings
+from consentbot.settings import Settings, SettingsError
 from tests.scaleout.conftest import POSTGRES_ONLY
 from tests.scaleout.workers_process import alive, serve_workers, twilio_env
 from tests.support.cli import consentbot
@@ -86,3 +87,14 @@ async def test_a_killed_supervisor_takes_its_workers_with_it(
                 break
             await asyncio.sleep(0.05)
         assert not any(alive(worker) for worker in workers)
+
+
+def test_workers_come_from_the_environment_and_are_checked_when_serving() -> None:
+    postgres = {"CONSENTBOT_DATABASE_URL": "postgresql+asyncpg://consentbot@db/consentbot"}
+    assert Settings.from_env({}).workers == 1
+    assert Settings.from_env(postgres | {"CONSENTBOT_WORKERS": "3"}).workers == 3
+    with pytest.raises(SettingsError, match="must be at least 1"):
+        Settings(workers=0).check()
+    with pytest.raises(SettingsError, match="needs PostgreSQL"):
+        Settings(workers=2).check()
+    Settings(workers=2).check(serving=False)  # other commands do not run workers
