@@ -26,9 +26,11 @@ from consentbot.store.database import Database
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.outbox import ClaimedMessage, OutboxRepository
 from consentbot.store.tables import InboundMessage, OutboxMessage, Participant
-from tests.conftest import SECRET, START, AppClient
+from tests.conftest import SECRET, START, AppClient, settle
+from tests.faults.records import Records
 from tests.scaleout.conftest import POSTGRES_ONLY
 from tests.support.journey import STUDY, ResearchSystem
+from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 Start = Callable[..., Awaitable[AppClient]]
 
@@ -214,3 +216,35 @@ async def test_a_webhook_recorded_by_two_processes_at_once_counts_once(
             assert await repeat is False
     async with one.read() as session:
         assert len((await session.exec(select(InboundMessage.id))).all()) == 1
+
+
+@POSTGRES_ONLY
+async def test_one_persons_messages_reaching_two_processes_are_handled_one_after_the_other(
+    settings: Settings,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    twilio_server: TestServer,
+    aiohttp_client: Start,
+) -> None:
+    """The turn locks the sender's contact row in the database, so two messages from one
+    phone that reach two workers at once never interleave: the outcome is one order or the
+    other, each message handled once, each answered once."""
+    configured = settings.with_(twilio_api_base=str(twilio_server.make_url("")).rstrip("/"))
+    first = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
+    second = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
+    on_first = TwilioPhone(first, fake_twilio, "+447400900001")
+    on_second = TwilioPhone(second, fake_twilio, "+447400900001")
+    await on_first.send("JOINTS")
+    await on_first.send("YES")
+    await settle(first.app)
+    assert "Question 1 of 5" in on_first.text()
+
+    await asyncio.gather(on_first.send("YES"), on_second.send("NO"))
+    await settle(first.app)
+    records = Records.of(first.app)
+    yes_first = [("records-research", "none", "pending"), ("social-care-linkage", "none", "declined")]
+    no_first = [("records-research", "none", "declined")]
+    assert await records.transitions(on_first.number) in (yes_first, no_first)
+    assert len(on_first.new_messages()) == 2
+    assert len(await records.inbound_message_ids()) == 4
+    assert await records.ledger_findings() == []
