@@ -66,13 +66,18 @@ class Supervisor:
     def run(self) -> int:
         """Run until a stop signal (0 once every worker has stopped) or a worker dies (1)."""
         with metrics_dir():
+            handlers = {
+                signal.SIGTERM: self._on_signal,
+                signal.SIGINT: self._on_signal,
+                signal.SIGALRM: self._kill_lingering,
+            }
             previous = {
-                number: signal.signal(number, self._on_signal)
-                for number in (signal.SIGTERM, signal.SIGINT)
+                number: signal.signal(number, handler) for number, handler in handlers.items()
             }
             try:
                 return self._supervise()
             finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)  # the SIGKILL deadline, if set
                 for number, handler in previous.items():
                     signal.signal(number, handler)
 
@@ -81,6 +86,8 @@ class Supervisor:
         # skips the imports and content checks a fresh interpreter would repeat.
         context = multiprocessing.get_context("fork")
         for index in range(self.settings.workers):
+            if self.stopping:
+                break  # a stop signal came while starting: start no more
             worker = context.Process(
                 target=run_worker,
                 args=(self.settings, index, os.getpid()),
@@ -122,7 +129,6 @@ class Supervisor:
         for worker in self.workers:
             if worker.is_alive():
                 worker.terminate()
-        signal.signal(signal.SIGALRM, self._kill_lingering)
         signal.setitimer(signal.ITIMER_REAL, STOP_SECONDS)
 
     def _kill_lingering(self, _number: int, _frame: FrameType | None) -> None:
@@ -163,6 +169,7 @@ def run_worker(settings: Settings, index: int, supervisor: int) -> None:
     """One worker process: the whole service on the shared port until SIGTERM or SIGINT."""
     # The supervisor's handlers came with the fork; this process stops on its own terms.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(supervisor)
     from consentbot.content.problems import ContentError
