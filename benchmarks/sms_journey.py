@@ -618,47 +618,55 @@ class Summary:
 
 
 def print_report(
-    backend: str,
-    patients: int,
-    concurrency: int,
-    invitations: float,
-    journey: JourneyResult,
-    floor: Summary,
-    shape: Shape,
+    backend: str, patients: int, concurrency: int, runs: Sequence[Run], floor: Summary
 ) -> None:
-    """The results table."""
-    turns = Summary.of([t.latency for t in journey.turns], journey.wall)
-    acks = Summary.of([t.ack for t in journey.turns], journey.wall)
-    lags = Summary.of(journey.reminder_lags, journey.wall)
+    """The results table: each run's turns next to the floor."""
+    shape = runs[0].shape
     parts = sum(shape.before) + shape.reminder + sum(shape.after)
     print()
     print(f"consentbot SMS journey on {backend}: {patients} patients, concurrency {concurrency}")
-    print(f"  invitations: {patients} sent and received in {invitations:.1f} s")
+    for run in runs:
+        print(
+            f"  invitations, {run.workers} worker(s): {patients} sent and received "
+            f"in {run.invitations:.1f} s"
+        )
     print(
         f"  per patient: {TURNS_PER_PATIENT} turns, {shape.invitation + parts} SMS "
         f"(parts per reply: {list(shape.before)} / reminder {shape.reminder} / {list(shape.after)})"
     )
     print()
-    header = f"{'':24}{'count':>7}{'wall s':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    header = f"{'':32}{'count':>7}{'wall s':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
     print(header)
     print("-" * len(header))
 
     def row(label: str, s: Summary, rate: bool = True) -> None:
         throughput = f"{s.wall:>9.2f}{s.per_second:>9.1f}" if rate else " " * 18
         print(
-            f"{label:<24}{s.count:>7}{throughput}"
+            f"{label:<32}{s.count:>7}{throughput}"
             f"{s.p50:>9.1f}{s.p90:>9.1f}{s.p99:>9.1f}{s.max:>9.1f}"
         )
 
-    row("journey turn (reply)", turns)
-    row("  webhook answered", acks, rate=False)
-    row("  reminder lateness", lags, rate=False)
+    turns: list[Summary] = []
+    for run in runs:
+        journey = run.journey
+        turns.append(Summary.of([t.latency for t in journey.turns], journey.wall))
+        label = "" if len(runs) == 1 else f", {run.workers} worker{'s' if run.workers > 1 else ''}"
+        row(f"journey turn (reply){label}", turns[-1])
+        row("  webhook answered", Summary.of([t.ack for t in journey.turns], journey.wall), False)
+        row("  reminder lateness", Summary.of(journey.reminder_lags, journey.wall), False)
     row("floor (1 SQLite insert)", floor)
     print()
+    first = turns[0]
     print(
-        f"floor / journey throughput: {floor.per_second / turns.per_second:.1f}x; "
-        f"journey / floor latency: p50 {turns.p50 / floor.p50:.1f}x, p99 {turns.p99 / floor.p99:.1f}x"
+        f"floor / journey throughput: {floor.per_second / first.per_second:.1f}x; "
+        f"journey / floor latency: p50 {first.p50 / floor.p50:.1f}x, p99 {first.p99 / floor.p99:.1f}x"
     )
+    for run, summary in zip(runs[1:], turns[1:], strict=True):
+        print(
+            f"{run.workers} workers / 1 worker throughput: "
+            f"{summary.per_second / first.per_second:.2f}x "
+            f"({summary.per_second:.1f} / {first.per_second:.1f} turns/s)"
+        )
 
 
 # --------------------------------------------------------------------------- main
@@ -666,9 +674,14 @@ def print_report(
 
 @contextlib.asynccontextmanager
 async def consentbot_service(
-    session: aiohttp.ClientSession, env: Mapping[str, str], workdir: Path, startup: float
+    session: aiohttp.ClientSession,
+    env: Mapping[str, str],
+    workdir: Path,
+    startup: float,
+    workers: int = 1,
 ) -> AsyncIterator[str]:
-    """Migrate (PostgreSQL), serve and wait until healthy; yields the base URL.
+    """Migrate (PostgreSQL), serve with ``workers`` processes and wait until healthy;
+    yields the base URL.
 
     A failure inside the block gets the end of the service's log added to its message.
     """
@@ -677,7 +690,8 @@ async def consentbot_service(
     port = free_port()
     base_url = f"http://{LOCALHOST}:{port}"
     log_path = workdir / "service.log"
-    async with server_process([CONSENTBOT, "serve", "--port", str(port)], env, log_path) as process:
+    serve = [CONSENTBOT, "serve", "--port", str(port), "--workers", str(workers)]
+    async with server_process(serve, env, log_path) as process:
         await wait_healthy(session, f"{base_url}/healthz", process, log_path, startup)
         try:
             yield base_url
@@ -715,25 +729,31 @@ async def check_outcome(
     return f"consent API checked for {len(sample)} patients; {ledger.strip()}"
 
 
-async def benchmark(args: argparse.Namespace, workdir: Path, database_url: str | None) -> None:
-    """Run everything inside ``workdir``; every server is stopped on the way out.
+@dataclass(frozen=True)
+class Run:
+    """One journey phase against the service with ``workers`` processes."""
 
-    SIGTERM cancels the run like Ctrl-C does, so the clean-up runs for it too.
-    """
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    content = prepare_content(workdir)
+    workers: int
+    invitations: float
+    journey: JourneyResult
+    shape: Shape
+
+
+async def run_journey(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    workdir: Path,
+    content: Path,
+    database_url: str | None,
+    workers: int,
+) -> Run:
+    """Serve with ``workers`` processes on a fresh database: pilot, invitations, journeys."""
     backend = "PostgreSQL" if database_url else "SQLite"
     twilio = FakeTwilio()
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
-    async with (
-        aiohttp.ClientSession(connector=connector) as session,
-        twilio.running() as twilio_port,
-    ):
+    async with twilio.running() as twilio_port:
         env = service_env(workdir, content, twilio_port, database_url)
-        note(f"starting consentbot serve on {backend}")
-        async with consentbot_service(session, env, workdir, STARTUP_SECONDS) as base_url:
+        note(f"starting consentbot serve on {backend} with {workers} worker(s)")
+        async with consentbot_service(session, env, workdir, STARTUP_SECONDS, workers) as base_url:
             out = await run_command(
                 [CONSENTBOT, "token", "create", "--study", STUDY, "--label", "bench"], env
             )
@@ -756,19 +776,41 @@ async def benchmark(args: argparse.Namespace, workdir: Path, database_url: str |
             note(await check_outcome(api, twilio, patients, args.check, env))
         for line in service_log_problems(workdir)[:10]:
             note(f"service log: {line}")
-        note(f"floor: {len(journey.turns)} requests to a bare aiohttp + SQLite server")
+    return Run(workers, invitations, journey, shape)
+
+
+async def benchmark(
+    args: argparse.Namespace, workdir: Path, database_urls: Sequence[str | None]
+) -> None:
+    """Run everything inside ``workdir``; every server is stopped on the way out.
+
+    One journey phase per entry of :func:`worker_counts` (1, and ``--workers`` when it
+    is more), each on its own fresh database from ``database_urls``.
+    SIGTERM cancels the run like Ctrl-C does, so the clean-up runs for it too.
+    """
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    content = prepare_content(workdir)
+    backend = "PostgreSQL" if database_urls[0] else "SQLite"
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    runs: list[Run] = []
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for workers, database_url in zip(worker_counts(args), database_urls, strict=True):
+            folder = workdir / f"workers-{workers}"
+            folder.mkdir()
+            runs.append(await run_journey(args, session, folder, content, database_url, workers))
+        turns = len(runs[0].journey.turns)
+        note(f"floor: {turns} requests to a bare aiohttp + SQLite server")
         latencies, wall = await run_floor(
-            session, workdir, len(journey.turns), args.concurrency, STARTUP_SECONDS
+            session, workdir, turns, args.concurrency, STARTUP_SECONDS
         )
-    print_report(
-        backend,
-        len(patients),
-        args.concurrency,
-        invitations,
-        journey,
-        Summary.of(latencies, wall),
-        shape,
-    )
+    print_report(backend, args.patients, args.concurrency, runs, Summary.of(latencies, wall))
+
+
+def worker_counts(args: argparse.Namespace) -> list[int]:
+    """The worker counts to measure: 1 always, and ``--workers`` beside it when more."""
+    return [1] if args.workers == 1 else [1, args.workers]
 
 
 def note(message: str) -> None:
@@ -792,6 +834,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "fresh database is created from it for the run and dropped after (default: SQLite)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also run the journey against `serve --workers N` (PostgreSQL only) and report "
+        "turns/s with 1 and with N workers, each on a fresh database (default 1)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for any reply (default 30)"
     )
     parser.add_argument(
@@ -806,6 +855,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.patients, args.concurrency, args.check) < 1 or args.timeout <= 0:
         parser.error("--patients, --concurrency, --check and --timeout must be positive")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and not args.database_url:
+        parser.error("--workers above 1 needs --database-url: several workers need PostgreSQL")
     if args.patients > 99_999:
         parser.error("--patients is at most 99999 (the phones are +4474009xxxxx)")
     return args
@@ -816,8 +869,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="consentbot-bench-"))
     try:
-        with fresh_postgres(args.database_url) as database_url:
-            asyncio.run(benchmark(args, workdir, database_url))
+        with contextlib.ExitStack() as databases:
+            urls = [
+                databases.enter_context(fresh_postgres(args.database_url))
+                for _ in worker_counts(args)
+            ]
+            asyncio.run(benchmark(args, workdir, urls))
         return 0
     except BenchmarkError as error:
         print(f"sms_journey: FAILED: {error}", file=sys.stderr)

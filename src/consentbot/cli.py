@@ -9,8 +9,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from consentbot import webhook_command
 from consentbot.content.problems import ContentError
 from consentbot.logging import configure_logging
@@ -29,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the service (HTTP, scheduler, outbox)")
     serve.add_argument("--host", help="address to listen on (CONSENTBOT_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (CONSENTBOT_PORT, default 8080)")
+    serve.add_argument(
+        "--workers",
+        type=_at_least_one,
+        help="processes serving the one port (CONSENTBOT_WORKERS, default 1; more needs "
+        "PostgreSQL, see docs/scaling.md)",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -262,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.with_(
                 host=args.host or settings.host,
                 port=args.port or settings.port,
+                workers=args.workers or settings.workers,
                 demo=settings.demo or args.demo,
             )
         settings.check(serving=args.command == "serve")
@@ -280,10 +285,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from consentbot import commands
 
     if args.command == "serve":
-        from consentbot.app import create_app
+        from consentbot.workers import serve
 
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
-        return 0
+        return serve(settings)
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "token":

@@ -49,6 +49,8 @@ class Settings:
     locales_dir: Path = Path("locales")
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 1
+    """Processes ``serve`` runs on the one port (SO_REUSEPORT); more than one needs PostgreSQL."""
     public_url: str | None = None
     sms_gateway: Gateway = "console"
     default_region: str = "GB"
@@ -151,6 +153,8 @@ class Settings:
         if self.sms_gateway == "notify":
             self._check_notify()
         self._check_inbound_security(serving=serving)
+        if serving:
+            self._check_workers()
         if self.demo and self.sms_gateway != "console":
             raise SettingsError(
                 "demo mode shortens cooling-off and only runs with the console gateway"
@@ -200,6 +204,17 @@ class Settings:
             )
 
         self._check_audit()
+
+    def _check_workers(self) -> None:
+        """Several processes share one database's writers: PostgreSQL only."""
+        if self.workers < 1:
+            raise SettingsError("CONSENTBOT_WORKERS (serve --workers) must be at least 1")
+        if self.workers > 1 and self.is_embedded:
+            raise SettingsError(
+                f"serve --workers {self.workers} needs PostgreSQL (CONSENTBOT_DATABASE_URL): "
+                "SQLite has a single writer, so more processes would only queue for it. "
+                "Run one worker on SQLite"
+            )
 
     def _check_notify(self) -> None:
         """The Notify settings, each named when wrong; the key's secret is never repeated."""
@@ -345,6 +360,7 @@ class Settings:
             locales_dir=Path(text("LOCALES_DIR", str(defaults.locales_dir)) or "locales"),
             host=text("HOST", defaults.host) or defaults.host,
             port=int(number("PORT", defaults.port, int)),
+            workers=int(number("WORKERS", defaults.workers, int)),
             public_url=(text("PUBLIC_URL", None) or "").rstrip("/") or None,
             sms_gateway=_gateway(text("SMS_GATEWAY", defaults.sms_gateway) or "console"),
             default_region=text("DEFAULT_REGION", defaults.default_region) or "GB",

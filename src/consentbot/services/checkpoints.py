@@ -9,9 +9,12 @@ so tampering between two checkpoints is never signed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +68,32 @@ def write_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         raise
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[bool]:
+    """Try to hold the folder's lock (flock on the folder itself) without waiting; yield
+    whether it is held.
+
+    ``serve --workers N`` runs a schedule in every worker: the one holding the lock
+    writes, the others find the new file when they look again, so each period has one
+    checkpoint, which extends the one before. The kernel drops the lock if the process
+    dies, so a crash never leaves the folder locked, and no lock file is left among the
+    checkpoints.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 class CheckpointSchedule:
     """Writes a checkpoint into ``folder`` whenever one is due."""
 
@@ -99,9 +128,21 @@ class CheckpointSchedule:
         A ledger with a broken chain is not signed: that is logged as an error (verify
         names the events) and tried again ``every`` later.
         """
-        now = self.clock()
-        if now < self.due():
+        if self.clock() < self.due():
             return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with folder_lock(self.folder) as held:
+            if not held:
+                return None  # another worker is writing this period's checkpoint
+            now = self.clock()
+            newest = newest_checkpoint(self.folder)
+            if newest is not None and now < newest[0] + self.every:
+                # Another worker wrote this period's since this process last looked.
+                self._due = newest[0] + self.every
+                return None
+            return await self._write(now)
+
+    async def _write(self, now: datetime) -> Path | None:
         try:
             checkpoint = await self.audit.checkpoint(self.key, now, extends=self._previous())
         except LedgerBroken as error:
@@ -117,7 +158,6 @@ class CheckpointSchedule:
                 ),
             )
             return None
-        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / file_name(checkpoint.created_at)
         write_checkpoint(path, checkpoint)
         self._due = checkpoint.created_at + self.every

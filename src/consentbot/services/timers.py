@@ -61,6 +61,9 @@ class TimerService:
     async def _run_group(self, due: Sequence[tuple[int, int, TimerKind]]) -> int:
         """Run several timers in one transaction: one disk flush for all of them.
 
+        The group's contacts are locked first with SKIP LOCKED: timers whose contact another
+        scheduler (or a turn in progress) holds are left for it or for the next round, so
+        several processes running timers never fire one twice nor wait on each other.
         Should any turn fail, the group is rolled back whole and each timer is run again
         in a transaction of its own, so one bad timer never holds up the others.
         """
@@ -68,6 +71,8 @@ class TimerService:
         try:
             ran = 0
             async with deps.db.transaction() as session:
+                held = await TimerRepository(session).lock_contacts(p for _, p, _ in due)
+                due = [timer for timer in due if timer[1] in held]
                 now = deps.clock()
                 for timer_id, participant_id, kind in due:
                     outcome = await self.pipeline.run(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import InboundMessage
@@ -21,22 +22,24 @@ class InboundRepository:
     ) -> bool:
         """Record the id; False if it was handled before.
 
-        The caller holds the sender's contact lock, so a duplicate delivered twice
-        at once is seen here by the second; the unique constraint is the backstop.
+        One statement: an insert that does nothing when the id is there already. The
+        caller holds the sender's contact lock, so of two copies delivered at once (to
+        the same process or to two workers) the second finds the first's row. Should the
+        copies hold different locks (two rows for one number during a key rotation), the
+        unique constraint decides: the later insert waits for the earlier transaction
+        and, once that commits, does nothing either.
         """
-        statement = select(InboundMessage.id).where(
-            InboundMessage.gateway == gateway,
-            InboundMessage.gateway_message_id == gateway_message_id,
-        )
-        if (await self.session.exec(statement)).first() is not None:
-            return False
-        self.session.add(
-            InboundMessage(
+        bind = self.session.get_bind()
+        dialect = sqlite if bind.dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(InboundMessage)
+            .values(
                 gateway=gateway,
                 gateway_message_id=gateway_message_id,
                 contact_id=contact_id,
                 received_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["gateway", "gateway_message_id"])
+            .returning(col(InboundMessage.id))
         )
-        await self.session.flush()
-        return True
+        return (await self.session.exec(statement)).first() is not None

@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, text
+from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
 from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
@@ -198,7 +198,31 @@ class OutboxRepository:
     async def _due(
         self, now: datetime, limit: int, proactive: bool | None
     ) -> list[tuple[OutboxMessage, Contact]]:
-        """Due messages and their contacts, locked; ``proactive`` picks one side or (None) both."""
+        """Due messages and their contacts, locked; ``proactive`` picks one side or (None) both.
+
+        The contact row is locked with its messages (SKIP LOCKED on PostgreSQL): while one
+        process claims a number's messages, every other claim passes that number by, so two
+        processes never take parts of one number's messages at once. A reply whose parts
+        the limit cut is completed (:meth:`_rest_of_replies`); a message we start waits
+        while an earlier message to the number is still being sent
+        (:func:`_behind_one_in_flight`).
+        """
+        statement = self._due_statement(now, proactive)
+        statement = (
+            statement.order_by(col(OutboxMessage.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=(OutboxMessage, Contact))
+        )
+        rows = [
+            (message, contact) for message, contact in (await self.session.exec(statement)).all()
+        ]
+        if len(rows) == limit and proactive is not True:
+            rows += await self._rest_of_replies(now, rows, proactive)
+        return rows
+
+    def _due_statement(
+        self, now: datetime, proactive: bool | None
+    ) -> Select[OutboxMessage, Contact]:
         statement = (
             select(OutboxMessage, Contact)
             .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
@@ -206,6 +230,7 @@ class OutboxRepository:
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.send_after <= now,
                 ~_waits_behind_a_retry(now),
+                ~_behind_one_in_flight(now),
             )
         )
         if proactive is not None:
@@ -213,13 +238,38 @@ class OutboxRepository:
             statement = statement.where(
                 kinds.in_(PROACTIVE) if proactive else kinds.not_in(PROACTIVE)
             )
+        return statement
+
+    async def _rest_of_replies(
+        self, now: datetime, rows: list[tuple[OutboxMessage, Contact]], proactive: bool | None
+    ) -> list[tuple[OutboxMessage, Contact]]:
+        """The due parts of the batch's replies that the limit left out, locked.
+
+        A batch that takes part 1 of a reply takes the rest too: sent in one round, in
+        order, by one process. Replies are not paced, so the few extra parts cost nothing;
+        messages we start keep to the send rate instead and may be split between rounds.
+        This transaction holds the contacts, so only another kind of writer could hold
+        a part (SKIP LOCKED): that part waits for the next round, after its earlier parts.
+        """
+        groups = {_part_of(message): contact for message, contact in rows}
+        last = max(message.id or 0 for message, _contact in rows)
         statement = (
-            statement.order_by(col(OutboxMessage.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=OutboxMessage)
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.contact_id).in_({message.contact_id for message, _ in rows}),
+                col(OutboxMessage.id) > last,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.send_after <= now,
+            )
+            .order_by(col(OutboxMessage.id))
+            .with_for_update(skip_locked=True)
         )
+        if proactive is False:
+            statement = statement.where(col(OutboxMessage.kind).not_in(PROACTIVE))
         return [
-            (message, contact) for message, contact in (await self.session.exec(statement)).all()
+            (message, groups[_part_of(message)])
+            for message in (await self.session.exec(statement)).all()
+            if _part_of(message) in groups
         ]
 
     def _stuck(self, claimed_before: datetime) -> SelectOfScalar[OutboxMessage]:
@@ -338,6 +388,44 @@ def set_status(message: OutboxMessage, status: OutboxStatus) -> None:
     message.status = status
     if status in SETTLED:
         message.secret_encrypted = None
+
+
+IN_FLIGHT = timedelta(minutes=4)
+"""How long a message being sent holds back the ones behind it: longer than the slowest
+gateway call (3.5 minutes with Twilio's retries), short enough that a message whose
+process died mid-send does not hold the rest for long."""
+
+
+def _part_of(message: OutboxMessage) -> tuple[int, datetime, OutboxKind]:
+    """Which text a part belongs to: the parts of one text are queued together, for
+    one number, of one kind, at one moment (:meth:`OutboxRepository.add`)."""
+    return message.contact_id, message.created_at, message.kind
+
+
+def _behind_one_in_flight(now: datetime) -> ColumnElement[bool]:
+    """True for a message queued after one to the same number that a round of this or
+    another process is sending (claimed, not yet recorded), when it is a later part of
+    the same text or a message we start: it goes once that one went, never beside it.
+
+    Replies to other texts are not held: a crash leaves its messages "sending" until
+    they are marked "unknown", and the person's next answer must not wait for that.
+    """
+    earlier = aliased(OutboxMessage)
+    same_text = and_(
+        col(earlier.created_at) == col(OutboxMessage.created_at),
+        col(earlier.kind) == col(OutboxMessage.kind),
+    )
+    return (
+        select(earlier.id)
+        .where(
+            col(earlier.contact_id) == col(OutboxMessage.contact_id),
+            col(earlier.id) < col(OutboxMessage.id),
+            col(earlier.status) == OutboxStatus.SENDING,
+            col(earlier.claimed_at) > now - IN_FLIGHT,
+            or_(same_text, col(OutboxMessage.kind).in_(PROACTIVE)),
+        )
+        .exists()
+    )
 
 
 def _waits_behind_a_retry(now: datetime) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.timers import TimerKind, TimerStatus
-from consentbot.store.tables import Participant, Timer
+from consentbot.store.tables import Contact, Participant, Timer
 
 
 class TimerRepository:
@@ -95,6 +95,27 @@ class TimerRepository:
             .order_by(col(Timer.id))
         )
         return list((await self.session.exec(statement)).all())
+
+    async def lock_contacts(self, participant_ids: Iterable[int]) -> set[int]:
+        """Lock these participants' contact rows until commit; return the participants whose
+        contact this transaction now holds.
+
+        SKIP LOCKED (PostgreSQL): a contact held by another scheduler, or by a turn in
+        progress, is passed by rather than waited for, so two schedulers share a due list
+        instead of queueing on it, and never run one timer twice. Those participants'
+        timers wait for the next round. SQLite has one writer: every participant is held.
+        """
+        wanted = sorted(set(participant_ids))
+        if not wanted:
+            return set()
+        statement = (
+            select(Participant.id)
+            .join(Contact, col(Contact.id) == col(Participant.contact_id))
+            .where(col(Participant.id).in_(wanted))
+            .order_by(col(Contact.id))
+            .with_for_update(skip_locked=True, of=Contact)
+        )
+        return {found for found in (await self.session.exec(statement)).all() if found is not None}
 
     async def claim(self, timer_id: int) -> Timer | None:
         """Lock a still-pending timer; None if another worker has it or it is done.

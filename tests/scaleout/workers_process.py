@@ -1,0 +1,116 @@
+"""``consentbot serve --workers N`` as a real process: the supervisor, and its workers' pids."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from consentbot.settings import Settings
+from consentbot.testkit.ports import free_port
+from tests.support.cli import env_for
+from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
+
+STARTUP_SECONDS = 60
+
+
+def twilio_env(settings: Settings, twilio_server: TestServer) -> dict[str, str]:
+    """The service's environment with the twilio gateway pointed at the fake in this process."""
+    return env_for(settings) | {
+        "CONSENTBOT_SMS_GATEWAY": "twilio",
+        "CONSENTBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "CONSENTBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "CONSENTBOT_TWILIO_FROM": SERVICE_NUMBER,
+        "CONSENTBOT_TWILIO_API_BASE": str(twilio_server.make_url("")).rstrip("/"),
+        "CONSENTBOT_PUBLIC_URL": PUBLIC_URL,
+        "CONSENTBOT_SCHEDULER_INTERVAL": "0.1",
+    }
+
+
+class Served:
+    """The supervisor process, its port and its log."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int, log_path: Path) -> None:
+        self.process = process
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+
+    def workers(self) -> list[int]:
+        """The pids of the supervisor's children (its workers)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+        return [int(child) for child in children.split()]
+
+    async def wait_ready(self, session: aiohttp.ClientSession, workers: int) -> None:
+        """Until ``/healthz`` answers and every worker has started (both polled)."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.returncode is not None:
+                raise AssertionError(f"serve exited with {self.process.returncode}:\n{self.log()}")
+            if self.log().count("service.started") >= workers:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{self.base_url}/healthz") as response:
+                        if response.status == 200:
+                            return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"serve was not ready within {STARTUP_SECONDS} s:\n{self.log()}")
+
+    async def wait(self, seconds: float = 30) -> int:
+        """The supervisor's exit code, once it has exited."""
+        return await asyncio.wait_for(self.process.wait(), seconds)
+
+    def log(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid still exists (and is not a zombie)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@contextlib.asynccontextmanager
+async def serve_workers(env: Mapping[str, str], workers: int, log_path: Path) -> AsyncIterator[Served]:
+    """``consentbot serve --workers N`` on a free port; stopped (SIGTERM, then SIGKILL) after."""
+    port = free_port()
+    with log_path.open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "consentbot",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+            env=dict(env) | {"CONSENTBOT_LOG_LEVEL": "INFO"},
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    served = Served(process, port, log_path)
+    try:
+        yield served
+    finally:
+        if process.returncode is None:
+            children = served.workers()
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                for child in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, 9)
