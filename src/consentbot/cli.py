@@ -282,12 +282,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from consentbot import commands
-
     if args.command == "serve":
+        # Before the commands module: it imports the service, and with it prometheus-client,
+        # which chooses between one process's and several processes' metrics on import.
+        # The workers must import it only once the supervisor has made their shared folder.
         from consentbot.workers import serve
 
         return serve(settings)
+    from consentbot import commands
+
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "token":

@@ -30,6 +30,7 @@ from consentbot.store.database import Database
 from consentbot.testkit.twilio import INBOUND_PATH, inbound_params
 from tests.faults.promises import wait_until_sent
 from tests.faults.records import Records, Transition
+from tests.operations.scrape import parse, value
 from tests.scaleout.conftest import POSTGRES_ONLY
 from tests.scaleout.workers_process import serve_workers, twilio_env
 from tests.support.cli import consentbot
@@ -169,6 +170,15 @@ async def test_two_workers_lose_nothing_and_send_nothing_twice(
         log = served.log(lines=100_000)
         assert "worker=0" in log
         assert "worker=1" in log
+        # Whichever worker answers the scrape counts both workers' turns: the supervisor
+        # gave them one multiprocess folder before any of them counted anything.
+        turns = sum(handled.values())
+        for _ in range(4):
+            async with session.get(served.base_url + "/metrics") as scraped:
+                assert scraped.status == 200
+                seen = parse(await scraped.text())
+            counted = {"channel": "sms:twilio", "trigger": "message", "outcome": "handled"}
+            assert value(seen, "consentbot_turns_total", **counted) == turns
     audit = await asyncio.to_thread(consentbot, configured, "audit", "verify")
     assert audit.returncode == 0, audit.stderr
     assert "ledger intact" in audit.stdout
