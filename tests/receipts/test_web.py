@@ -33,7 +33,11 @@ async def test_receipts_are_shown_only_after_the_number_is_checked(
     await stranger.open(PAGE)
     assert stranger.status == 403
     assert reference not in stranger.page
-    assert (await web_client.get(download)).status == 403
+    refused = await web_client.get(download, headers={"Accept-Language": "pl"})
+    assert refused.status == 403
+    assert await refused.text() == translator("pl").gettext(
+        "To see your receipts, first check your mobile number on the study's page."
+    )
 
     # After checking the number with a texted code: the list, in Polish.
     browser = Browser(web_client, language="pl")
@@ -58,7 +62,9 @@ async def test_receipts_are_shown_only_after_the_number_is_checked(
     document = await response.json()
     verify_receipt(document, public_key(web_client))
     assert document["header"]["consentReceiptID"] == reference
-    assert (await web_client.get(f"{PAGE}/R-0000-0000.json")).status == 404
+    missing = await web_client.get(f"{PAGE}/R-0000-0000.json")
+    assert missing.status == 404
+    assert await missing.text() == "Nie masz pokwitowania o tym numerze."
 
 
 async def test_a_person_sees_only_their_own_receipts(

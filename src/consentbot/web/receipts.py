@@ -106,8 +106,11 @@ async def receipts_page(request: web.Request) -> web.StreamResponse:
 async def receipt_download(request: web.Request) -> web.StreamResponse:
     """``GET /s/{study}/receipts/{reference}.json``: one signed receipt, as issued."""
     page = await _page(request)
+    _ = request.app[keys.LEXICON].translator(page.language).gettext
     if not page.linked:
-        raise web.HTTPForbidden(text="Check your mobile number on the study's page first.")
+        raise web.HTTPForbidden(
+            text=_("To see your receipts, first check your mobile number on the study's page.")
+        )
     wanted = request.match_info["reference"]
     for receipt in await _receipts(request, page):
         if receipt.reference == wanted:
@@ -115,7 +118,7 @@ async def receipt_download(request: web.Request) -> web.StreamResponse:
             response.headers["Content-Disposition"] = f'attachment; filename="{wanted}.json"'
             response.headers["Cache-Control"] = "no-store"
             return response
-    raise web.HTTPNotFound(text="There is no such receipt for you.")
+    raise web.HTTPNotFound(text=_("You have no receipt with that reference."))
 
 
 def receipt_web_routes() -> list[web.AbstractRouteDef]:
