@@ -7,25 +7,16 @@ lost its connections.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestServer
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 from structlog.testing import capture_logs
 
 from consentbot import keys
-from consentbot.app import create_app
 from consentbot.channels.twilio_signature import compute_signature
-from consentbot.services.clock import ManualClock
-from consentbot.settings import Settings
 from consentbot.store.tables import (
     ConsentEvent,
     Contact,
@@ -34,65 +25,12 @@ from consentbot.store.tables import (
     Participant,
 )
 from tests.conftest import AppClient, settle
-from tests.support.databases import aiosqlite_threads_finished
 from tests.support.journey import STUDY, ResearchSystem
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.outage import Outage
 from tests.support.twilio_fake import AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER, FakeTwilio
 
 PHONE = "+447400123458"
 SID = "SM" + "5" * 32
-
-
-@dataclass
-class Outage:
-    """Takes the app's database away and brings it back."""
-
-    client: AppClient
-    proxy: TcpProxy | None
-    folder: Path | None
-
-    async def begin(self) -> None:
-        if self.proxy is not None:
-            self.proxy.cut()
-            return
-        assert self.folder is not None
-        await self.client.app[keys.DATABASE].engine.dispose()  # the open connections are lost
-        self.folder.rename(self.folder.with_name("unmounted"))
-
-    async def end(self) -> None:
-        if self.proxy is not None:
-            await self.proxy.start()
-            return
-        assert self.folder is not None
-        await aiosqlite_threads_finished()  # the connections that failed to open
-        self.folder.with_name("unmounted").rename(self.folder)
-
-
-@pytest.fixture
-async def outage(
-    settings: Settings,
-    clock: ManualClock,
-    twilio_server: TestServer,
-    tmp_path: Path,
-    aiohttp_client: Callable[..., Awaitable[AppClient]],
-) -> AsyncIterator[Outage]:
-    configured = settings.with_(twilio_api_base=str(twilio_server.make_url("")).rstrip("/"))
-    proxy = folder = None
-    if settings.is_embedded:
-        folder = tmp_path / "volume"
-        folder.mkdir()
-        source = Path(make_url(settings.database_url).database or "")
-        shutil.copyfile(source, folder / source.name)
-        configured = configured.with_(database_url=f"sqlite+aiosqlite:///{folder / source.name}")
-    else:
-        proxy = TcpProxy.for_url(settings.database_url)
-        await proxy.start()
-        configured = configured.with_(database_url=proxy.url_through(settings.database_url))
-    client = await aiohttp_client(create_app(configured, clock=clock, run_background=False))
-    yield Outage(client, proxy, folder)
-    await client.close()
-    if proxy is not None:
-        await proxy.close()
 
 
 async def text_in(client: AppClient, body: str) -> ClientResponse:

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from consentbot import keys
 from consentbot.store.schema_version import code_head
 from tests.conftest import AppClient
-from tests.operations.conftest import Outage
 from tests.operations.scrape import parse, value
+from tests.support.outage import Outage
 
 
 async def test_ready_when_the_database_answers_at_the_code_s_migration(client: AppClient) -> None:
