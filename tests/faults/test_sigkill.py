@@ -18,12 +18,8 @@ from tests.faults.promises import assert_promises_kept, wait_until_sent
 from tests.faults.records import Records
 from tests.faults.service_process import service_process
 from tests.faults.traffic import Gateway, Traffic, Webhook, scripts
-from tests.support.cli import consentbot, env_for
+from tests.support.cli import consentbot, twilio_env
 from tests.support.twilio_fake import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    PUBLIC_URL,
-    SERVICE_NUMBER,
     FakeTwilio,
 )
 
@@ -39,19 +35,6 @@ class Killed:
     answered: list[Webhook] = field(default_factory=list)
 
 
-def service_env(settings: Settings, twilio_server: TestServer) -> dict[str, str]:
-    """``consentbot serve`` with the twilio gateway pointed at the fake in this process."""
-    return env_for(settings) | {
-        "CONSENTBOT_SMS_GATEWAY": "twilio",
-        "CONSENTBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "CONSENTBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "CONSENTBOT_TWILIO_FROM": SERVICE_NUMBER,
-        "CONSENTBOT_TWILIO_API_BASE": str(twilio_server.make_url("")).rstrip("/"),
-        "CONSENTBOT_PUBLIC_URL": PUBLIC_URL,
-        "CONSENTBOT_SCHEDULER_INTERVAL": "0.1",
-    }
-
-
 async def test_sigkill_mid_turn_loses_nothing_and_does_nothing_twice(
     settings: Settings, fake_twilio: FakeTwilio, twilio_server: TestServer, tmp_path: Path
 ) -> None:
@@ -64,7 +47,7 @@ async def test_sigkill_mid_turn_loses_nothing_and_does_nothing_twice(
     every webhook that got no 2xx, and afterwards some that did.
     """
     patients = scripts(PATIENTS)
-    env = service_env(settings, twilio_server)
+    env = twilio_env(settings, twilio_server)
     async with (
         aiohttp.ClientSession() as session,
         service_process(env, tmp_path / "service.log") as service,

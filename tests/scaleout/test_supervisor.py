@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer
 
 from consentbot.settings import Settings, SettingsError
 from tests.scaleout.conftest import POSTGRES_ONLY
-from tests.scaleout.workers_process import alive, serve_workers, twilio_env
-from tests.support.cli import consentbot
+from tests.scaleout.workers_process import alive, serve_workers
+from tests.support.cli import consentbot, twilio_env
 from tests.support.databases import SQLITE_ONLY
 
 

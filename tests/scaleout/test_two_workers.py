@@ -32,8 +32,8 @@ from tests.faults.promises import wait_until_sent
 from tests.faults.records import Records, Transition
 from tests.operations.scrape import parse, value
 from tests.scaleout.conftest import POSTGRES_ONLY
-from tests.scaleout.workers_process import serve_workers, twilio_env
-from tests.support.cli import consentbot
+from tests.scaleout.workers_process import serve_workers
+from tests.support.cli import consentbot, twilio_env
 from tests.support.content import awake_copy, edit_yaml
 from tests.support.journey import PURPOSES, STUDY
 from tests.support.twilio_fake import Accepted, FakeTwilio, signature_headers

@@ -11,27 +11,10 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 
-from consentbot.settings import Settings
 from consentbot.testkit.ports import free_port
-from tests.support.cli import env_for
-from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
 
 STARTUP_SECONDS = 60
-
-
-def twilio_env(settings: Settings, twilio_server: TestServer) -> dict[str, str]:
-    """The service's environment with the twilio gateway pointed at the fake in this process."""
-    return env_for(settings) | {
-        "CONSENTBOT_SMS_GATEWAY": "twilio",
-        "CONSENTBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "CONSENTBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "CONSENTBOT_TWILIO_FROM": SERVICE_NUMBER,
-        "CONSENTBOT_TWILIO_API_BASE": str(twilio_server.make_url("")).rstrip("/"),
-        "CONSENTBOT_PUBLIC_URL": PUBLIC_URL,
-        "CONSENTBOT_SCHEDULER_INTERVAL": "0.1",
-    }
 
 
 class Served:

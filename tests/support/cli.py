@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aiohttp.test_utils import TestServer
+
 from consentbot.settings import Settings
+from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
 
 
 def env_for(settings: Settings) -> dict[str, str]:
@@ -37,3 +40,16 @@ def consentbot(settings: Settings, *args: str, cwd: Path | None = None) -> subpr
         cwd=cwd,
         check=False,
     )
+
+
+def twilio_env(settings: Settings, twilio_server: TestServer) -> dict[str, str]:
+    """The service's environment with the twilio gateway pointed at the fake in this process."""
+    return env_for(settings) | {
+        "CONSENTBOT_SMS_GATEWAY": "twilio",
+        "CONSENTBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "CONSENTBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "CONSENTBOT_TWILIO_FROM": SERVICE_NUMBER,
+        "CONSENTBOT_TWILIO_API_BASE": str(twilio_server.make_url("")).rstrip("/"),
+        "CONSENTBOT_PUBLIC_URL": PUBLIC_URL,
+        "CONSENTBOT_SCHEDULER_INTERVAL": "0.1",
+    }
