@@ -62,6 +62,7 @@ from consentbot.store.crypto import PhoneVault, load_or_create_secret, load_prev
 from consentbot.store.database import Database
 from consentbot.store.phones import SendingPolicy
 from consentbot.store.signing_key import signing_key
+from consentbot.store.webhooks import DELIVERIES_QUEUED
 
 log = structlog.get_logger(__name__)
 
@@ -278,11 +279,12 @@ async def open_runtime(
         )
         deliverer = WebhookDeliverer(db, client, vault, clock)
 
+        # A commit that queued webhook deliveries wakes the deliverer: a withdrawal must
+        # reach receivers within seconds, and other commits cost it no round.
+        db.on_commit(DELIVERIES_QUEUED, deliverer.wake)
+
         def after_commit() -> None:
-            # A commit that queued messages may have written ledger events, and with
-            # them webhook deliveries: a withdrawal must reach receivers within seconds.
             dispatcher.wake()
-            deliverer.wake()
 
         deps = ServiceDeps(
             db=db,

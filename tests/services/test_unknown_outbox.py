@@ -83,9 +83,9 @@ async def test_the_dispatcher_looks_at_start_and_then_every_minute(
     done: asyncio.Queue[None] = asyncio.Queue()
     dispatch_once = dispatcher.dispatch_once
 
-    async def one_round_when_allowed() -> int:
+    async def one_round_when_allowed(*, look_first: bool = True) -> int:
         await allowed.get()
-        claimed = await dispatch_once()
+        claimed = await dispatch_once(look_first=look_first)
         done.put_nowait(None)
         return claimed
 

@@ -129,13 +129,16 @@ class OutboxDispatcher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.pause(interval))
+            woken = self._wake.is_set()
             self._wake.clear()
             if self.clock() >= next_look:
                 await self._mark_stuck()
                 next_look = self.clock() + STUCK_CHECK_EVERY
             try:
-                while await self.dispatch_once() >= self.batch:
-                    pass
+                # Woken by a commit that queued messages: something is due, so the round
+                # goes straight to claiming, without the read that asks first.
+                while await self.dispatch_once(look_first=not woken) >= self.batch:
+                    woken = False
             except Exception:
                 log.exception("outbox.dispatch_failed")
 
@@ -173,13 +176,18 @@ class OutboxDispatcher:
         except Exception:
             log.exception("outbox.stuck_check_failed")
 
-    async def dispatch_once(self) -> int:
-        """Send one batch of due messages; return how many were claimed."""
+    async def dispatch_once(self, *, look_first: bool = True) -> int:
+        """Send one batch of due messages; return how many were claimed.
+
+        ``look_first``: read whether anything is due before taking the write lock to claim
+        it (the usual case, a timed round); False when a commit just queued messages.
+        """
         now = self.clock()
         self._paced = False
-        async with self.db.read() as session:
-            if not await OutboxRepository(session).any_due(now):
-                return 0
+        if look_first:
+            async with self.db.read() as session:
+                if not await OutboxRepository(session).any_due(now):
+                    return 0
         allowed = self._pace.available(self._monotonic()) if self._pace else None
         self._shared_free_at = None
         async with self.db.transaction() as session:
@@ -313,17 +321,16 @@ class OutboxDispatcher:
     async def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.clock()
         retry_at: dict[int, datetime] = {}
+        sent = [(o.message_id, o.provider_id) for o in outcomes if o.provider_id is not None]
+        others = [outcome for outcome in outcomes if outcome.provider_id is None]
         async with self.db.transaction() as session:
             outbox = OutboxRepository(session)
-            # One read for the round, not one per message: a cohort's rounds are full.
-            rows = await outbox.by_ids([outcome.message_id for outcome in outcomes])
-            for outcome in outcomes:
+            await outbox.mark_sent(sent, now)
+            # One read for the round's others, not one per message: a cohort's rounds are full.
+            rows = await outbox.by_ids([outcome.message_id for outcome in others])
+            for outcome in others:
                 stored = rows[outcome.message_id]
-                if outcome.provider_id is not None:
-                    set_status(stored, OutboxStatus.SENT)
-                    stored.provider_id = outcome.provider_id
-                    stored.sent_at = now
-                elif outcome.held:
+                if outcome.held:
                     set_status(stored, OutboxStatus.PENDING)
                     stored.attempts -= 1  # never handed to the gateway
                     stored.send_after = retry_at.get(stored.contact_id, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -64,6 +64,7 @@ class Database:
         # the next one the moment the lock frees; left to SQLite's busy handler they
         # sleep and poll. Other processes on the same file still wait via busy_timeout.
         self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._on_commit: dict[str, list[Callable[[], None]]] = {}
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         else:
@@ -83,6 +84,17 @@ class Database:
             )
             await stack.enter_async_context(session.begin())
             yield session
+        # Committed: tell whoever waits for what this transaction wrote (see on_commit).
+        for flag, callbacks in self._on_commit.items():
+            if session.info.get(flag):
+                for callback in callbacks:
+                    callback()
+
+    def on_commit(self, flag: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each committed transaction whose session has ``flag`` set
+        in ``session.info``: a repository marks what it wrote, a background loop wakes for
+        it, and every other commit costs that loop nothing."""
+        self._on_commit.setdefault(flag, []).append(callback)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -12,8 +12,19 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -207,38 +218,16 @@ class OutboxRepository:
         while an earlier message to the number is still being sent
         (:func:`_behind_one_in_flight`).
         """
-        statement = self._due_statement(now, proactive)
-        statement = (
-            statement.order_by(col(OutboxMessage.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=(OutboxMessage, Contact))
-        )
+        params = {"now": now, "in_flight_since": now - IN_FLIGHT, "limit": limit}
         rows = [
-            (message, contact) for message, contact in (await self.session.exec(statement)).all()
+            (message, contact)
+            for message, contact in (
+                await self.session.exec(_due_statement(proactive), params=params)
+            ).all()
         ]
         if len(rows) == limit and proactive is not True:
             rows += await self._rest_of_replies(now, rows, proactive)
         return rows
-
-    def _due_statement(
-        self, now: datetime, proactive: bool | None
-    ) -> Select[OutboxMessage, Contact]:
-        statement = (
-            select(OutboxMessage, Contact)
-            .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.send_after <= now,
-                ~_waits_behind_a_retry(now),
-                ~_behind_one_in_flight(now),
-            )
-        )
-        if proactive is not None:
-            kinds = col(OutboxMessage.kind)
-            statement = statement.where(
-                kinds.in_(PROACTIVE) if proactive else kinds.not_in(PROACTIVE)
-            )
-        return statement
 
     async def _rest_of_replies(
         self, now: datetime, rows: list[tuple[OutboxMessage, Contact]], proactive: bool | None
@@ -330,6 +319,22 @@ class OutboxRepository:
         statement = select(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids))
         return {message.id or 0: message for message in (await self.session.exec(statement)).all()}
 
+    async def mark_sent(self, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+        """Settle these (message id, gateway's id) pairs as sent, in one statement.
+
+        No read first: a round's messages are all claimed by this process, and most of
+        them went. Like :func:`set_status`, a sent message's secret is erased.
+        """
+        if not sent:
+            return
+        await self.session.exec(
+            _MARK_SENT,
+            params=[
+                {"message_id": message_id, "provider": provider, "now": now}
+                for message_id, provider in sent
+            ],
+        )
+
     async def by_provider_id(self, provider_id: str, *, lock: bool = False) -> OutboxMessage | None:
         """The message a gateway's status callback refers to (``lock``: FOR UPDATE)."""
         statement = select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)
@@ -402,7 +407,36 @@ def _part_of(message: OutboxMessage) -> tuple[int, datetime, OutboxKind]:
     return message.contact_id, message.created_at, message.kind
 
 
-def _behind_one_in_flight(now: datetime) -> ColumnElement[bool]:
+@cache
+def _due_statement(proactive: bool | None) -> Select[OutboxMessage, Contact]:
+    """Due messages and their contacts, locked, oldest first, up to ``:limit``.
+
+    Built once per variant, with ``:now`` and ``:in_flight_since`` as parameters: the
+    dispatcher runs it on every round, and building a statement with two correlated
+    subqueries costs more than running it.
+    """
+    now: BindParameter[datetime] = bindparam("now")
+    statement = (
+        select(OutboxMessage, Contact)
+        .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            col(OutboxMessage.send_after) <= now,
+            ~_waits_behind_a_retry(now),
+            ~_behind_one_in_flight(bindparam("in_flight_since")),
+        )
+    )
+    if proactive is not None:
+        kinds = col(OutboxMessage.kind)
+        statement = statement.where(kinds.in_(PROACTIVE) if proactive else kinds.not_in(PROACTIVE))
+    return (
+        statement.order_by(col(OutboxMessage.id))
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=(OutboxMessage, Contact))
+    )
+
+
+def _behind_one_in_flight(since: BindParameter[datetime]) -> ColumnElement[bool]:
     """True for a message queued after one to the same number that a round of this or
     another process is sending (claimed, not yet recorded), when it is a later part of
     the same text or a message we start: it goes once that one went, never beside it.
@@ -421,14 +455,14 @@ def _behind_one_in_flight(now: datetime) -> ColumnElement[bool]:
             col(earlier.contact_id) == col(OutboxMessage.contact_id),
             col(earlier.id) < col(OutboxMessage.id),
             col(earlier.status) == OutboxStatus.SENDING,
-            col(earlier.claimed_at) > now - IN_FLIGHT,
+            col(earlier.claimed_at) > since,
             or_(same_text, col(OutboxMessage.kind).in_(PROACTIVE)),
         )
         .exists()
     )
 
 
-def _waits_behind_a_retry(now: datetime) -> ColumnElement[bool]:
+def _waits_behind_a_retry(now: BindParameter[datetime]) -> ColumnElement[bool]:
     """True for a message with an earlier one to the same number that failed and waits for
     its retry: it goes after that one, as it was queued (an expiry notice must not arrive
     before the reminder that fell due earlier). A reply never waits behind a message we
@@ -447,3 +481,16 @@ def _waits_behind_a_retry(now: datetime) -> ColumnElement[bool]:
         )
         .exists()
     )
+
+
+_outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_MARK_SENT = (
+    update(_outbox_table)
+    .where(_outbox_table.c.id == bindparam("message_id"))
+    .values(
+        status=OutboxStatus.SENT,
+        provider_id=bindparam("provider"),
+        sent_at=bindparam("now"),
+        secret_encrypted=None,
+    )
+)

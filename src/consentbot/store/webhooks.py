@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.webhooks import DeliveryStatus
 from consentbot.store.tables import Webhook, WebhookDelivery
+
+DELIVERIES_QUEUED = "consentbot.webhook_deliveries_queued"
+"""Set in ``session.info`` by :meth:`WebhookRepository.queue`: the deliverer wakes after
+the commit (:meth:`consentbot.store.database.Database.on_commit`)."""
 
 
 def webhook_aad(webhook_id: int) -> str:
@@ -87,6 +91,7 @@ class WebhookRepository:
 
     def queue(self, webhook_id: int, participant_id: int, body: str, now: datetime) -> None:
         """A delivery of ``body``, due at once; written with the caller's transaction."""
+        self.session.info[DELIVERIES_QUEUED] = True
         self.session.add(
             WebhookDelivery(
                 webhook_id=webhook_id,
@@ -100,16 +105,8 @@ class WebhookRepository:
 
     async def any_due(self, now: datetime) -> bool:
         """Whether a delivery is due (a read before taking the write lock to claim it)."""
-        statement = (
-            select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
-                col(WebhookDelivery.next_attempt_at) <= now,
-                ~_waits_behind_an_earlier_one(),
-            )
-            .limit(1)
-        )
-        return (await self.session.exec(statement)).first() is not None
+        found = await self.session.exec(_ANY_DUE, params={"now": now})
+        return found.first() is not None
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
@@ -120,20 +117,8 @@ class WebhookRepository:
         ``lease_until``: if the process dies mid-attempt it is tried again then (at least
         once). Rows are locked with SKIP LOCKED on PostgreSQL, so processes share the work.
         """
-        statement = (
-            select(WebhookDelivery, Webhook)
-            .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-            .where(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
-                col(WebhookDelivery.next_attempt_at) <= now,
-                col(Webhook.removed_at).is_(None),
-                ~_waits_behind_an_earlier_one(),
-            )
-            .order_by(col(WebhookDelivery.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
-        )
-        claimed = list((await self.session.exec(statement)).all())
+        params = {"now": now, "limit": limit}
+        claimed = list((await self.session.exec(_CLAIM_DUE, params=params)).all())
         for delivery, _webhook in claimed:
             delivery.attempts += 1
             delivery.last_attempt_at = now
@@ -233,3 +218,29 @@ def _waits_behind_an_earlier_one() -> ColumnElement[bool]:
         )
         .exists()
     )
+
+
+# Built once, with the time and the limit as parameters: the deliverer asks on every round,
+# and building the correlated subquery costs more than running it.
+_ANY_DUE = (
+    select(WebhookDelivery.id)
+    .where(
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        col(WebhookDelivery.next_attempt_at) <= bindparam("now"),
+        ~_waits_behind_an_earlier_one(),
+    )
+    .limit(1)
+)
+_CLAIM_DUE = (
+    select(WebhookDelivery, Webhook)
+    .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+    .where(
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        col(WebhookDelivery.next_attempt_at) <= bindparam("now"),
+        col(Webhook.removed_at).is_(None),
+        ~_waits_behind_an_earlier_one(),
+    )
+    .order_by(col(WebhookDelivery.id))
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=WebhookDelivery)
+)
