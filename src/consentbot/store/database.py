@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.sqlite_driver import one_trip_dbapi
+
 DATABASE_WAIT_SECONDS = 10
 """The longest a request waits to connect, for a pooled connection or for SQLite's lock.
 
@@ -42,6 +44,8 @@ class Database:
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": DATABASE_WAIT_SECONDS}
+            if parsed.get_driver_name() == "aiosqlite":
+                options["module"] = one_trip_dbapi()
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError(
                     "use a file for SQLite: an in-memory database is one per connection"
