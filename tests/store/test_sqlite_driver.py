@@ -1,0 +1,92 @@
+"""The SQLite driver: one trip to aiosqlite's thread per statement, with every result intact."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import Integer, String, bindparam, column, insert, select, table, text, update
+from sqlalchemy.exc import IntegrityError
+
+from consentbot.store.database import Database
+from consentbot.store.sqlite_driver import OneTripCursor
+
+ITEMS = table("item", column("id", Integer), column("name", String))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with database.transaction() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+        )
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions sent to aiosqlite's thread, by name, from now on."""
+    sent: list[str] = []
+    original: Callable[..., Any] = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_the_engine_uses_the_one_trip_cursor(db: Database) -> None:
+    async with db.transaction() as session:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)  # type: ignore[union-attr]
+
+
+async def test_each_statement_is_one_trip(db: Database, trips: list[str]) -> None:
+    async with db.transaction() as session:
+        await session.exec(insert(ITEMS).values(name="a"))
+        trips.clear()  # BEGIN IMMEDIATE and the connection's set-up are behind us
+        found = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
+        assert [tuple(row) for row in found] == [("a",)]
+        await session.exec(update(ITEMS).values(name="b"))
+    # A select and an update: one trip each; then the commit, and the pool's rollback as
+    # the connection goes back (a no-op after a commit, a safeguard after a failure).
+    assert trips == ["_run", "_run", "commit", "rollback"]
+
+
+async def test_row_counts_last_row_ids_and_returning(db: Database) -> None:
+    async with db.transaction() as session:
+        first = await session.exec(insert(ITEMS).values(name="a"))
+        assert first.lastrowid == 1
+        returned = await session.exec(
+            insert(ITEMS).values(name="b").returning(ITEMS.c.id, ITEMS.c.name)
+        )
+        assert [tuple(row) for row in returned.all()] == [(2, "b")]
+        changed = await session.exec(
+            update(ITEMS).where(ITEMS.c.id == bindparam("item")).values(name=bindparam("new")),
+            params=[{"item": 1, "new": "x"}, {"item": 2, "new": "y"}],
+        )
+        assert changed.rowcount == 2
+        none = await session.exec(update(ITEMS).where(ITEMS.c.id == 99).values(name="z"))
+        assert none.rowcount == 0
+        names = (await session.exec(select(ITEMS.c.name).order_by(ITEMS.c.id))).all()  # type: ignore[call-overload]
+        assert [row[0] for row in names] == ["x", "y"]
+
+
+async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(db: Database) -> None:
+    async def twice() -> None:
+        async with db.transaction() as session:
+            await session.exec(insert(ITEMS).values(name="same"))
+            await session.exec(insert(ITEMS).values(name="same"))
+
+    with pytest.raises(IntegrityError):
+        await twice()
+    async with db.read() as session:
+        assert (await session.exec(select(ITEMS.c.id))).all() == []  # type: ignore[call-overload]
