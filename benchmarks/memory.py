@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
@@ -206,6 +207,29 @@ def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, limit:
         print(f"  {stat.size_diff / 1024:9.0f} KiB {stat.count_diff:+8d} blocks  {stat.traceback}")
 
 
+def in_process_settings(
+    folder: Path, pg_url: str | None, twilio_port: int, **overrides: Any
+) -> Settings:
+    """The service's settings for a benchmark that builds the app in this process: data in
+    ``folder`` (or the fresh PostgreSQL database ``pg_url``), Twilio pointed at the fake on
+    ``twilio_port``, quiet logs; ``overrides`` replace any of them."""
+    options: dict[str, Any] = {
+        "data_dir": folder,
+        "database_url": pg_url or "",
+        "secret_key": secrets.token_urlsafe(48) if pg_url else None,
+        "content_dir": ROOT / "content",
+        "locales_dir": ROOT / "locales",
+        "log_level": "WARNING",
+        "sms_gateway": "twilio",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_from": SERVICE_NUMBER,
+        "twilio_api_base": f"http://{LOCALHOST}:{twilio_port}",
+        "public_url": PUBLIC_URL,
+    }
+    return Settings(**(options | overrides))
+
+
 async def run(patients: int, concurrency: int, admin_url: str | None, trace: bool) -> bool:
     configure_logging(level="WARNING")
     fake = FakeTwilio()
@@ -215,20 +239,7 @@ async def run(patients: int, concurrency: int, admin_url: str | None, trace: boo
     twilio_port = fake_runner.addresses[0][1]
     try:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
-            settings = Settings(
-                data_dir=Path(folder),
-                database_url=pg_url or "",
-                secret_key=secrets.token_urlsafe(48) if pg_url else None,
-                content_dir=ROOT / "content",
-                locales_dir=ROOT / "locales",
-                log_level="WARNING",
-                sms_gateway="twilio",
-                twilio_account_sid=ACCOUNT_SID,
-                twilio_auth_token=AUTH_TOKEN,
-                twilio_from=SERVICE_NUMBER,
-                twilio_api_base=f"http://{LOCALHOST}:{twilio_port}",
-                public_url=PUBLIC_URL,
-            )
+            settings = in_process_settings(Path(folder), pg_url, twilio_port)
             if pg_url:
                 await asyncio.to_thread(migrate.upgrade, pg_url)
             app = create_app(settings)

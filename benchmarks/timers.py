@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import secrets
 import shutil
 import statistics
 import sys
@@ -52,7 +51,7 @@ from sqlalchemy import Table, event, func, insert, select, text, update
 from sqlmodel import SQLModel, col
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory import FULL, Forgetful, drive
+from memory import FULL, Forgetful, drive, in_process_settings
 from sms_journey import ROOT, STUDY, fresh_postgres
 
 from consentbot import keys
@@ -60,7 +59,6 @@ from consentbot.app import create_app
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.logging import configure_logging
-from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.database import Database
 from consentbot.store.tables import ConsentState, Contact, OutboxMessage, Participant, Timer
@@ -70,7 +68,6 @@ from consentbot.testkit.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     MESSAGES_PATH,
-    PUBLIC_URL,
     SERVICE_NUMBER,
     FakeTwilio,
 )
@@ -363,19 +360,11 @@ async def run(pending: int, due: int, admin_url: str | None) -> Figures:
     try:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
             content = await asyncio.to_thread(without_quiet_hours, Path(folder))
-            settings = Settings(
-                data_dir=Path(folder),
-                database_url=pg_url or "",
-                secret_key=secrets.token_urlsafe(48) if pg_url else None,
+            settings = in_process_settings(
+                Path(folder),
+                pg_url,
+                twilio_port,
                 content_dir=content,
-                locales_dir=ROOT / "locales",
-                log_level="WARNING",
-                sms_gateway="twilio",
-                twilio_account_sid=ACCOUNT_SID,
-                twilio_auth_token=AUTH_TOKEN,
-                twilio_from=SERVICE_NUMBER,
-                twilio_api_base=f"http://{LOCALHOST}:{twilio_port}",
-                public_url=PUBLIC_URL,
                 send_rate=SEND_RATE,
                 scheduler_interval=SCHEDULER_INTERVAL,
             )
