@@ -11,7 +11,8 @@ from consentbot import keys
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.services import timers as timer_module
-from consentbot.services.pipeline import ForParticipant, TurnPipeline
+from consentbot.services import turns
+from consentbot.services.participation import Participation
 from consentbot.store.tables import OutboxMessage, Participant, Timer
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
@@ -52,21 +53,21 @@ async def test_a_failing_turn_in_a_group_is_retried_alone_and_the_rest_go(
         ids = dict((await session.exec(select(Participant.reference, Participant.id))).all())
     broken = ids["G-4"]  # in the second group of three
 
-    original = TurnPipeline.run
+    original = turns.apply_turn
 
-    async def run(self: TurnPipeline, session: Any, address: Any, *args: Any) -> Any:
-        if isinstance(address, ForParticipant) and address.participant_id == broken:
+    async def apply_turn(session: Any, contacts: Any, who: Participation, *args: Any, **kwargs: Any) -> Any:
+        if who.participant_id == broken:
             raise RuntimeError("a bug in one person's turn")
-        return await original(self, session, address, *args)
+        return await original(session, contacts, who, *args, **kwargs)
 
-    monkeypatch.setattr(TurnPipeline, "run", run)
+    monkeypatch.setattr("consentbot.services.pipeline.apply_turn", apply_turn)
     assert await client.app[keys.TIMERS].run_due() == 6
     statuses = await invitation_timers(client)
     assert statuses.pop("G-4") == TimerStatus.PENDING, "rolled back, to be tried again"
     assert set(statuses.values()) == {TimerStatus.DONE}
     assert await invited(client) == set(ids.values()) - {broken}
 
-    monkeypatch.setattr(TurnPipeline, "run", original)
+    monkeypatch.setattr("consentbot.services.pipeline.apply_turn", original)
     assert await client.app[keys.TIMERS].run_due() == 1
     assert set((await invitation_timers(client)).values()) == {TimerStatus.DONE}
     assert await invited(client) == set(ids.values())

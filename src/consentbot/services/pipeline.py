@@ -66,7 +66,7 @@ from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
 from consentbot.store.participants import ParticipantRepository, generate_reference
-from consentbot.store.tables import Contact, WebSession
+from consentbot.store.tables import Contact, Timer, WebSession
 from consentbot.store.timers import TimerRepository
 from consentbot.store.web_sessions import WebSessionRepository
 
@@ -91,6 +91,9 @@ class TimerDue:
     """A timer fell due (claimed inside the pipeline, after the contact's lock)."""
 
     timer_id: int
+    claimed: Timer | None = None
+    """The timer's row, where the caller has claimed it already, after the contact's lock
+    (a group of due timers: :meth:`TurnPipeline.run_timers`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,14 @@ records, shows or schedules something for a person rather than for a reader."""
 
 
 @dataclass(frozen=True, slots=True)
+class Loaded:
+    """A number's contact, locked by this transaction, and every study it takes part in."""
+
+    contact: Contact
+    enrolled: list[Participation]
+
+
+@dataclass(frozen=True, slots=True)
 class Decided:
     """The turn decided for a participant (or, with ``who`` None, for the number)."""
 
@@ -300,8 +311,90 @@ class TurnPipeline:
             if not await inbound.first_time(gateway, message_id, contact.id, now):
                 log.info("turn.duplicate", gateway=gateway, contact=contact.id)
                 return Outcome(duplicate=True)
-        enrolled = await self._enrolled(session, contact)
+        enrolled = await self._enrolled(session, [contact])
         timer.lap(TurnStage.LOAD)
+        loaded = Loaded(contact, enrolled[contact.id])
+        return await self._turn(
+            session, loaded, address, stimulus, provenance, reply_to, now, timer
+        )
+
+    async def run_timers(
+        self,
+        session: AsyncSession,
+        due: Sequence[tuple[int, int, TimerKind]],
+        provenance: Provenance,
+        now: datetime,
+    ) -> int:
+        """Run due timers ``(id, participant, kind)`` of different participants together,
+        inside the caller's transaction; return how many ran.
+
+        The same turns as :meth:`run` with :class:`TimerDue`, loaded in a few queries for
+        the whole group instead of a few per person. The contacts are locked first, in id
+        order, with SKIP LOCKED: a timer whose contact another scheduler (or a turn in
+        progress) holds is left for the next round, so several processes never run one
+        timer twice nor wait on each other. A person's second due timer must see what the
+        first did, so no participant may appear twice.
+        """
+        assert len({p for _, p, _ in due}) == len(due), "one timer per participant per group"
+        timers = TimerRepository(session)
+        held = await timers.lock_contacts(p for _, p, _ in due)
+        claimed = await timers.claim_many([t for t, p, _ in due if p in held])
+        contacts = list({c.id: c for c in held.values()}.values())
+        enrolled = await self._enrolled(session, contacts)
+        ran = 0
+        for timer_id, participant_id, kind in due:
+            row = claimed.get(timer_id)
+            if row is None:
+                continue
+            contact = held[participant_id]
+            assert contact.id is not None
+            outcome = await self.run_loaded(
+                session,
+                Loaded(contact, enrolled[contact.id]),
+                ForParticipant(participant_id),
+                TimerDue(timer_id, row),
+                provenance,
+                BySms(OutboxKind.for_timer(kind)),
+                now,
+            )
+            ran += outcome.turn is not None
+        return ran
+
+    async def run_loaded(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        address: FromNumber | ForParticipant,
+        stimulus: Stimulus,
+        provenance: Provenance,
+        reply_to: ReplyTo,
+        now: datetime,
+    ) -> Outcome:
+        """Run one turn for a contact this transaction has locked and loaded already.
+
+        Counted in ``consentbot_turns`` like :meth:`run`.
+        """
+        with self.deps.metrics.turn(provenance.channel.value, _TRIGGERS[type(stimulus)]) as timer:
+            outcome = await self._turn(
+                session, loaded, address, stimulus, provenance, reply_to, now, timer
+            )
+            timer.outcome = outcome.label
+        return outcome
+
+    async def _turn(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        address: FromNumber | ForParticipant,
+        stimulus: Stimulus,
+        provenance: Provenance,
+        reply_to: ReplyTo,
+        now: datetime,
+        timer: TurnTimer,
+    ) -> Outcome:
+        """Decide the turn, apply it and deliver its replies."""
+        contact, enrolled = loaded.contact, loaded.enrolled
+        contacts = ContactRepository(session, self.deps.vault)
         can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
         if isinstance(address, ForParticipant):
             who = next((p for p in enrolled if p.participant_id == address.participant_id), None)
@@ -362,24 +455,27 @@ class TurnPipeline:
         contact_id = await ParticipantRepository(session).contact_id_of(address.participant_id)
         return None if contact_id is None else await contacts.get(contact_id, lock=True)
 
-    async def _enrolled(self, session: AsyncSession, contact: Contact) -> list[Participation]:
-        """Every study this number takes part in (whose study is still in the content)."""
-        assert contact.id is not None
+    async def _enrolled(
+        self, session: AsyncSession, contacts: Sequence[Contact]
+    ) -> dict[int, list[Participation]]:
+        """Every study each number takes part in (whose study is still in the content), by
+        contact id: three queries, however many numbers."""
+        by_id = {contact.id: contact for contact in contacts if contact.id is not None}
         participants = ParticipantRepository(session)
-        rows = await participants.for_contact(contact.id)
+        rows = await participants.for_contacts(list(by_id))
         ids = [p.id for p in rows if p.id is not None]
         consent = await participants.consent_of(ids)
         # Whether CALL would only repeat a request still waiting (the engine says so).
         waiting = await CallbackRepository(session).waiting_among(ids)
-        enrolled = []
+        enrolled: dict[int, list[Participation]] = {contact_id: [] for contact_id in by_id}
         for participant in rows:
             study = self.deps.studies.get(participant.study_id)
             if study is not None and participant.id is not None:
-                enrolled.append(
+                enrolled[participant.contact_id].append(
                     Participation(
                         study,
                         participant,
-                        contact,
+                        by_id[participant.contact_id],
                         consent_from(consent[participant.id]),
                         callback_open=participant.id in waiting,
                     )
@@ -455,7 +551,7 @@ class TurnPipeline:
         self, session: AsyncSession, who: Participation, due: TimerDue, now: datetime
     ) -> Decided | None:
         timers = TimerRepository(session)
-        timer = await timers.claim(due.timer_id)
+        timer = due.claimed or await timers.claim(due.timer_id)
         if timer is None:
             return None
         if who.participant.erased_at is not None or (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
 
 import structlog
 
@@ -20,14 +19,28 @@ GROUP = 50
 """Timers run per transaction: a due cohort or a morning's reminders cost a commit per
 fifty people, while the database's single writer (SQLite) is never held for long."""
 
-T = TypeVar("T")
-
 log = structlog.get_logger(__name__)
 
 
-def _groups(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _groups(
+    due: Sequence[tuple[int, int, TimerKind]], size: int
+) -> Iterator[Sequence[tuple[int, int, TimerKind]]]:
+    """Groups of at most ``size`` due timers, oldest first, no participant twice in one
+    group: a person's second due timer (an expiry after a reminder) must see what the
+    first did, so it goes in a later group."""
+    rest = list(due)
+    while rest:
+        group: list[tuple[int, int, TimerKind]] = []
+        seen: set[int] = set()
+        later = []
+        for timer in rest:
+            if len(group) < size and timer[1] not in seen:
+                group.append(timer)
+                seen.add(timer[1])
+            else:
+                later.append(timer)
+        yield group
+        rest = later
 
 
 class TimerService:
@@ -59,32 +72,16 @@ class TimerService:
         return ran
 
     async def _run_group(self, due: Sequence[tuple[int, int, TimerKind]]) -> int:
-        """Run several timers in one transaction: one disk flush for all of them.
+        """Run several timers in one transaction: one disk flush for all of them, and the
+        group's people loaded together (:meth:`TurnPipeline.run_timers`).
 
-        The group's contacts are locked first with SKIP LOCKED: timers whose contact another
-        scheduler (or a turn in progress) holds are left for it or for the next round, so
-        several processes running timers never fire one twice nor wait on each other.
         Should any turn fail, the group is rolled back whole and each timer is run again
         in a transaction of its own, so one bad timer never holds up the others.
         """
         deps = self.deps
         try:
-            ran = 0
             async with deps.db.transaction() as session:
-                held = await TimerRepository(session).lock_contacts(p for _, p, _ in due)
-                due = [timer for timer in due if timer[1] in held]
-                now = deps.clock()
-                for timer_id, participant_id, kind in due:
-                    outcome = await self.pipeline.run(
-                        session,
-                        ForParticipant(participant_id),
-                        TimerDue(timer_id),
-                        SYSTEM,
-                        BySms(OutboxKind.for_timer(kind)),
-                        now,
-                    )
-                    ran += outcome.turn is not None
-            return ran
+                return await self.pipeline.run_timers(session, due, SYSTEM, deps.clock())
         except Exception:
             if len(due) == 1:
                 raise

@@ -96,9 +96,9 @@ class TimerRepository:
         )
         return list((await self.session.exec(statement)).all())
 
-    async def lock_contacts(self, participant_ids: Iterable[int]) -> set[int]:
-        """Lock these participants' contact rows until commit; return the participants whose
-        contact this transaction now holds.
+    async def lock_contacts(self, participant_ids: Iterable[int]) -> dict[int, Contact]:
+        """Lock these participants' contact rows until commit, in id order; return the
+        contact of each participant whose contact this transaction now holds.
 
         SKIP LOCKED (PostgreSQL): a contact held by another scheduler, or by a turn in
         progress, is passed by rather than waited for, so two schedulers share a due list
@@ -107,15 +107,30 @@ class TimerRepository:
         """
         wanted = sorted(set(participant_ids))
         if not wanted:
-            return set()
+            return {}
         statement = (
-            select(Participant.id)
+            select(Participant.id, Contact)
             .join(Contact, col(Contact.id) == col(Participant.contact_id))
             .where(col(Participant.id).in_(wanted))
             .order_by(col(Contact.id))
             .with_for_update(skip_locked=True, of=Contact)
         )
-        return {found for found in (await self.session.exec(statement)).all() if found is not None}
+        rows = (await self.session.exec(statement)).all()
+        return {participant_id: contact for participant_id, contact in rows if participant_id}
+
+    async def claim_many(self, timer_ids: Sequence[int]) -> dict[int, Timer]:
+        """Lock those of these timers still pending, by id (call with their contacts locked).
+
+        A timer another worker claimed first, or one already done, is left out.
+        """
+        if not timer_ids:
+            return {}
+        statement = (
+            select(Timer)
+            .where(col(Timer.id).in_(timer_ids), Timer.status == TimerStatus.PENDING)
+            .with_for_update(skip_locked=True)
+        )
+        return {timer.id: timer for timer in (await self.session.exec(statement)).all() if timer.id}
 
     async def claim(self, timer_id: int) -> Timer | None:
         """Lock a still-pending timer; None if another worker has it or it is done.
