@@ -9,7 +9,8 @@ Issue #10 item 2: with 100,000 pending timers, finding the due ones costs O(due)
 
 The service is built in this process by the same ``create_app`` as ``consentbot serve``, with
 its background loops running, the Twilio gateway pointed at the fake Twilio API (testkit)
-served from this process too, the send rate raised for the run and a short scheduler interval.
+served from a child process (``twilio_process.py``: a gateway runs elsewhere, so its work is
+not counted as the service's), the send rate raised for the run and a short scheduler interval.
 The sample study has no quiet hours here, so reminders may go at any time of day.
 
 1. ``--due`` patients text the study keyword and answer all five questions through the turn
@@ -20,9 +21,9 @@ The sample study has no quiet hours here, so reminders may go at any time of day
 3. The scheduler's due query is timed alone (median of many), with nothing due and with a
    full batch due, and its plan is printed.
 4. The patients' cooling-off is moved into the past and their reminders made due now, by SQL.
-   The clock runs until the fake Twilio has received every reminder.
-5. The floor: as many messages posted straight to the fake Twilio by an aiohttp client, eight
-   at a time like the outbox dispatcher. What the emulator itself takes per second.
+   The clock runs until the fake Twilio has received every reminder (its own arrival time).
+5. The floor: as many messages posted straight to the fake Twilio by an aiohttp client in
+   this process, eight at a time like the outbox dispatcher: what sending alone allows.
 
 The report gives reminders/s next to the floor, PASS or FAIL against 2,000/s, and counts read
 back from the database so the figure is honest.
@@ -51,8 +52,9 @@ from sqlalchemy import Table, event, func, insert, select, text, update
 from sqlmodel import SQLModel, col
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory import FULL, Forgetful, drive, in_process_settings
+from memory import FULL, drive, in_process_settings
 from sms_journey import ROOT, STUDY, fresh_postgres
+from twilio_process import TwilioProcess, twilio_process
 
 from consentbot import keys
 from consentbot.app import create_app
@@ -69,7 +71,6 @@ from consentbot.testkit.twilio import (
     AUTH_TOKEN,
     MESSAGES_PATH,
     SERVICE_NUMBER,
-    FakeTwilio,
 )
 
 TARGET_PER_SECOND = 2000
@@ -88,6 +89,8 @@ INSERT_CHUNK = 5000
 DRIVE_CONCURRENCY = 16
 DEADLINE_SECONDS = 600.0
 """Give up waiting for the reminders after this long (the report says how many came)."""
+POLL_SECONDS = 0.05
+"""How often the emulator is asked what arrived (the figure uses its own arrival times)."""
 
 
 @dataclass(frozen=True)
@@ -306,17 +309,17 @@ async def outbox_drained(db: Database) -> None:
         await asyncio.sleep(0.1)
 
 
-async def wait_for(forgetful: Forgetful, base: int, count: int) -> tuple[float, int]:
-    """Seconds until the fake Twilio has received ``count`` messages more than ``base`` (or
-    the deadline passed), and how many more it received by then."""
-    started = time.perf_counter()
-    while forgetful.received + len(forgetful.fake.accepted) - base < count:
+async def wait_for(twilio: TwilioProcess, base: int, count: int, started: float) -> tuple[float, int]:
+    """Seconds from ``started`` until the emulator had received ``count`` messages more than
+    ``base`` (when the last of them arrived, by its own clock), and how many more it had then.
+    Past the deadline: the seconds so far, and what had come."""
+    while True:
+        arrived = await twilio.arrivals()
+        if arrived.received - base >= count and arrived.last_at is not None:
+            return arrived.last_at - started, arrived.received - base
         if time.perf_counter() - started > DEADLINE_SECONDS:
-            break
-        await asyncio.sleep(0.005)
-    seconds = time.perf_counter() - started
-    forgetful.forget()
-    return seconds, forgetful.received - base
+            return time.perf_counter() - started, arrived.received - base
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def floor(port: int, count: int) -> float:
@@ -352,18 +355,13 @@ class Figures:
 
 async def run(pending: int, due: int, admin_url: str | None) -> Figures:
     configure_logging(level="WARNING")
-    fake = FakeTwilio()
-    fake_runner = web.AppRunner(fake.app(), access_log=None)
-    await fake_runner.setup()
-    await web.TCPSite(fake_runner, LOCALHOST, 0).start()
-    twilio_port = fake_runner.addresses[0][1]
-    try:
+    async with twilio_process() as twilio:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
             content = await asyncio.to_thread(without_quiet_hours, Path(folder))
             settings = in_process_settings(
                 Path(folder),
                 pg_url,
-                twilio_port,
+                twilio.port,
                 content_dir=content,
                 send_rate=SEND_RATE,
                 scheduler_interval=SCHEDULER_INTERVAL,
@@ -373,8 +371,6 @@ async def run(pending: int, due: int, admin_url: str | None) -> Figures:
             app = create_app(settings)
             runner = web.AppRunner(app)
             await runner.setup()
-            forgetful = Forgetful(fake)
-            forgetting = asyncio.create_task(forgetful.keep_forgetting())
             try:
                 db = app[keys.DATABASE]
                 print(f"driving {due:,} patients through the questions", file=sys.stderr)
@@ -389,18 +385,16 @@ async def run(pending: int, due: int, admin_url: str | None) -> Figures:
                 batch = await time_due_query(db, now + COOLING_OFF + timedelta(hours=1))
                 plan = await due_query_plan(db, now, pg_url is not None)
                 before = await census(db, datetime.now(UTC))
-                forgetful.forget()
-                base = forgetful.received
+                base = (await twilio.arrivals()).received
                 before["made due"] = await make_due(db)
-                reminders_seconds, reminders_received = await wait_for(forgetful, base, due)
+                print(f"made {before['made due']:,} reminders due", file=sys.stderr, flush=True)
+                started = time.perf_counter()
+                reminders_seconds, reminders_received = await wait_for(twilio, base, due, started)
                 await outbox_drained(db)
                 after = await census(db, datetime.now(UTC))
-                floor_seconds = await floor(twilio_port, due)
+                floor_seconds = await floor(twilio.port, due)
             finally:
-                forgetting.cancel()
                 await runner.cleanup()
-    finally:
-        await fake_runner.cleanup()
     return Figures(
         before, after, idle, batch, plan, reminders_seconds, reminders_received, floor_seconds
     )
