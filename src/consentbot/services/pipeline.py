@@ -53,7 +53,7 @@ from consentbot.domain.stopping import can_lift_stop
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind, TimerStatus
 from consentbot.metrics import TurnStage, TurnTimer
 from consentbot.services.deps import ServiceDeps
-from consentbot.services.participation import Participation, consent_from
+from consentbot.services.participation import Participation
 from consentbot.services.turns import (
     apply_number_effects,
     apply_turn,
@@ -476,7 +476,7 @@ class TurnPipeline:
                         study,
                         participant,
                         by_id[participant.contact_id],
-                        consent_from(consent[participant.id]),
+                        consent[participant.id],
                         callback_open=participant.id in waiting,
                     )
                 )

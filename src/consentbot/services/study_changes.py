@@ -34,7 +34,7 @@ from consentbot.domain.sms_segments import plan_messages, segment_count
 from consentbot.domain.stopping import can_lift_stop
 from consentbot.services.change_summary import ChangeSummary as ChangeSummary
 from consentbot.services.deps import ServiceDeps
-from consentbot.services.participation import Participation, consent_from
+from consentbot.services.participation import Participation
 from consentbot.services.pipeline import BySms, ForParticipant, StudyChanged, TurnPipeline
 from consentbot.services.turns import joined_replies
 from consentbot.store.contacts import ContactRepository
@@ -88,9 +88,7 @@ class StudyChangeService:
             consent = await ParticipantRepository(session).consent_of(ids)
             for participant, contact in await changed.people(ids):
                 assert participant.id is not None
-                who = Participation(
-                    new, participant, contact, consent_from(consent[participant.id])
-                )
+                who = Participation(new, participant, contact, consent[participant.id])
                 can_start = can_lift_stop(contact.stopped_by, from_phone=SYSTEM.channel.is_sms)
                 ctx = who.context(self.deps.lexicon, now, can_start=can_start)
                 turn = study_changed(ctx, who.state, changes)

@@ -22,8 +22,11 @@ from consentbot.domain.webhooks import ERASED, ConsentChange, payload
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant, Webhook
 from consentbot.store.webhooks import WebhookRepository
 
-_STATES = "consentbot.ledger.added_states"
-"""``session.info`` key: the consent_state rows the ledger added in this transaction."""
+_STATES = "consentbot.ledger.states"
+"""``session.info`` key: the consent_state rows of each participant the ledger changed in
+this transaction, loaded or added, by (participant, purpose)."""
+_LOADED = "consentbot.ledger.loaded"
+"""``session.info`` key: the participants whose consent_state rows are in ``_STATES``."""
 _ACTIVE_WEBHOOKS = "consentbot.ledger.active_webhooks"
 """``session.info`` key: each study's active webhooks, as this transaction first read them."""
 
@@ -159,16 +162,22 @@ class LedgerRepository:
     async def _state(self, participant_id: int, purpose_id: str) -> ConsentState | None:
         """The participant's row for this purpose, if there is one.
 
-        Without flushing what this turn added so far: a turn that changes five purposes
-        would otherwise write to the database ten times before its commit. A row added in
-        this transaction is not in the identity map until flushed, so the session keeps
-        the ones the ledger added (``session.info``).
+        The participant's rows are loaded once, on their first change in the transaction,
+        and without flushing what this turn added so far: a turn that changes five purposes
+        would otherwise query five times and write ten times before its commit. A row
+        added in this transaction is not in the identity map until flushed, so the session
+        keeps the rows it knows (``session.info``).
         """
-        added: dict[tuple[int, str], ConsentState] = self.session.info.get(_STATES, {})
-        if (state := added.get((participant_id, purpose_id))) is not None:
-            return state
-        with self.session.no_autoflush:
-            return await self.session.get(ConsentState, (participant_id, purpose_id))
+        known: dict[tuple[int, str], ConsentState] = self.session.info.setdefault(_STATES, {})
+        loaded: set[int] = self.session.info.setdefault(_LOADED, set())
+        if participant_id not in loaded:
+            statement = select(ConsentState).where(ConsentState.participant_id == participant_id)
+            with self.session.no_autoflush:
+                rows = (await self.session.exec(statement)).all()
+            for row in rows:
+                known.setdefault((participant_id, row.purpose_id), row)
+            loaded.add(participant_id)
+        return known.get((participant_id, purpose_id))
 
     async def _queue_webhooks(self, participant: Participant, event: ConsentEvent) -> None:
         """One delivery of the event per active webhook of the study.

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
 from consentbot.store.tables import ConsentState, Contact, Participant
 
@@ -226,16 +228,30 @@ class ParticipantRepository:
         participant.updated_at = now
         self.session.add(participant)
 
-    async def consent_of(self, participant_ids: list[int]) -> dict[int, list[ConsentState]]:
-        """Current consent rows of several participants, in one query."""
-        found: dict[int, list[ConsentState]] = {pid: [] for pid in participant_ids}
+    async def consent_of(self, participant_ids: list[int]) -> dict[int, dict[str, PurposeConsent]]:
+        """Current consent of several participants, by purpose, in one query.
+
+        Read as plain values by a Core query, not as rows the session tracks: most turns
+        change no consent, and the ledger loads the rows it changes itself. Nothing is
+        flushed first: call it before the transaction changes any consent.
+        """
+        found: dict[int, dict[str, PurposeConsent]] = {pid: {} for pid in participant_ids}
         if not participant_ids:
             return found
-        statement = select(ConsentState).where(
-            col(ConsentState.participant_id).in_(participant_ids)
-        )
-        for state in (await self.session.exec(statement)).all():
-            found[state.participant_id].append(state)
+        statement = sql_select(
+            col(ConsentState.participant_id),
+            col(ConsentState.purpose_id),
+            col(ConsentState.status),
+            col(ConsentState.since),
+            col(ConsentState.pending_since),
+        ).where(col(ConsentState.participant_id).in_(participant_ids))
+        connection = await self.session.connection()
+        for participant_id, purpose_id, status, since, pending_since in (
+            await connection.execute(statement)
+        ).all():
+            found[participant_id][purpose_id] = PurposeConsent(
+                ConsentStatus(status), since, pending_since
+            )
         return found
 
     async def consent(self, participant_id: int) -> list[ConsentState]:
