@@ -16,6 +16,10 @@ from consentbot.conversation.shown import with_keywords
 from consentbot.conversation.vocabulary import Command, Vocabulary
 from consentbot.i18n.translator import Translator
 
+_SHOWN: dict[tuple[int, int], tuple[StudyText, Vocabulary, StudyText]] = {}
+"""Study texts with their keywords filled, by (text, vocabulary): see :meth:`Say.shown`."""
+_SHOWN_LIMIT = 256
+
 
 class Say:
     """Renders replies in one language for one study."""
@@ -36,7 +40,18 @@ class Say:
 
     def shown(self, text: StudyText) -> StudyText:
         """``text`` as this person reads it: keyword placeholders filled in their language."""
-        return with_keywords(text, self._kw())
+        # Every turn starts from the study's whole text: fill it once per text and
+        # language, not once per turn (a morning's reminders would refill it thousands of
+        # times). The entry holds both keys, so their ids cannot be reused while cached.
+        key = (id(text), id(self.v))
+        hit = _SHOWN.get(key)
+        if hit is not None and hit[0] is text and hit[1] is self.v:
+            return hit[2]
+        filled = with_keywords(text, self._kw())
+        if len(_SHOWN) >= _SHOWN_LIMIT:
+            _SHOWN.clear()  # old published versions: rarely more than a few dozen texts
+        _SHOWN[key] = (text, self.v, filled)
+        return filled
 
     def untranslated_note(self, text: StudyText, part: str | None = None) -> str | None:
         """A note, in the person's language, that study content is not translated yet.
