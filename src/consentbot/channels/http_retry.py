@@ -13,6 +13,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import structlog
@@ -65,8 +66,14 @@ async def post_once(
     Redirects are not followed: the credentials in ``headers`` must only ever go to the
     configured API.
     """
+    body = None
+    if form is not None:
+        # Encoded here rather than by aiohttp's FormData: the same bytes, for much less
+        # work on a cohort's thousands of sends.
+        body = urlencode(form).encode()
+        headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
     async with session.post(
-        url, data=form, json=payload, headers=headers, timeout=within, allow_redirects=False
+        url, data=body, json=payload, headers=headers, timeout=within, allow_redirects=False
     ) as response:
         return Answer(response.status, await response.read(), response.headers.get("Retry-After"))
 

@@ -69,9 +69,12 @@ GSM7_EXTENSION: Final = frozenset(_GSM7_EXTENSION_BY_POSITION.values())
 """The 10 characters of the GSM 03.38 extension table (two septets each)."""
 
 
+_GSM7_ALPHABET: Final = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` can be sent in the GSM-7 alphabet."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7_ALPHABET.issuperset(text)
 
 
 def encoding_for(text: str) -> Encoding:
@@ -94,7 +97,10 @@ def ucs2_length(text: str) -> int:
 
 def segment_count(text: str) -> int:
     """Segments a single SMS with this text is sent and billed as (an empty text is 1)."""
-    return len(_part_bounds(text, encoding_for(text)))
+    encoding = encoding_for(text)
+    if _length(text, encoding) <= _capacities(encoding)[0]:
+        return 1  # most replies: no need to find where the parts would split
+    return len(_part_bounds(text, encoding))
 
 
 def split_segments(text: str) -> list[str]:
@@ -152,6 +158,14 @@ def _costs(text: str, encoding: Encoding) -> list[int]:
         else:
             raise ValueError(f"character at index {index} is not in the GSM-7 alphabet")
     return costs
+
+
+def _length(text: str, encoding: Encoding) -> int:
+    """What ``sum(_costs(text, encoding))`` gives, counted without a list per character
+    (every reply is measured when it is queued). The text must fit the encoding."""
+    if encoding == "ucs2":
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    return len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
 
 
 def _capacities(encoding: Encoding) -> tuple[int, int]:

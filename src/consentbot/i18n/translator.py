@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -42,9 +43,10 @@ class Translator:
     """Formats dates and times as people in this region expect, where CLDR has that
     combination (en_GB: "14:00", not "2:00 PM"); otherwise the language's own formats."""
 
-    @property
+    @cached_property
     def locale(self) -> Locale:
-        """Babel's locale for formatting in this language."""
+        """Babel's locale for formatting in this language (parsed once: every date in a
+        reminder is formatted with it)."""
         try:
             return Locale.parse(f"{self.language}_{self.region}")
         except (UnknownLocaleError, ValueError):
