@@ -1,4 +1,5 @@
-"""The ledger reads a participant's consent rows once per turn, however many purposes change."""
+"""The ledger reads a participant's consent rows once per turn, however many purposes change,
+and consent read as plain values still sees what the transaction changed."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from consentbot import keys
+from consentbot.domain.provenance import Auth, Channel
 from consentbot.domain.status import ConsentStatus
+from consentbot.domain.transitions import ConsentAction
+from consentbot.domain.withdrawal import WithdrawalLevel
 from consentbot.services.clock import ManualClock
+from consentbot.store.ledger import LedgerRepository, NewEvent
+from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import ConsentState
 from tests.conftest import AppClient
-from tests.support.journey import ResearchSystem
+from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 
@@ -48,3 +54,44 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_updates_eac
     assert sorted(statuses) == sorted(
         [ConsentStatus.ACTIVE.value] * 3 + [ConsentStatus.DECLINED.value] * 2
     )
+
+
+async def test_consent_read_later_in_a_transaction_sees_what_the_ledger_changed_in_it(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock
+) -> None:
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447400900312")
+    await research.invite(phone.number, "S-2")
+    await phone.send("YES")
+    await phone.send("YES")  # the first purpose: pending
+    async with client.app[keys.DATABASE].transaction() as session:
+        participants = ParticipantRepository(session)
+        participant = await participants.by_reference(STUDY, "S-2")
+        assert participant is not None
+        assert participant.id is not None
+        before = await participants.consent_of([participant.id])
+        [(purpose, consent)] = before[participant.id].items()
+        assert consent.status is ConsentStatus.PENDING
+        now = clock()
+        await LedgerRepository(session).append(
+            participant,
+            NewEvent(
+                purpose_id=purpose,
+                action=ConsentAction.WITHDRAW.value,
+                from_status=ConsentStatus.PENDING.value,
+                to_status=ConsentStatus.WITHDRAWN.value,
+                withdrawal_level=WithdrawalLevel.NO_FURTHER_USE.value,
+                content_version=participant.content_version,
+                content_digest="0" * 64,
+                language="en",
+                channel=Channel.SCHEDULER,
+                actor="system",
+                auth=Auth.SYSTEM,
+                assisted_by=None,
+                occurred_at=now,
+                pending_since=None,
+            ),
+        )
+        after = await participants.consent_of([participant.id])
+        assert after[participant.id][purpose].status is ConsentStatus.WITHDRAWN
+        await session.rollback()

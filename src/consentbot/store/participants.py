@@ -232,12 +232,13 @@ class ParticipantRepository:
         """Current consent of several participants, by purpose, in one query.
 
         Read as plain values by a Core query, not as rows the session tracks: most turns
-        change no consent, and the ledger loads the rows it changes itself. Nothing is
-        flushed first: call it before the transaction changes any consent.
+        change no consent, and the ledger loads the rows it changes itself. What this
+        transaction changed is flushed first, as an ORM query would.
         """
         found: dict[int, dict[str, PurposeConsent]] = {pid: {} for pid in participant_ids}
         if not participant_ids:
             return found
+        await self.session.flush()
         statement = sql_select(
             col(ConsentState.participant_id),
             col(ConsentState.purpose_id),
