@@ -348,7 +348,7 @@ class TurnPipeline:
                 continue
             contact = held[participant_id]
             assert contact.id is not None
-            outcome = await self.run_loaded(
+            outcome = await self._run_loaded(
                 session,
                 Loaded(contact, enrolled[contact.id]),
                 ForParticipant(participant_id),
@@ -360,7 +360,7 @@ class TurnPipeline:
             ran += outcome.turn is not None
         return ran
 
-    async def run_loaded(
+    async def _run_loaded(
         self,
         session: AsyncSession,
         loaded: Loaded,
