@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "memory.py"
+from tests.benchmarks.running import run_benchmark
 
 
 def test_memory_benchmark_reports_its_figures_next_to_the_floor() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTBOT_")}
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--patients", "12", "--concurrency", "4"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_benchmark("memory.py", "--patients", "12", "--concurrency", "4")
 
     out = done.stdout
     assert done.returncode == 0, out + done.stderr[-2000:]
