@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from consentbot.metrics import Metrics
 from consentbot.services.announcement_sending import drop_unwanted_announcements
 from consentbot.services.clock import Clock
 from consentbot.services.unknown_outbox import STUCK_CHECK_EVERY, mark_stuck
+from consentbot.services.wakeup import Wakeup
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault, SecretKeyError
 from consentbot.store.database import Database
@@ -106,7 +106,7 @@ class OutboxDispatcher:
         self.max_attempts = max_attempts
         self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup()
         self._pace = SendRate(send_rate) if send_rate is not None else None
         self._shared = SharedRate(send_rate) if send_rate is not None else None
         self._shared_free_at: datetime | None = None
@@ -117,7 +117,7 @@ class OutboxDispatcher:
 
     def wake(self) -> None:
         """Ask for a dispatch round now (called after a commit that queued messages)."""
-        self._wake.set()
+        self._wakeup.ring()
 
     async def run(self, interval: float) -> None:
         """Dispatch whenever woken, and at least every ``interval`` seconds.
@@ -127,10 +127,7 @@ class OutboxDispatcher:
         await self._mark_stuck()
         next_look = self.clock() + STUCK_CHECK_EVERY
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.pause(interval))
-            woken = self._wake.is_set()
-            self._wake.clear()
+            woken = await self._wakeup.wait(self.pause(interval))
             if self.clock() >= next_look:
                 await self._mark_stuck()
                 next_look = self.clock() + STUCK_CHECK_EVERY

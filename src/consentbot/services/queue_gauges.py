@@ -52,7 +52,8 @@ class QueueGauges:
         """The backlog now; None in the reading when the database failed or was too slow."""
         now = self.clock()
         try:
-            backlog = await asyncio.wait_for(self._backlog(now), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                backlog = await self._backlog(now)
         except Exception as error:
             # Types only: a database error's message could quote statement values.
             log.warning("metrics.backlog_unavailable", error=describe(error))

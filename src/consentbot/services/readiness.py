@@ -42,7 +42,8 @@ class Readiness:
         """Ready, or not with a reason; never raises for a database that is down."""
         expected = code_head()
         try:
-            found = await asyncio.wait_for(self._revision(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                found = await self._revision()
         except Exception as error:
             # Types only: a driver's message can quote the URL or statement values.
             log.warning("readiness.database_unreachable", error=describe(error))

@@ -11,7 +11,6 @@ receiver may see a delivery twice (the ``webhook-id`` stays the same) but never 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import structlog
 
 from consentbot.domain.webhooks import DeliveryStatus, next_attempt, signed_headers
 from consentbot.services.clock import Clock
+from consentbot.services.wakeup import Wakeup
 from consentbot.store.crypto import PhoneVault, SecretKeyError
 from consentbot.store.database import Database
 from consentbot.store.webhooks import WebhookRepository, webhook_aad
@@ -80,11 +80,11 @@ class WebhookDeliverer:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.jitter = jitter
         self._limit = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup()
 
     def wake(self) -> None:
         """Ask for a round now (called after a commit that may have queued deliveries)."""
-        self._wake.set()
+        self._wakeup.ring()
 
     async def run(self, interval: float) -> None:
         """Start a round whenever woken, and at least every ``interval`` seconds.
@@ -97,9 +97,7 @@ class WebhookDeliverer:
         rounds: set[asyncio.Task[None]] = set()
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
-                self._wake.clear()
+                await self._wakeup.wait(interval)
                 if len(rounds) < MAX_ROUNDS:
                     task = asyncio.create_task(self._round(), name="webhook-round")
                     rounds.add(task)
