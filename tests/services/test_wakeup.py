@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -46,12 +47,12 @@ async def test_a_cancellation_that_arrives_with_a_ring_is_not_lost() -> None:
             await waiting
 
 
-def _deliverer_loop(client: AppClient) -> tuple[Callable[[], Awaitable[None]], Callable[[], None]]:
+def _deliverer_loop(client: AppClient) -> tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]:
     deliverer = client.app[keys.WEBHOOK_DELIVERIES]
     return (lambda: deliverer.run(3600)), deliverer.wake
 
 
-def _dispatcher_loop(client: AppClient) -> tuple[Callable[[], Awaitable[None]], Callable[[], None]]:
+def _dispatcher_loop(client: AppClient) -> tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]:
     dispatcher = client.app[keys.DISPATCHER]
     return (lambda: dispatcher.run(3600)), dispatcher.wake
 
@@ -59,7 +60,7 @@ def _dispatcher_loop(client: AppClient) -> tuple[Callable[[], Awaitable[None]], 
 @pytest.mark.parametrize("loop", [_deliverer_loop, _dispatcher_loop], ids=["webhooks", "outbox"])
 async def test_a_loop_stops_when_cancelled_as_it_is_woken(
     client: AppClient,
-    loop: Callable[[AppClient], tuple[Callable[[], Awaitable[None]], Callable[[], None]]],
+    loop: Callable[[AppClient], tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]],
 ) -> None:
     """The service's shutdown cancels each loop; one woken at that moment must still stop."""
     run, wake = loop(client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +18,11 @@ WAITING = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
 
 QueueRow = tuple[CallbackRequest, Participant, StaffUser | None]
 
+_WAITING_AMONG = select(CallbackRequest.participant_id).where(
+    col(CallbackRequest.participant_id).in_(bindparam("ids", expanding=True)),
+    col(CallbackRequest.status).in_(WAITING),
+)
+
 
 class CallbackRepository:
     """Read and write ``callback_request`` rows in the caller's transaction."""
@@ -28,11 +34,8 @@ class CallbackRepository:
         """Which of ``participant_ids`` have a request still open or claimed."""
         if not participant_ids:
             return set()
-        statement = select(CallbackRequest.participant_id).where(
-            col(CallbackRequest.participant_id).in_(participant_ids),
-            col(CallbackRequest.status).in_(WAITING),
-        )
-        return set((await self.session.exec(statement)).all())
+        found = await self.session.exec(_WAITING_AMONG, params={"ids": list(participant_ids)})
+        return set(found.all())
 
     async def request(self, study_id: str, participant_id: int, now: datetime) -> CallbackRequest:
         """Queue a new open request."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import bindparam, case
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,12 @@ from consentbot.store.tables import Contact
 
 _IN_CHUNK = 500
 """Values per IN (...) list: well inside every database's limit on parameters."""
+
+
+_BY_HASH = select(Contact).where(col(Contact.phone_hash) == bindparam("hash"))
+# Built once: a statement built per call costs more to build and key for the compiled
+# cache than to run (every turn looks its sender up).
+_BY_HASH_LOCKED = _BY_HASH.with_for_update()
 
 
 class ContactRepository:
@@ -43,10 +49,8 @@ class ContactRepository:
         if len(hashes) == 1:
             # One key: a plain, cached statement (a CASE over literal hashes is compiled
             # afresh for every look-up, which a cohort of thousands pays thousands of times).
-            statement = select(Contact).where(Contact.phone_hash == hashes[0])
-            if lock:
-                statement = statement.with_for_update()
-            return (await self.session.exec(statement)).first()
+            statement = _BY_HASH_LOCKED if lock else _BY_HASH
+            return (await self.session.exec(statement, params={"hash": hashes[0]})).first()
         # A number has one row; should a second have been created while its old key
         # was missing from the configuration, the one under the first hash wins.
         preference = case(

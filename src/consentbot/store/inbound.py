@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,17 +31,29 @@ class InboundRepository:
         unique constraint decides: the later insert waits for the earlier transaction
         and, once that commits, does nothing either.
         """
-        bind = self.session.get_bind()
-        dialect = sqlite if bind.dialect.name == "sqlite" else postgresql
-        statement = (
-            dialect.insert(InboundMessage)
-            .values(
-                gateway=gateway,
-                gateway_message_id=gateway_message_id,
-                contact_id=contact_id,
-                received_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["gateway", "gateway_message_id"])
-            .returning(col(InboundMessage.id))
+        dialect = self.session.get_bind().dialect.name
+        values = {
+            "gateway": gateway,
+            "gateway_message_id": gateway_message_id,
+            "contact_id": contact_id,
+            "received_at": now,
+        }
+        return (await self.session.exec(_FIRST_TIME[dialect], params=values)).first() is not None
+
+
+def _first_time(dialect: Any) -> Any:
+    return (
+        dialect.insert(InboundMessage)
+        .values(
+            gateway=bindparam("gateway"),
+            gateway_message_id=bindparam("gateway_message_id"),
+            contact_id=bindparam("contact_id"),
+            received_at=bindparam("received_at"),
         )
-        return (await self.session.exec(statement)).first() is not None
+        .on_conflict_do_nothing(index_elements=["gateway", "gateway_message_id"])
+        .returning(col(InboundMessage.id))
+    )
+
+
+# Built once per dialect: every turn runs it, and building it costs more than running it.
+_FIRST_TIME = {"sqlite": _first_time(sqlite), "postgresql": _first_time(postgresql)}

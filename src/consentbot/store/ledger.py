@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -86,6 +87,10 @@ def hashed_fields(event: ConsentEvent) -> dict[str, object]:
 
 class LedgerClosed(RuntimeError):
     """An event for a participant erased on request: their ledger ends with the erasure."""
+
+
+# Built once: each consent change loads its participant's rows.
+_STATES_OF = select(ConsentState).where(col(ConsentState.participant_id) == bindparam("id"))
 
 
 class LedgerRepository:
@@ -171,9 +176,9 @@ class LedgerRepository:
         known: dict[tuple[int, str], ConsentState] = self.session.info.setdefault(_STATES, {})
         loaded: set[int] = self.session.info.setdefault(_LOADED, set())
         if participant_id not in loaded:
-            statement = select(ConsentState).where(ConsentState.participant_id == participant_id)
             with self.session.no_autoflush:
-                rows = (await self.session.exec(statement)).all()
+                found = await self.session.exec(_STATES_OF, params={"id": participant_id})
+                rows = found.all()
             for row in rows:
                 known.setdefault((participant_id, row.purpose_id), row)
             loaded.add(participant_id)

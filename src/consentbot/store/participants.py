@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +33,22 @@ def takes_turns(participant: Participant) -> bool:
     docs/retention.md for what it gets instead), and the ledger refuses their events.
     """
     return participant.erased_at is None
+
+
+# Built once (each turn runs them): building a statement and keying it for the compiled
+# cache costs more than running it.
+_FOR_CONTACTS = (
+    select(Participant)
+    .where(col(Participant.contact_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Participant.id))
+)
+_CONSENT_OF = sql_select(
+    col(ConsentState.participant_id),
+    col(ConsentState.purpose_id),
+    col(ConsentState.status),
+    col(ConsentState.since),
+    col(ConsentState.pending_since),
+).where(col(ConsentState.participant_id).in_(bindparam("ids", expanding=True)))
 
 
 class ParticipantRepository:
@@ -171,12 +187,8 @@ class ParticipantRepository:
         """Every study these numbers take part in, oldest first, in one query."""
         if not contact_ids:
             return []
-        statement = (
-            select(Participant)
-            .where(col(Participant.contact_id).in_(contact_ids))
-            .order_by(col(Participant.id))
-        )
-        return list((await self.session.exec(statement)).all())
+        found = await self.session.exec(_FOR_CONTACTS, params={"ids": list(contact_ids)})
+        return list(found.all())
 
     async def others_on_contact(self, contact_id: int, participant_id: int) -> list[Participant]:
         """The number's other participants (other studies) that were not erased, oldest first."""
@@ -239,17 +251,9 @@ class ParticipantRepository:
         if not participant_ids:
             return found
         await self.session.flush()
-        statement = sql_select(
-            col(ConsentState.participant_id),
-            col(ConsentState.purpose_id),
-            col(ConsentState.status),
-            col(ConsentState.since),
-            col(ConsentState.pending_since),
-        ).where(col(ConsentState.participant_id).in_(participant_ids))
         connection = await self.session.connection()
-        for participant_id, purpose_id, status, since, pending_since in (
-            await connection.execute(statement)
-        ).all():
+        rows = await connection.execute(_CONSENT_OF, {"ids": list(participant_ids)})
+        for participant_id, purpose_id, status, since, pending_since in rows.all():
             found[participant_id][purpose_id] = PurposeConsent(
                 ConsentStatus(status), since, pending_since
             )

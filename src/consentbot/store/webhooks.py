@@ -41,6 +41,14 @@ class DeliveryCounts:
     """What the newest failed attempt of a pending delivery met, if one did."""
 
 
+# Built once: the ledger asks on every consent change.
+_ACTIVE_FOR = (
+    select(Webhook)
+    .where(col(Webhook.study_id) == bindparam("study"), col(Webhook.removed_at).is_(None))
+    .order_by(col(Webhook.id))
+)
+
+
 class WebhookRepository:
     """The ``webhook`` and ``webhook_delivery`` tables."""
 
@@ -67,12 +75,7 @@ class WebhookRepository:
 
     async def active_for(self, study_id: str) -> Sequence[Webhook]:
         """The study's webhooks that receive deliveries."""
-        statement = (
-            select(Webhook)
-            .where(Webhook.study_id == study_id, col(Webhook.removed_at).is_(None))
-            .order_by(col(Webhook.id))
-        )
-        return (await self.session.exec(statement)).all()
+        return (await self.session.exec(_ACTIVE_FOR, params={"study": study_id})).all()
 
     async def remove(self, webhook: Webhook, now: datetime) -> int:
         """Stop deliveries to ``webhook``; its pending ones are cancelled. Returns how many."""
