@@ -141,12 +141,7 @@ class OutboxRepository:
 
     async def any_due(self, now: datetime) -> bool:
         """Whether anything waits to be sent (a cheap read before taking the write lock)."""
-        statement = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.send_after <= now)
-            .limit(1)
-        )
-        return (await self.session.exec(statement)).first() is not None
+        return (await self.session.exec(_ANY_DUE, params={"now": now})).first() is not None
 
     async def lock_pacing(self) -> None:
         """Serialise claiming against the shared send rate until commit.
@@ -164,10 +159,7 @@ class OutboxRepository:
 
         Served by ``ix_outbox_claimed_at``: only the last moments' rows are read.
         """
-        statement = select(func.count(), func.min(OutboxMessage.claimed_at)).where(
-            col(OutboxMessage.claimed_at) > since, col(OutboxMessage.kind).in_(PROACTIVE)
-        )
-        count, oldest = (await self.session.exec(statement)).one()
+        count, oldest = (await self.session.exec(_RECENT_PROACTIVE, params={"since": since})).one()
         return count, oldest
 
     async def claim_due(
@@ -405,6 +397,20 @@ def _part_of(message: OutboxMessage) -> tuple[int, datetime, OutboxKind]:
     """Which text a part belongs to: the parts of one text are queued together, for
     one number, of one kind, at one moment (:meth:`OutboxRepository.add`)."""
     return message.contact_id, message.created_at, message.kind
+
+
+# Built once: the dispatcher asks on every round.
+_ANY_DUE = (
+    select(OutboxMessage.id)
+    .where(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        col(OutboxMessage.send_after) <= bindparam("now"),
+    )
+    .limit(1)
+)
+_RECENT_PROACTIVE = select(func.count(), func.min(OutboxMessage.claimed_at)).where(
+    col(OutboxMessage.claimed_at) > bindparam("since"), col(OutboxMessage.kind).in_(PROACTIVE)
+)
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,15 +42,8 @@ class TimerRepository:
         kinds = list(kinds)
         if not kinds:
             return
-        await self.session.exec(
-            update(Timer)
-            .where(
-                col(Timer.participant_id) == participant_id,
-                col(Timer.status) == TimerStatus.PENDING,
-                col(Timer.kind).in_(kinds),
-            )
-            .values(status=TimerStatus.CANCELLED, done_at=now)
-        )
+        params = {"participant": participant_id, "kinds": kinds, "now": now}
+        await self.session.exec(_CANCEL, params=params)
 
     async def due(
         self,
@@ -108,14 +102,7 @@ class TimerRepository:
         wanted = sorted(set(participant_ids))
         if not wanted:
             return {}
-        statement = (
-            select(Participant.id, Contact)
-            .join(Contact, col(Contact.id) == col(Participant.contact_id))
-            .where(col(Participant.id).in_(wanted))
-            .order_by(col(Contact.id))
-            .with_for_update(skip_locked=True, of=Contact)
-        )
-        rows = (await self.session.exec(statement)).all()
+        rows = (await self.session.exec(_LOCK_CONTACTS, params={"ids": wanted})).all()
         return {participant_id: contact for participant_id, contact in rows if participant_id}
 
     async def claim_many(self, timer_ids: Sequence[int]) -> dict[int, Timer]:
@@ -125,12 +112,8 @@ class TimerRepository:
         """
         if not timer_ids:
             return {}
-        statement = (
-            select(Timer)
-            .where(col(Timer.id).in_(timer_ids), Timer.status == TimerStatus.PENDING)
-            .with_for_update(skip_locked=True)
-        )
-        return {timer.id: timer for timer in (await self.session.exec(statement)).all() if timer.id}
+        found = await self.session.exec(_CLAIM_MANY, params={"ids": list(timer_ids)})
+        return {timer.id: timer for timer in found.all() if timer.id}
 
     async def claim(self, timer_id: int) -> Timer | None:
         """Lock a still-pending timer; None if another worker has it or it is done.
@@ -150,3 +133,28 @@ class TimerRepository:
         timer.status = status
         timer.done_at = now
         self.session.add(timer)
+
+
+# Built once: building a statement and keying it for the compiled cache costs more than
+# running it, and turns and reminder rounds run these all day.
+_CANCEL = (
+    update(Timer)
+    .where(
+        col(Timer.participant_id) == bindparam("participant"),
+        col(Timer.status) == TimerStatus.PENDING,
+        col(Timer.kind).in_(bindparam("kinds", expanding=True)),
+    )
+    .values(status=TimerStatus.CANCELLED, done_at=bindparam("now"))
+)
+_LOCK_CONTACTS = (
+    select(Participant.id, Contact)
+    .join(Contact, col(Contact.id) == col(Participant.contact_id))
+    .where(col(Participant.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Contact.id))
+    .with_for_update(skip_locked=True, of=Contact)
+)
+_CLAIM_MANY = (
+    select(Timer)
+    .where(col(Timer.id).in_(bindparam("ids", expanding=True)), Timer.status == TimerStatus.PENDING)
+    .with_for_update(skip_locked=True)
+)
