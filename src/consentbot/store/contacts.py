@@ -18,9 +18,9 @@ _IN_CHUNK = 500
 """Values per IN (...) list: well inside every database's limit on parameters."""
 
 
-_BY_HASH = select(Contact).where(col(Contact.phone_hash) == bindparam("hash"))
 # Built once: a statement built per call costs more to build and key for the compiled
 # cache than to run (every turn looks its sender up).
+_BY_HASH = select(Contact).where(col(Contact.phone_hash) == bindparam("hash"))
 _BY_HASH_LOCKED = _BY_HASH.with_for_update()
 
 
