@@ -1,7 +1,10 @@
-"""The SQLite driver: one trip to aiosqlite's thread per statement, with every result intact."""
+"""The SQLite driver: one trip to aiosqlite's thread per statement (none inside a write
+transaction), with every result intact."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -49,16 +52,64 @@ async def test_the_engine_uses_the_one_trip_cursor(db: Database) -> None:
         assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)  # type: ignore[union-attr]
 
 
-async def test_each_statement_is_one_trip(db: Database, trips: list[str]) -> None:
+async def test_a_read_makes_one_trip_per_statement(db: Database, trips: list[str]) -> None:
     async with db.transaction() as session:
         await session.exec(insert(ITEMS).values(name="a"))
-        trips.clear()  # BEGIN IMMEDIATE and the connection's set-up are behind us
+    trips.clear()
+    async with db.read() as session:
+        found = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
+        assert [tuple(row) for row in found] == [("a",)]
+        await session.exec(select(ITEMS.c.id))
+    # BEGIN, then a trip for each select, then the commit; the pool's rollback as the
+    # connection goes back finds no transaction open and makes no trip.
+    assert trips == ["_run", "_run", "_run", "commit"]
+
+
+async def test_a_write_transaction_leaves_the_loop_only_to_begin_and_commit(
+    db: Database, trips: list[str]
+) -> None:
+    async with db.transaction() as session:
+        await session.exec(insert(ITEMS).values(name="a"))
         found = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
         assert [tuple(row) for row in found] == [("a",)]
         await session.exec(update(ITEMS).values(name="b"))
-    # A select and an update: one trip each; then the commit, and the pool's rollback as
-    # the connection goes back (a no-op after a commit, a safeguard after a failure).
-    assert trips == ["_run", "_run", "commit", "rollback"]
+    # BEGIN IMMEDIATE may wait for another process's lock and COMMIT for the disk: both
+    # on aiosqlite's thread. The statements between run on the event loop's.
+    assert trips == ["_run", "commit"]
+    async with db.read() as session:
+        names = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
+        assert [row[0] for row in names] == ["b"]
+
+
+async def test_waiting_for_another_process_lock_does_not_stop_the_event_loop(
+    db: Database, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            await session.exec(insert(ITEMS).values(name="later"))
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writing.done()
+    assert ticks >= 10, "the event loop stopped while BEGIN IMMEDIATE waited"
+    other.execute("COMMIT")
+    other.close()
+    await writing
+    ticker.cancel()
+    async with db.read() as session:
+        names = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
+        assert [row[0] for row in names] == ["later"]
 
 
 async def test_row_counts_last_row_ids_and_returning(db: Database) -> None:

@@ -98,8 +98,13 @@ def ucs2_length(text: str) -> int:
 def segment_count(text: str) -> int:
     """Segments a single SMS with this text is sent and billed as (an empty text is 1)."""
     encoding = encoding_for(text)
-    if _length(text, encoding) <= _capacities(encoding)[0]:
+    length = _length(text, encoding)
+    single, multi = _capacities(encoding)
+    if length <= single:
         return 1  # most replies: no need to find where the parts would split
+    if length == len(text):
+        # Every character costs one unit, so no pair can straddle a split: parts are full.
+        return -(-length // multi)
     return len(_part_bounds(text, encoding))
 
 

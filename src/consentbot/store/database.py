@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from consentbot.store.sqlite_driver import one_trip_dbapi
+from consentbot.store.sqlite_driver import mark_write_transaction, one_trip_dbapi
 
 DATABASE_WAIT_SECONDS = 10
 """The longest a request waits to connect, for a pooled connection or for SQLite's lock.
@@ -43,7 +43,12 @@ class Database:
         # Errors would otherwise quote statement parameters (message texts) into logs.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            options["connect_args"] = {"timeout": DATABASE_WAIT_SECONDS}
+            # The connection is opened on aiosqlite's thread; inside a write transaction its
+            # statements run on the event loop's (see sqlite_driver).
+            options["connect_args"] = {
+                "timeout": DATABASE_WAIT_SECONDS,
+                "check_same_thread": False,
+            }
             if parsed.get_driver_name() == "aiosqlite":
                 options["module"] = one_trip_dbapi()
             if parsed.database in (None, "", ":memory:"):
@@ -144,6 +149,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get("consentbot_read_only", False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        mark_write_transaction(connection.connection.dbapi_connection, not read_only)
 
 
 def _configure_postgresql(engine: AsyncEngine) -> None:
