@@ -60,9 +60,9 @@ async def test_a_read_makes_one_trip_per_statement(db: Database, trips: list[str
         found = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
         assert [tuple(row) for row in found] == [("a",)]
         await session.exec(select(ITEMS.c.id))  # type: ignore[call-overload]
-    # BEGIN, then a trip for each select, then the commit; the pool's rollback as the
-    # connection goes back finds no transaction open and makes no trip.
-    assert trips == ["_run", "_run", "_run", "commit"]
+    # BEGIN, then a trip for each select, then the commit, and the pool's rollback as
+    # the connection goes back (a no-op after a commit, a safeguard after a failure).
+    assert trips == ["_run", "_run", "_run", "commit", "rollback"]
 
 
 async def test_a_write_transaction_leaves_the_loop_only_to_begin_and_commit(
@@ -74,8 +74,9 @@ async def test_a_write_transaction_leaves_the_loop_only_to_begin_and_commit(
         assert [tuple(row) for row in found] == [("a",)]
         await session.exec(update(ITEMS).values(name="b"))
     # BEGIN IMMEDIATE may wait for another process's lock and COMMIT for the disk: both
-    # on aiosqlite's thread. The statements between run on the event loop's.
-    assert trips == ["_run", "commit"]
+    # on aiosqlite's thread, as is the pool's rollback. The statements between run on the
+    # event loop's.
+    assert trips == ["_run", "commit", "rollback"]
     async with db.read() as session:
         names = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
         assert [row[0] for row in names] == ["b"]
@@ -141,3 +142,35 @@ async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(db: D
         await twice()
     async with db.read() as session:
         assert (await session.exec(select(ITEMS.c.id))).all() == []  # type: ignore[call-overload]
+
+
+async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_transaction_open(
+    db: Database, tmp_path: Path
+) -> None:
+    """Its BEGIN IMMEDIATE still runs on aiosqlite's thread after the cancellation and
+    takes the lock. Whatever the pool then does with that connection, no transaction stays
+    open, and the next writer begins afresh rather than inside the stale transaction."""
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write(name: str) -> None:
+        async with db.transaction() as session:
+            await session.exec(insert(ITEMS).values(name=name))
+
+    cancelled = asyncio.create_task(write("cancelled"))
+    await asyncio.sleep(0.2)
+    cancelled.cancel()
+    await asyncio.sleep(0.1)
+    # Its BEGIN IMMEDIATE, still queued on aiosqlite's thread, now gets the lock.
+    other.execute("COMMIT")
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    await write("next")
+    # No connection of the pool holds the write lock: another process can take it.
+    other.execute("PRAGMA busy_timeout = 2000")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("COMMIT")
+    other.close()
+    async with db.read() as session:
+        names = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
+        assert [row[0] for row in names] == ["next"]

@@ -148,8 +148,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get("consentbot_read_only", False)
+        dbapi_connection = connection.connection.dbapi_connection
+        # BEGIN itself goes to aiosqlite's thread, behind anything a cancelled caller
+        # left there (the pool's rollback), whatever the last transaction was.
+        mark_write_transaction(dbapi_connection, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-        mark_write_transaction(connection.connection.dbapi_connection, not read_only)
+        mark_write_transaction(dbapi_connection, not read_only)
 
 
 def _configure_postgresql(engine: AsyncEngine) -> None:

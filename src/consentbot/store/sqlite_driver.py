@@ -19,7 +19,7 @@ waits for a lock (WAL: readers never block a writer), and the writer lock of
 :class:`~consentbot.store.database.Database` already makes every other writer in the
 process wait for this one. Measured on an SMS turn under load, the trips there and
 back left the event loop idle while a turn held the lock, and the one writer at a time
-handled about a third fewer turns a second. Read-only transactions keep going to the
+handled 10 to 20 % fewer turns a second. Read-only transactions keep going to the
 thread: a large read must not stop the event loop.
 
 Passed to the engine as its DB-API module (``create_async_engine(..., module=...)``).
@@ -128,20 +128,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         conn: sqlite3.Connection | None = self._connection._connection
         return self._write_transaction and conn is not None and conn.in_transaction
 
-    def rollback(self) -> None:
-        """Roll back, skipping the trip to aiosqlite's thread when no transaction is open.
-
-        The pool rolls back every connection it gets back, nearly always just after a
-        commit; sqlite3 itself does nothing then either.
-        """
-        conn: sqlite3.Connection | None = self._connection._connection
-        if conn is not None and not conn.in_transaction:
-            return
-        super().rollback()
-
 
 def mark_write_transaction(dbapi_connection: Any, write: bool) -> None:
-    """Record, just after BEGIN, whether the transaction it began may write.
+    """Record whether the transaction BEGIN opens may write: False before BEGIN, so BEGIN
+    itself goes to aiosqlite's thread; the transaction's kind just after.
 
     Called for every SQLite connection; only :class:`OneTripConnection` acts on it.
     """
