@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import Integer, String, bindparam, column, insert, select, table, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from consentbot.store.database import Database
@@ -29,6 +30,21 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         )
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def other_writer(db: Database) -> Iterator[sqlite3.Connection]:
+    """Another process's connection to ``db``'s file (its table made), holding the write
+    lock until it commits."""
+    other = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    other.close()
+
+
+async def insert_name(db: Database, name: str) -> None:
+    async with db.transaction() as session:
+        await session.exec(insert(ITEMS).values(name=name))
 
 
 @pytest.fixture
@@ -83,10 +99,8 @@ async def test_a_write_transaction_leaves_the_loop_only_to_begin_and_commit(
 
 
 async def test_waiting_for_another_process_lock_does_not_stop_the_event_loop(
-    db: Database, tmp_path: Path
+    db: Database, other_writer: sqlite3.Connection
 ) -> None:
-    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
     ticks = 0
 
     async def tick() -> None:
@@ -95,17 +109,12 @@ async def test_waiting_for_another_process_lock_does_not_stop_the_event_loop(
             ticks += 1
             await asyncio.sleep(0.01)
 
-    async def write() -> None:
-        async with db.transaction() as session:
-            await session.exec(insert(ITEMS).values(name="later"))
-
     ticker = asyncio.create_task(tick())
-    writing = asyncio.create_task(write())
+    writing = asyncio.create_task(insert_name(db, "later"))
     await asyncio.sleep(0.3)
     assert not writing.done()
     assert ticks >= 10, "the event loop stopped while BEGIN IMMEDIATE waited"
-    other.execute("COMMIT")
-    other.close()
+    other_writer.execute("COMMIT")
     await writing
     ticker.cancel()
     async with db.read() as session:
@@ -145,32 +154,24 @@ async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(db: D
 
 
 async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_transaction_open(
-    db: Database, tmp_path: Path
+    db: Database, other_writer: sqlite3.Connection
 ) -> None:
     """Its BEGIN IMMEDIATE still runs on aiosqlite's thread after the cancellation and
     takes the lock. Whatever the pool then does with that connection, no transaction stays
     open, and the next writer begins afresh rather than inside the stale transaction."""
-    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-
-    async def write(name: str) -> None:
-        async with db.transaction() as session:
-            await session.exec(insert(ITEMS).values(name=name))
-
-    cancelled = asyncio.create_task(write("cancelled"))
+    cancelled = asyncio.create_task(insert_name(db, "cancelled"))
     await asyncio.sleep(0.2)
     cancelled.cancel()
     await asyncio.sleep(0.1)
     # Its BEGIN IMMEDIATE, still queued on aiosqlite's thread, now gets the lock.
-    other.execute("COMMIT")
+    other_writer.execute("COMMIT")
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    await write("next")
+    await insert_name(db, "next")
     # No connection of the pool holds the write lock: another process can take it.
-    other.execute("PRAGMA busy_timeout = 2000")
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("COMMIT")
-    other.close()
+    other_writer.execute("PRAGMA busy_timeout = 2000")
+    other_writer.execute("BEGIN IMMEDIATE")
+    other_writer.execute("COMMIT")
     async with db.read() as session:
         names = (await session.exec(select(ITEMS.c.name))).all()  # type: ignore[call-overload]
         assert [row[0] for row in names] == ["next"]
