@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.callbacks import CallbackStatus
+from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import CallbackRequest, Participant, StaffUser
 
 WAITING = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
@@ -34,8 +35,8 @@ class CallbackRepository:
         """Which of ``participant_ids`` have a request still open or claimed."""
         if not participant_ids:
             return set()
-        found = await self.session.exec(_WAITING_AMONG, params={"ids": list(participant_ids)})
-        return set(found.all())
+        rows = await plain_rows(self.session, _WAITING_AMONG, {"ids": list(participant_ids)})
+        return {participant_id for (participant_id,) in rows}
 
     async def request(self, study_id: str, participant_id: int, now: datetime) -> CallbackRequest:
         """Queue a new open request."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.tables import InboundMessage
@@ -41,9 +40,14 @@ class InboundRepository:
         return (await self.session.exec(_FIRST_TIME[dialect], params=values)).first() is not None
 
 
+_inbound: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+
+
 def _first_time(dialect: Any) -> Any:
+    # On the table, not the model: an insert of the model goes through the ORM's bulk
+    # insert path, which costs about twice what SQLite takes to run it.
     return (
-        dialect.insert(InboundMessage)
+        dialect.insert(_inbound)
         .values(
             gateway=bindparam("gateway"),
             gateway_message_id=bindparam("gateway_message_id"),
@@ -51,7 +55,7 @@ def _first_time(dialect: Any) -> Any:
             received_at=bindparam("received_at"),
         )
         .on_conflict_do_nothing(index_elements=["gateway", "gateway_message_id"])
-        .returning(col(InboundMessage.id))
+        .returning(_inbound.c.id)
     )
 
 

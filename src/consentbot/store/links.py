@@ -71,4 +71,6 @@ class LinkRepository:
                 col(InvitationLink.revoked_at).is_(None),
             )
             .values(revoked_at=now)
+            # No link the session holds is read again after this in the transaction.
+            .execution_options(synchronize_session=False)
         )

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
+from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import ConsentState, Contact, Participant
 
 _IN_CHUNK = 500
@@ -250,10 +251,8 @@ class ParticipantRepository:
         found: dict[int, dict[str, PurposeConsent]] = {pid: {} for pid in participant_ids}
         if not participant_ids:
             return found
-        await self.session.flush()
-        connection = await self.session.connection()
-        rows = await connection.execute(_CONSENT_OF, {"ids": list(participant_ids)})
-        for participant_id, purpose_id, status, since, pending_since in rows.all():
+        rows = await plain_rows(self.session, _CONSENT_OF, {"ids": list(participant_ids)})
+        for participant_id, purpose_id, status, since, pending_since in rows:
             found[participant_id][purpose_id] = PurposeConsent(
                 ConsentStatus(status), since, pending_since
             )

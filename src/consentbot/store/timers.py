@@ -145,6 +145,9 @@ _CANCEL = (
         col(Timer.kind).in_(bindparam("kinds", expanding=True)),
     )
     .values(status=TimerStatus.CANCELLED, done_at=bindparam("now"))
+    # The session's timers are not brought up to date: a turn never reads a timer it
+    # cancelled, and finding which rows changed would cost a second round of work.
+    .execution_options(synchronize_session=False)
 )
 _LOCK_CONTACTS = (
     select(Participant.id, Contact)
