@@ -118,11 +118,11 @@ async def test_a_resumed_run_skips_those_already_queued_and_nobody_gets_it_twice
     add = OutboxRepository.add
     calls = Counter[str]()
 
-    def failing_add(self: OutboxRepository, **kwargs: object) -> list[OutboxMessage]:
+    async def failing_add(self: OutboxRepository, **kwargs: object) -> list[int]:
         calls["add"] += 1
         if calls["add"] == 6:
             raise ConnectionError("the database went away")
-        return add(self, **kwargs)  # type: ignore[arg-type]
+        return await add(self, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(OutboxRepository, "add", failing_add)
     assert (await announcements.queue_group(plan, announcement, 2)).queued == 2

@@ -56,7 +56,7 @@ async def queue_replies(db: Database, numbers: int) -> dict[int, list[int]]:
         for number in range(numbers):
             contact = await contacts.find_or_create(f"+447400900{number:03d}", START)
             assert contact.id is not None
-            parts = outbox.add(
+            queued[contact.id] = await outbox.add(
                 contact_id=contact.id,
                 participant_id=None,
                 kind=OutboxKind.REPLY,
@@ -66,8 +66,6 @@ async def queue_replies(db: Database, numbers: int) -> dict[int, list[int]]:
                 now=START,
                 max_segments=1,
             )
-            await session.flush()
-            queued[contact.id] = [part.id or 0 for part in parts]
     assert {len(parts) for parts in queued.values()} == {3}
     return queued
 

@@ -150,10 +150,9 @@ class AnnouncementService:
                 plan.study.id, announcement_id, candidates
             )
             outbox = OutboxRepository(session)
-            queued = []
             for recipient in recipients:
                 language = plan.text_language(recipient.language)
-                (message,) = outbox.add(
+                (message_id,) = await outbox.add(
                     contact_id=recipient.contact_id,
                     participant_id=recipient.participant_id,
                     kind=OutboxKind.ANNOUNCEMENT,
@@ -163,12 +162,8 @@ class AnnouncementService:
                     now=now,
                     max_segments=self.deps.max_segments,
                 )
-                queued.append((recipient, language, message))
-            await session.flush()
-            for recipient, language, message in queued:
-                assert message.id is not None
                 repository.record(
-                    announcement_id, recipient.participant_id, message.id, language, now
+                    announcement_id, recipient.participant_id, message_id, language, now
                 )
         self.deps.on_outbox()
         return QueuedGroup(len(candidates), len(recipients))

@@ -85,7 +85,7 @@ class AssistedReceipts:
         consent = consent_from(await participants.consent(participant_id))
         say = self.deps.lexicon.say(participant.language, study.timezone)
         body = assisted_receipt(say, study, study.text(participant.language), consent)
-        OutboxRepository(session, self.deps.vault).add(
+        await OutboxRepository(session, self.deps.vault).add(
             contact_id=contact_id,
             participant_id=participant_id,
             kind=OutboxKind.ASSISTED_RECEIPT,

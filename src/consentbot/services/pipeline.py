@@ -430,7 +430,7 @@ class TurnPipeline:
                 decided = replace(decided, turn=turn)
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
-        queued = self._deliver(session, contact, decided, reply_to, now)
+        queued = await self._deliver(session, contact, decided, reply_to, now)
         timer.lap(TurnStage.STORE)
         log.info(
             "turn.handled",
@@ -663,7 +663,7 @@ class TurnPipeline:
 
     # -- applying and delivering ------------------------------------------------------------
 
-    def _deliver(
+    async def _deliver(
         self,
         session: AsyncSession,
         contact: Contact,
@@ -682,7 +682,7 @@ class TurnPipeline:
             # What we ask by SMS decides where a bare YES, NO or CONFIRM goes next.
             contact.prompted_participant_id = who.participant_id
             session.add(contact)
-        queue_sms_replies(
+        await queue_sms_replies(
             session,
             turn,
             contact_id=contact.id,

@@ -185,7 +185,7 @@ def apply_number_effects(
             contacts.start(contact)
 
 
-def queue_sms_replies(
+async def queue_sms_replies(
     session: AsyncSession,
     turn: Turn,
     *,
@@ -206,7 +206,7 @@ def queue_sms_replies(
     """
     outbox = OutboxRepository(session, vault)
     for always, body in joined_replies(turn):
-        outbox.add(
+        await outbox.add(
             contact_id=contact_id,
             participant_id=participant_id,
             kind=kind,

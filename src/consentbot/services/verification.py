@@ -139,7 +139,7 @@ class VerificationService:
         language = study.language_or_default(web.language)
         say = deps.lexicon.say(language, study.timezone)
         text = say.verification_code(code, study.text(language).title)
-        queue_sms_replies(
+        await queue_sms_replies(
             session,
             Turn(ConversationState(), (Reply(text),)),
             contact_id=contact.id,
