@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.channels.gateway import InboundSms
 from consentbot.domain.provenance import Auth, Channel, Provenance
 from consentbot.services.deps import ServiceDeps
-from consentbot.services.pipeline import BySms, FromNumber, Said, TurnPipeline
+from consentbot.services.pipeline import BySms, FromNumber, Outcome, Said, TurnPipeline
 from consentbot.store.phones import PhoneNumberError, to_e164
 
 log = structlog.get_logger(__name__)
@@ -31,8 +32,9 @@ class InboundService:
         # The gateway authenticated the delivery, so the sender is the phone that sent it.
         provenance = Provenance(Channel.sms(message.gateway), "participant", Auth.SMS)
         now = deps.clock()
-        async with deps.db.transaction() as session:
-            outcome = await self.pipeline.run(
+
+        async def turn(session: AsyncSession) -> Outcome:
+            return await self.pipeline.run(
                 session,
                 FromNumber(e164, (message.gateway, message.gateway_message_id)),
                 Said(message.text),
@@ -40,5 +42,8 @@ class InboundService:
                 BySms(),
                 now,
             )
+
+        # Turns of different people arriving together share one transaction on SQLite.
+        outcome = await deps.db.grouped(turn)
         if outcome.sms_queued:
             deps.on_outbox()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.group_commit import GroupCommit
 from consentbot.store.sqlite_driver import mark_write_transaction, one_trip_dbapi
 
 DATABASE_WAIT_SECONDS = 10
@@ -21,6 +22,8 @@ Below Twilio's 15-second webhook timeout, so a gateway gets a 503 to retry rathe
 a dropped connection.
 """
 
+
+T = TypeVar("T")
 
 SQLITE_MMAP_BYTES = 1024 * 1024 * 1024
 """Address space (not memory) SQLite may map per connection; pages are shared with the OS."""
@@ -73,6 +76,8 @@ class Database:
         # the next one the moment the lock frees; left to SQLite's busy handler they
         # sleep and poll. Other processes on the same file still wait via busy_timeout.
         self._writer = asyncio.Lock() if self.is_sqlite else None
+        self.group = GroupCommit(self.transaction) if self.is_sqlite else None
+        """Where :meth:`grouped` callers queue (SQLite only)."""
         self._on_commit: dict[str, list[Callable[[], None]]] = {}
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -98,6 +103,19 @@ class Database:
             if session.info.get(flag):
                 for callback in callbacks:
                     callback()
+
+    async def grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``await work(session)`` inside a read-write transaction; its result once committed.
+
+        On SQLite the transaction may be shared with other callers' work, each in its own
+        savepoint (see :mod:`~consentbot.store.group_commit`): for short, frequent writes
+        such as a turn. On PostgreSQL, where writers do not queue for one lock, each caller
+        has a transaction of its own.
+        """
+        if self.group is None:
+            async with self.transaction() as session:
+                return await work(session)
+        return await self.group.run(work)
 
     def on_commit(self, flag: str, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each committed transaction whose session has ``flag`` set
