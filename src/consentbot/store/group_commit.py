@@ -43,8 +43,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 MAX_GROUP = 32
-"""Callers per transaction. Measured on an SMS journey at concurrency 32, groups of more
-than a few gain little more throughput and lengthen the dispatcher's wait."""
+"""Callers per transaction. On the SMS journey at concurrency 32, groups of at most 8, 16
+and 32 gave the same turns/s and p99 within the noise of a shared machine; 32 lets a
+whole burst of webhooks in at once."""
 
 
 @dataclass(slots=True)
