@@ -76,32 +76,35 @@ async def test_a_turn_that_fails_in_a_group_leaves_nothing_and_spoils_nothing(
     unlucky, *others = [TwilioPhone(client, fake_twilio, number) for number in NUMBERS[:4]]
     pipeline = client.app[keys.INBOUND].pipeline
     real_run = pipeline.run
+    failing_sid = "SM" + "f" * 32
 
     async def fails_after_its_writes(*args: object, **kwargs: object) -> object:
         outcome = await real_run(*args, **kwargs)  # type: ignore[arg-type]
-        if getattr(args[1], "e164", None) == unlucky.number:
+        if getattr(args[1], "message_key", None) == ("twilio", failing_sid):
             raise RuntimeError("the disk hiccupped")
         return outcome
 
     monkeypatch.setattr(pipeline, "run", fails_after_its_writes)
-    sid = "SM" + "f" * 32
 
     async def unlucky_send() -> str:
         with pytest.raises(AssertionError, match="500"):
-            await unlucky.send("JOINTS", sid=sid)
-        return sid
+            await unlucky.send("JOINTS", sid=failing_sid)
+        return failing_sid
 
+    # The same number's next message, in the same group, finds no trace of the failed one.
     await queued_behind_the_writer(
-        db, group, [unlucky_send, *(sender(phone) for phone in others)]
+        db, group, [unlucky_send, *(sender(phone) for phone in [*others, unlucky])]
     )
     await settle(client.app)
-    assert await records.outbox(unlucky.number) == []
-    assert sid not in await records.inbound_message_ids()
-    for phone in others:
-        assert "Reply MORE to read more" in phone.text()
+    assert failing_sid not in await records.inbound_message_ids()
+    assert len(await records.outbox(unlucky.number)) == 1  # the second message's invitation
+    for phone in [*others, unlucky]:
+        (text,) = phone.new_messages()
+        assert "Reply MORE to read more" in text
+    assert await records.transitions(unlucky.number) == []
 
     monkeypatch.undo()
-    await unlucky.send("JOINTS", sid=sid)  # Twilio retries the webhook it got a 500 for
+    await unlucky.send("JOINTS", sid=failing_sid)  # Twilio retries the webhook it got a 500 for
     await settle(client.app)
     assert "Reply MORE to read more" in unlucky.text()
     assert await records.ledger_findings() == []
