@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.database import Database
@@ -209,3 +211,22 @@ async def test_postgresql_gives_each_caller_a_transaction_of_its_own(
         assert len(set(ids)) == 3
     finally:
         await database.dispose()
+
+
+async def test_a_transaction_that_cannot_start_fails_its_callers_once(db: Database) -> None:
+    attempts: list[int] = []
+
+    @asynccontextmanager
+    async def unavailable() -> AsyncIterator[AsyncSession]:
+        attempts.append(1)
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        yield  # pragma: no cover
+
+    group = GroupCommit(unavailable, max_group=2)
+    async with asyncio.timeout(5):  # retried without end, the callers would wait for ever
+        outcomes = await asyncio.gather(
+            *(group.run(note(f"n{i}")) for i in range(3)), return_exceptions=True
+        )
+    assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
+    assert len(attempts) == 2  # one per group of two, never retried
+    assert group.waiting == 0

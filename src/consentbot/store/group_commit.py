@@ -118,6 +118,12 @@ class GroupCommit:
                     self.callers += 1
                     outcomes.append(await self._one(session, waiting))
         except BaseException as error:
+            if not group:
+                # The transaction could not start (the database is unavailable, another
+                # process held SQLite's lock past its timeout): those it was for hear so now,
+                # as each would have alone, rather than wait for attempt after attempt.
+                while self._queue and len(group) < self._max_group:
+                    group.append(self._queue.popleft())
             # The one whose work was running when the group failed is in the group too.
             for waiting in group:
                 _fail(waiting.future, error)
