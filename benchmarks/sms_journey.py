@@ -449,6 +449,8 @@ class JourneyResult:
     turns: list[Turn] = field(default_factory=list)
     reminder_lags: list[float] = field(default_factory=list)
     wall: float = 0.0
+    cpu: float | None = None
+    """The service's CPU seconds over the journeys, all its processes (None: unknown)."""
 
 
 async def walk_patient(
@@ -576,10 +578,36 @@ async def hammer_floor(
     return latencies, time.perf_counter() - started
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid`` and its descendants so far, from
+    ``/proc``; None where there is no ``/proc`` (not Linux).
+
+    A noisy, shared machine changes how many turns a second the service answers, but far
+    less what each turn costs the service: the figure to compare between runs.
+    """
+    proc = Path("/proc")
+    if not (proc / str(pid)).exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            # Fields after the command's closing parenthesis: utime and stime are 14th and 15th.
+            fields = (proc / str(current) / "stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in (proc / str(current) / "task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it exited meanwhile
+    return total
+
+
 async def run_floor(
     session: aiohttp.ClientSession, workdir: Path, requests: int, concurrency: int, startup: float
-) -> tuple[list[float], float]:
-    """Start the bare server, warm it up, then time ``requests`` requests."""
+) -> tuple[list[float], float, float | None]:
+    """Start the bare server, warm it up, then time ``requests`` requests; also the
+    server's CPU seconds for them (None: not measurable here)."""
     port = free_port()
     log_path = workdir / "floor.log"
     args = [sys.executable, "-c", FLOOR_SERVER, str(port), str(workdir / "floor.db")]
@@ -587,7 +615,11 @@ async def run_floor(
         base = f"http://{LOCALHOST}:{port}"
         await wait_healthy(session, f"{base}/healthz", process, log_path, startup)
         await hammer_floor(session, f"{base}/hit", min(requests, 200), concurrency)  # warm-up
-        return await hammer_floor(session, f"{base}/hit", requests, concurrency)
+        before = cpu_seconds(process.pid)
+        latencies, wall = await hammer_floor(session, f"{base}/hit", requests, concurrency)
+        after = cpu_seconds(process.pid)
+        cpu = None if before is None or after is None else after - before
+        return latencies, wall, cpu
 
 
 # --------------------------------------------------------------------------- report
@@ -618,7 +650,12 @@ class Summary:
 
 
 def print_report(
-    backend: str, patients: int, concurrency: int, runs: Sequence[Run], floor: Summary
+    backend: str,
+    patients: int,
+    concurrency: int,
+    runs: Sequence[Run],
+    floor: Summary,
+    floor_cpu: float | None,
 ) -> None:
     """The results table: each run's turns next to the floor."""
     shape = runs[0].shape
@@ -661,6 +698,16 @@ def print_report(
         f"floor / journey throughput: {floor.per_second / first.per_second:.1f}x; "
         f"journey / floor latency: p50 {first.p50 / floor.p50:.1f}x, p99 {first.p99 / floor.p99:.1f}x"
     )
+    floor_ms = None if floor_cpu is None else floor_cpu * 1000 / floor.count
+    for run, summary in zip(runs, turns, strict=True):
+        if run.journey.cpu is None or floor_ms is None:
+            continue
+        # Everything the service did meanwhile (replies sent, reminders) counts against turns.
+        turn_ms = run.journey.cpu * 1000 / summary.count
+        print(
+            f"service CPU per turn, {run.workers} worker(s): {turn_ms:.2f} ms; floor: "
+            f"{floor_ms:.2f} ms per request; ratio {turn_ms / floor_ms:.1f}x"
+        )
     for run, summary in zip(runs[1:], turns[1:], strict=True):
         print(
             f"{run.workers} workers / 1 worker throughput: "
@@ -679,9 +726,9 @@ async def consentbot_service(
     workdir: Path,
     startup: float,
     workers: int = 1,
-) -> AsyncIterator[str]:
+) -> AsyncIterator[tuple[str, int]]:
     """Migrate (PostgreSQL), serve with ``workers`` processes and wait until healthy;
-    yields the base URL.
+    yields the base URL and the serving process's id.
 
     A failure inside the block gets the end of the service's log added to its message.
     """
@@ -694,7 +741,7 @@ async def consentbot_service(
     async with server_process(serve, env, log_path) as process:
         await wait_healthy(session, f"{base_url}/healthz", process, log_path, startup)
         try:
-            yield base_url
+            yield base_url, process.pid
         except BenchmarkError as error:
             await asyncio.sleep(0.5)  # let a dying service finish its last words
             state = "running" if process.returncode is None else f"exited {process.returncode}"
@@ -753,7 +800,10 @@ async def run_journey(
     async with twilio.running() as twilio_port:
         env = service_env(workdir, content, twilio_port, database_url)
         note(f"starting consentbot serve on {backend} with {workers} worker(s)")
-        async with consentbot_service(session, env, workdir, STARTUP_SECONDS, workers) as base_url:
+        async with consentbot_service(session, env, workdir, STARTUP_SECONDS, workers) as (
+            base_url,
+            pid,
+        ):
             out = await run_command(
                 [CONSENTBOT, "token", "create", "--study", STUDY, "--label", "bench"], env
             )
@@ -772,7 +822,11 @@ async def run_journey(
             note(f"inviting {len(patients)} patients")
             invitations = await invite_all(api, patients, shape, args.concurrency)
             note(f"{len(patients)} journeys, at most {args.concurrency} patients texting at once")
+            before = cpu_seconds(pid)
             journey = await run_journeys(session, base_url, patients, shape, args.concurrency)
+            after = cpu_seconds(pid)
+            if before is not None and after is not None:
+                journey.cpu = after - before
             note(await check_outcome(api, twilio, patients, args.check, env))
         for line in service_log_problems(workdir)[:10]:
             note(f"service log: {line}")
@@ -802,10 +856,11 @@ async def benchmark(
             runs.append(await run_journey(args, session, folder, content, database_url, workers))
         turns = len(runs[0].journey.turns)
         note(f"floor: {turns} requests to a bare aiohttp + SQLite server")
-        latencies, wall = await run_floor(
+        latencies, wall, floor_cpu = await run_floor(
             session, workdir, turns, args.concurrency, STARTUP_SECONDS
         )
-    print_report(backend, args.patients, args.concurrency, runs, Summary.of(latencies, wall))
+    floor = Summary.of(latencies, wall)
+    print_report(backend, args.patients, args.concurrency, runs, floor, floor_cpu)
 
 
 def worker_counts(args: argparse.Namespace) -> list[int]:
