@@ -1,5 +1,5 @@
-"""The ledger reads a participant's consent rows once per turn, however many purposes change,
-and consent read as plain values still sees what the transaction changed."""
+"""The ledger never reads a participant's consent rows to change them: one upsert per purpose
+changed; and consent read as plain values still sees what the transaction changed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.support.journey import STUDY, ResearchSystem
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 
-async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_updates_each(
+async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_each(
     client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock
 ) -> None:
     research = await ResearchSystem.register(client)
@@ -34,10 +34,14 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_updates_eac
     clock.advance(timedelta(days=1))
 
     reads: list[str] = []
+    writes: list[str] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM consent_state" in statement:
+        verb = statement.lstrip().upper()
+        if verb.startswith("SELECT") and "FROM consent_state" in statement:
             reads.append(statement)
+        elif "consent_state" in statement and verb.startswith(("INSERT", "UPDATE")):
+            writes.append(statement)
 
     engine = client.app[keys.DATABASE].engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
@@ -46,9 +50,11 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_updates_eac
     finally:
         event.remove(engine, "before_cursor_execute", capture)
 
-    # One read when the turn loads the person (plain values), one when the ledger first
-    # changes a row: not one per purpose confirmed.
-    assert len(reads) == 2, reads
+    # One read, when the turn loads the person (plain values); the ledger reads none.
+    assert len(reads) == 1, reads
+    # One statement per purpose confirmed, an insert that replaces the row it finds.
+    assert len(writes) == 3, writes
+    assert all("ON CONFLICT" in statement.upper() for statement in writes), writes
     async with client.app[keys.DATABASE].read() as session:
         statuses = (await session.exec(select(ConsentState.status))).all()
     assert sorted(statuses) == sorted(
