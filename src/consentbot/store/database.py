@@ -44,7 +44,7 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         # Errors would otherwise quote statement parameters (message texts) into logs.
-        options: dict[str, Any] = {"echo": echo or bool(__import__("os").environ.get("CB_ECHO")), "hide_parameters": True}
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             # The connection is opened on aiosqlite's thread; inside a write transaction its
             # statements run on the event loop's (see sqlite_driver).
