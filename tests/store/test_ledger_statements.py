@@ -35,6 +35,7 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_eac
 
     reads: list[str] = []
     writes: list[str] = []
+    participant_writes: list[str] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         verb = statement.lstrip().upper()
@@ -42,6 +43,8 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_eac
             reads.append(statement)
         elif "consent_state" in statement and verb.startswith(("INSERT", "UPDATE")):
             writes.append(statement)
+        elif verb.startswith("UPDATE PARTICIPANT"):
+            participant_writes.append(statement)
 
     engine = client.app[keys.DATABASE].engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
@@ -55,6 +58,9 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_eac
     # One statement per purpose confirmed, an insert that replaces the row it finds.
     assert len(writes) == 3, writes
     assert all("ON CONFLICT" in statement.upper() for statement in writes), writes
+    # CONFIRM also cancels the reminder timers, a statement that flushes the session: the
+    # participant's new ledger head and conversation are still written together, once.
+    assert len(participant_writes) == 1, participant_writes
     async with client.app[keys.DATABASE].read() as session:
         statuses = (await session.exec(select(ConsentState.status))).all()
     assert sorted(statuses) == sorted(

@@ -63,6 +63,15 @@ async def apply_turn(
     ``receipt_key`` gives, written with its events: its reference is returned (else None).
     """
     changing = who.state.changing
+    # Set before the ledger's changes: a statement below that flushes the session (a timer
+    # cancelled) then writes the participant's row once, with its new ledger head, not
+    # once for the head and again for the rest at the end.
+    participant = who.participant
+    participant.conversation = turn.state.to_json()
+    if participant.first_read_at is None and turn.state.layer in READING:
+        participant.first_read_at = now  # the console's funnel: "read" (opened a topic)
+    participant.content_version = who.study.version
+    participant.updated_at = now
     events = await record_changes(session, who, turn, provenance=provenance, now=now)
     receipt = await issue_receipt(
         session,
@@ -83,10 +92,6 @@ async def apply_turn(
         now=now,
         number_participants=number_participants,
     )
-    who.participant.conversation = turn.state.to_json()
-    if who.participant.first_read_at is None and turn.state.layer in READING:
-        who.participant.first_read_at = now  # the console's funnel: "read" (opened a topic)
-    who.participant.content_version = who.study.version
     await ParticipantRepository(session).save(who.participant, now)
     return receipt
 

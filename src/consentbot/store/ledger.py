@@ -165,11 +165,13 @@ class LedgerRepository:
         # The event and the projection's row are written at once as Core statements, not
         # added to the session: nothing in the transaction reads them back as tracked rows,
         # and the ORM's flush cost several times what the two statements take.
-        dialect = self.session.get_bind().dialect.name
-        await self.session.exec(_APPEND_EVENT, params=_event_row(event))
-        await self.session.exec(
-            _UPSERT_STATE[dialect],
-            params={
+        # On the session's connection: through the session, a statement on a mapped table
+        # would first flush the participant's row, once per change.
+        connection = await self.session.connection()
+        await connection.execute(_APPEND_EVENT, _event_row(event))
+        await connection.execute(
+            _UPSERT_STATE[connection.dialect.name],
+            {
                 "participant_id": participant.id,
                 "purpose_id": new.purpose_id,
                 "status": new.to_status,
