@@ -162,11 +162,11 @@ class LedgerRepository:
             participant.permitted_purposes, new.purpose_id, ConsentStatus(new.to_status)
         )
         self.session.add(participant)
-        # The event and the projection's row are written at once as Core statements, not
-        # added to the session: nothing in the transaction reads them back as tracked rows,
-        # and the ORM's flush cost several times what the two statements take.
-        # On the session's connection: through the session, a statement on a mapped table
-        # would first flush the participant's row, once per change.
+        # The event and the projection's row are written at once as Core statements: the
+        # ORM's flush of tracked rows cost several times what the two statements take, and
+        # nothing in the transaction reads them back as tracked rows. They go on the
+        # session's connection because through the session each would first flush the
+        # participant's row: once per change instead of once per turn.
         connection = await self.session.connection()
         await connection.execute(_APPEND_EVENT, _event_row(event))
         await connection.execute(
