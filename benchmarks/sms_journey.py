@@ -603,6 +603,25 @@ def cpu_seconds(pid: int) -> float | None:
     return total
 
 
+class CpuSpent:
+    """The CPU seconds a process and its descendants spend inside a ``with`` block:
+    ``seconds`` is None until the block ends, and stays None where it cannot be read."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.seconds: float | None = None
+        self._before: float | None = None
+
+    def __enter__(self) -> CpuSpent:
+        self._before = cpu_seconds(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = cpu_seconds(self.pid)
+        if self._before is not None and after is not None:
+            self.seconds = after - self._before
+
+
 async def run_floor(
     session: aiohttp.ClientSession, workdir: Path, requests: int, concurrency: int, startup: float
 ) -> tuple[list[float], float, float | None]:
@@ -615,11 +634,9 @@ async def run_floor(
         base = f"http://{LOCALHOST}:{port}"
         await wait_healthy(session, f"{base}/healthz", process, log_path, startup)
         await hammer_floor(session, f"{base}/hit", min(requests, 200), concurrency)  # warm-up
-        before = cpu_seconds(process.pid)
-        latencies, wall = await hammer_floor(session, f"{base}/hit", requests, concurrency)
-        after = cpu_seconds(process.pid)
-        cpu = None if before is None or after is None else after - before
-        return latencies, wall, cpu
+        with CpuSpent(process.pid) as cpu:
+            latencies, wall = await hammer_floor(session, f"{base}/hit", requests, concurrency)
+        return latencies, wall, cpu.seconds
 
 
 # --------------------------------------------------------------------------- report
@@ -822,11 +839,9 @@ async def run_journey(
             note(f"inviting {len(patients)} patients")
             invitations = await invite_all(api, patients, shape, args.concurrency)
             note(f"{len(patients)} journeys, at most {args.concurrency} patients texting at once")
-            before = cpu_seconds(pid)
-            journey = await run_journeys(session, base_url, patients, shape, args.concurrency)
-            after = cpu_seconds(pid)
-            if before is not None and after is not None:
-                journey.cpu = after - before
+            with CpuSpent(pid) as cpu:
+                journey = await run_journeys(session, base_url, patients, shape, args.concurrency)
+            journey.cpu = cpu.seconds
             note(await check_outcome(api, twilio, patients, args.check, env))
         for line in service_log_problems(workdir)[:10]:
             note(f"service log: {line}")
