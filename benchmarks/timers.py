@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
 import itertools
 import shutil
 import statistics
@@ -353,7 +355,7 @@ class Figures:
     floor_seconds: float
 
 
-async def run(pending: int, due: int, admin_url: str | None) -> Figures:
+async def run(pending: int, due: int, admin_url: str | None, profile: Path | None) -> Figures:
     configure_logging(level="WARNING")
     async with twilio_process() as twilio:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
@@ -389,7 +391,10 @@ async def run(pending: int, due: int, admin_url: str | None) -> Figures:
                 before["made due"] = await make_due(db)
                 print(f"made {before['made due']:,} reminders due", file=sys.stderr, flush=True)
                 started = time.perf_counter()
-                reminders_seconds, reminders_received = await wait_for(twilio, base, due, started)
+                with profiled(profile):
+                    reminders_seconds, reminders_received = await wait_for(
+                        twilio, base, due, started
+                    )
                 await outbox_drained(db)
                 after = await census(db, datetime.now(UTC))
                 floor_seconds = await floor(twilio.port, due)
@@ -398,6 +403,24 @@ async def run(pending: int, due: int, admin_url: str | None) -> Figures:
     return Figures(
         before, after, idle, batch, plan, reminders_seconds, reminders_received, floor_seconds
     )
+
+
+@contextlib.contextmanager
+def profiled(path: Path | None) -> Iterator[None]:
+    """cProfile the event loop's thread while the reminders go, into ``path`` when given
+    (py-spy cannot read every Python build; cProfile slows the code it measures, so read
+    its shares, not its times)."""
+    if path is None:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
+        print(f"profile of the reminder phase written to {path}", file=sys.stderr)
 
 
 async def census(db: Database, now: datetime) -> dict[str, int]:
@@ -491,12 +514,15 @@ def main() -> int:
     parser.add_argument("--pending", type=int, default=100_000, help="pending timers in all")
     parser.add_argument("--due", type=int, default=2_000, help="reminders made due")
     parser.add_argument("--database-url", help="a PostgreSQL admin URL (default: SQLite)")
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the reminder phase to this file"
+    )
     args = parser.parse_args()
     if args.due < 1:
         parser.error("--due must be at least 1")
     if args.pending < 2 * args.due:
         parser.error("--pending must be at least twice --due (each patient has two timers)")
-    figures = asyncio.run(run(args.pending, args.due, args.database_url))
+    figures = asyncio.run(run(args.pending, args.due, args.database_url, args.profile))
     return 0 if report(args.pending, args.due, args.database_url, figures) else 1
 
 
