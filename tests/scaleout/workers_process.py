@@ -50,6 +50,12 @@ class Served:
         """The supervisor's exit code, once it has exited."""
         return await asyncio.wait_for(self.process.wait(), seconds)
 
+    def warnings(self, lines: int = 40) -> str:
+        """The log's last warnings and errors (the service logs no number or message text)."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        found = [line for line in text if "warning" in line.lower() or "error" in line.lower()]
+        return "\n".join(["serve's warnings and errors:", *found[-lines:]])
+
     def log(self, lines: int = 60) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return "\n".join(text[-lines:])
@@ -85,6 +91,10 @@ async def serve_workers(env: Mapping[str, str], workers: int, log_path: Path) ->
     served = Served(process, port, log_path)
     try:
         yield served
+    except BaseException:
+        # Shown by pytest with the failure: what the workers warned of (a 503's cause).
+        print(served.warnings(), file=sys.stderr)
+        raise
     finally:
         if process.returncode is None:
             children = served.workers()
