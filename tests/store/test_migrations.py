@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
+from consentbot.domain.outbox import PROACTIVE, OutboxKind
 from consentbot.store import migrate, tables  # noqa: F401  (tables: registers them)
 from consentbot.store.database import sync_url
 
@@ -111,3 +112,36 @@ def test_permitted_purposes_are_filled_from_the_current_consent(database_url: st
     finally:
         engine.dispose()
     assert stored == {"P-1": " records-research updates ", "P-2": "", "P-3": ""}
+
+
+def test_messages_we_start_are_marked_paced(database_url: str) -> None:
+    """Migration 0022: each queued message's ``paced`` says whether its kind is one we
+    start, the set the dispatcher paces and holds for quiet hours."""
+    config = migrate.alembic_config(database_url)
+    command.downgrade(config, "0021")
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO contact (id, phone_hash, phone_encrypted, stopped, created_at) "
+                    "VALUES (1, 'h1', 'x', false, '2026-01-01')"
+                )
+            )
+            for n, kind in enumerate(OutboxKind, start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbox (contact_id, reference, kind, body, ucs2, segments, always, "
+                        "status, attempts, send_after, created_at) VALUES (1, :ref, :kind, 'hi', false, 1, "
+                        "false, 'pending', 0, '2026-01-01', '2026-01-01')"
+                    ),
+                    {"ref": f"r{n}", "kind": kind.value},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            stored: dict[str, object] = dict(connection.execute(text("SELECT kind, paced FROM outbox")).all())
+    finally:
+        engine.dispose()
+    assert {OutboxKind(kind): bool(paced) for kind, paced in stored.items()} == {
+        kind: kind in PROACTIVE for kind in OutboxKind
+    }

@@ -34,6 +34,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
 from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
 from consentbot.store.crypto import PhoneVault
+from consentbot.store.index_choice import NotFromIndex
 from consentbot.store.tables import Contact, OutboxMessage, Participant
 
 
@@ -132,6 +133,7 @@ class OutboxRepository:
                     "ucs2": encoding_for(part) == "ucs2",
                     "segments": segment_count(part),
                     "always": always,
+                    "paced": kind in PROACTIVE,
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
                     "send_after": send_after,
@@ -187,14 +189,14 @@ class OutboxRepository:
 
         ``proactive_limit`` caps the messages we start (the send rate allows so many now);
         replies are taken up to ``limit`` besides, so they never wait behind the pacing.
+        Each side is read from its own queue (``ix_outbox_queue``) oldest first, and the
+        read stops at its limit however many are due.
         """
-        if proactive_limit is None:
-            rows = await self._due(now, limit, None)
-        else:
-            rows = await self._due(now, limit, proactive=False)
-            if proactive_limit > 0:
-                rows += await self._due(now, min(limit, proactive_limit), proactive=True)
-            rows.sort(key=lambda row: row[0].id or 0)
+        rows = await self._due(now, limit, paced=False)
+        paced_limit = limit if proactive_limit is None else min(limit, proactive_limit)
+        if paced_limit > 0:
+            rows += await self._due(now, paced_limit, paced=True)
+        rows.sort(key=lambda row: row[0].id or 0)
         claimed = []
         for message, contact in rows:
             if contact.erased_at is not None:
@@ -207,13 +209,13 @@ class OutboxRepository:
                 message.attempts += 1
                 claimed.append(ClaimedMessage(message, contact))
             self.session.add(message)
-        proactive = sum(1 for message, _contact in rows if message.kind in PROACTIVE)
+        proactive = sum(1 for message, _contact in rows if message.paced)
         return Claim(claimed, proactive)
 
     async def _due(
-        self, now: datetime, limit: int, proactive: bool | None
+        self, now: datetime, limit: int, *, paced: bool
     ) -> list[tuple[OutboxMessage, Contact]]:
-        """Due messages and their contacts, locked; ``proactive`` picks one side or (None) both.
+        """Due messages we start (``paced``) or replies, and their contacts, locked.
 
         The contact row is locked with its messages (SKIP LOCKED on PostgreSQL): while one
         process claims a number's messages, every other claim passes that number by, so two
@@ -226,15 +228,15 @@ class OutboxRepository:
         rows = [
             (message, contact)
             for message, contact in (
-                await self.session.exec(_due_statement(proactive), params=params)
+                await self.session.exec(_due_statement(paced), params=params)
             ).all()
         ]
-        if len(rows) == limit and proactive is not True:
-            rows += await self._rest_of_replies(now, rows, proactive)
+        if len(rows) == limit and not paced:
+            rows += await self._rest_of_replies(now, rows)
         return rows
 
     async def _rest_of_replies(
-        self, now: datetime, rows: list[tuple[OutboxMessage, Contact]], proactive: bool | None
+        self, now: datetime, rows: list[tuple[OutboxMessage, Contact]]
     ) -> list[tuple[OutboxMessage, Contact]]:
         """The due parts of the batch's replies that the limit left out, locked.
 
@@ -253,12 +255,11 @@ class OutboxRepository:
                 col(OutboxMessage.id) > last,
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.send_after <= now,
+                col(OutboxMessage.paced).is_(False),
             )
             .order_by(col(OutboxMessage.id))
             .with_for_update(skip_locked=True)
         )
-        if proactive is False:
-            statement = statement.where(col(OutboxMessage.kind).not_in(PROACTIVE))
         return [
             (message, groups[_part_of(message)])
             for message in (await self.session.exec(statement)).all()
@@ -421,34 +422,34 @@ _ANY_DUE = (
     .limit(1)
 )
 _RECENT_PROACTIVE = select(func.count(), func.min(OutboxMessage.claimed_at)).where(
-    col(OutboxMessage.claimed_at) > bindparam("since"), col(OutboxMessage.kind).in_(PROACTIVE)
+    col(OutboxMessage.claimed_at) > bindparam("since"), col(OutboxMessage.paced)
 )
 
 
 @cache
-def _due_statement(proactive: bool | None) -> Select[OutboxMessage, Contact]:
-    """Due messages and their contacts, locked, oldest first, up to ``:limit``.
+def _due_statement(paced: bool) -> Select[OutboxMessage, Contact]:
+    """Due messages of one queue and their contacts, locked, oldest first, up to ``:limit``.
 
-    Built once per variant, with ``:now`` and ``:in_flight_since`` as parameters: the
-    dispatcher runs it on every round, and building a statement with two correlated
-    subqueries costs more than running it.
+    Read through ``ix_outbox_queue`` (status, paced, id) in id order, so the read stops
+    once ``:limit`` rows qualify: read through ``ix_outbox_due`` instead, every due message
+    was checked and sorted on every round. Built once per queue (cached), with ``:now`` and
+    ``:in_flight_since`` as parameters: the dispatcher runs it on every round, and building
+    a statement with two correlated subqueries costs more than running it.
     """
     now: BindParameter[datetime] = bindparam("now")
-    statement = (
+    return (
         select(OutboxMessage, Contact)
         .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
-            col(OutboxMessage.send_after) <= now,
+            col(OutboxMessage.paced).is_(paced),
+            # Checked on the rows the queue gives, not sought: through ix_outbox_due,
+            # SQLite's choice without statistics, every due message is read and sorted.
+            NotFromIndex(col(OutboxMessage.send_after)) <= now,
             ~_waits_behind_a_retry(now),
             ~_behind_one_in_flight(bindparam("in_flight_since")),
         )
-    )
-    if proactive is not None:
-        kinds = col(OutboxMessage.kind)
-        statement = statement.where(kinds.in_(PROACTIVE) if proactive else kinds.not_in(PROACTIVE))
-    return (
-        statement.order_by(col(OutboxMessage.id))
+        .order_by(col(OutboxMessage.id))
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=(OutboxMessage, Contact))
     )
@@ -474,7 +475,7 @@ def _behind_one_in_flight(since: BindParameter[datetime]) -> ColumnElement[bool]
             col(earlier.id) < col(OutboxMessage.id),
             col(earlier.status) == OutboxStatus.SENDING,
             col(earlier.claimed_at) > since,
-            or_(same_text, col(OutboxMessage.kind).in_(PROACTIVE)),
+            or_(same_text, col(OutboxMessage.paced)),
         )
         .exists()
     )
@@ -495,7 +496,7 @@ def _waits_behind_a_retry(now: BindParameter[datetime]) -> ColumnElement[bool]:
             col(earlier.status) == OutboxStatus.PENDING,
             col(earlier.attempts) > 0,
             col(earlier.send_after) > now,
-            or_(col(earlier.kind).not_in(PROACTIVE), col(OutboxMessage.kind).in_(PROACTIVE)),
+            or_(~col(earlier.paced), col(OutboxMessage.paced)),
         )
         .exists()
     )

@@ -170,12 +170,17 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "send_after"),
+        # A claim reads each side's queue oldest first and stops at its limit: without
+        # this it sorted every due message on every round (a morning's invitations).
+        Index("ix_outbox_queue", "status", "paced", "id"),
+        # A number's earlier messages in one state: what a due message may wait behind.
+        Index("ix_outbox_contact", "contact_id", "status", "id"),
         # The shared send rate counts the last second's claims on every round.
         Index("ix_outbox_claimed_at", "claimed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
     participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
     reference: str = Field(max_length=32, unique=True)
     """Unguessable: what gateways echo back in delivery reports."""
@@ -188,6 +193,9 @@ class OutboxMessage(SQLModel, table=True):
     segments: int = 1
     always: bool = False
     """Send even to a number that sent STOP (only the STOP and START confirmations)."""
+    paced: bool = False
+    """A message we start (its kind is in ``PROACTIVE``): quiet hours hold it and the send
+    rate paces it. Replies are not: they have a queue of their own (``ix_outbox_queue``)."""
     status: OutboxStatus = _enum(OutboxStatus, 16, default=OutboxStatus.PENDING)
     attempts: int = 0
     send_after: datetime = _at()

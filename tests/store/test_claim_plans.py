@@ -1,0 +1,152 @@
+"""Claiming due work reads what it takes, not all that is due or pending.
+
+A morning's reminders can leave tens of thousands of messages due and timers pending. The
+dispatcher's claim reads each queue oldest first and stops at its batch; the scheduler's
+claim of a group's timers finds them by id. Checked on the plans both databases choose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, insert, text
+
+from consentbot import keys
+from consentbot.domain.outbox import OutboxKind, OutboxStatus
+from consentbot.domain.timers import TimerKind, TimerStatus
+from consentbot.services.clock import ManualClock
+from consentbot.store.database import Database
+from consentbot.store.outbox import OutboxRepository
+from consentbot.store.tables import OutboxMessage, Timer
+from consentbot.store.timers import TimerRepository
+from tests.conftest import AppClient
+from tests.support.journey import ResearchSystem
+
+DUE_REMINDERS = 5_000
+PENDING_TIMERS = 5_000
+BATCH = 50
+
+
+async def _invited(client: AppClient) -> tuple[Database, int, int]:
+    """The database, and the contact and participant of one invited person."""
+    await (await ResearchSystem.register(client)).invite("+447400900111", "U-1")
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        found = await session.exec(text("SELECT contact_id, id FROM participant"))  # type: ignore[call-overload]
+        contact_id, participant_id = found.one()
+        await session.exec(text("DELETE FROM outbox"))  # type: ignore[call-overload]
+        await session.exec(text("DELETE FROM timer"))  # type: ignore[call-overload]
+    return db, contact_id, participant_id
+
+
+async def _analyze(db: Database) -> None:
+    """PostgreSQL plans from statistics, which autovacuum keeps; the service never asks
+    SQLite to gather any, so its planner is tested on the guesses it makes without."""
+    if db.is_sqlite:
+        return
+    async with db.transaction() as session:
+        await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
+
+
+async def _statements(
+    db: Database, marker: str, work: Callable[[Any], Any]
+) -> list[tuple[str, Any]]:
+    """The statements holding ``marker`` that ``work(session)`` ran, with their parameters;
+    rolled back, so the plans are read on the same rows."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if marker in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with db.transaction() as session:
+            await work(session)
+            await session.rollback()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+    return seen
+
+
+async def _plan(db: Database, statement: str, parameters: Any) -> str:
+    async with db.read() as session:
+        connection = await (await session.connection()).get_raw_connection()
+        driver: Any = connection.driver_connection
+        if db.is_sqlite:
+            found = await driver.execute_fetchall(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[-1]) for row in found)
+        found = await driver.fetch(f"EXPLAIN {statement}", *parameters)
+        return "\n".join(row[0] for row in found)
+
+
+async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
+    client: AppClient, clock: ManualClock
+) -> None:
+    db, contact_id, participant_id = await _invited(client)
+    now = clock()
+    reminders = [
+        {
+            "contact_id": contact_id,
+            "participant_id": participant_id,
+            "reference": f"r{n}",
+            "kind": OutboxKind.CONFIRM_REMINDER,
+            "body": "A reminder",
+            "paced": True,
+            "status": OutboxStatus.PENDING,
+            "send_after": now - timedelta(seconds=n),
+            "created_at": now - timedelta(seconds=n),
+        }
+        for n in range(DUE_REMINDERS)
+    ]
+    async with db.transaction() as session:
+        await session.exec(insert(OutboxMessage), params=reminders)
+    await _analyze(db)
+
+    async def claim(session: Any) -> None:
+        taken = await OutboxRepository(session).claim_due(now, BATCH, proactive_limit=BATCH)
+        assert len(taken.messages) == BATCH
+        assert taken.proactive_taken == BATCH
+
+    seen = await _statements(db, "JOIN contact", claim)
+    assert len(seen) == 2  # the replies' queue, then ours
+    for statement, parameters in seen:
+        plan = await _plan(db, statement, parameters)
+        assert "ix_outbox_queue" in plan, plan
+        if db.is_sqlite:
+            assert "TEMP B-TREE" not in plan, plan  # no sorting of all that is due
+        else:
+            assert "Sort" not in plan, plan
+
+
+async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: ManualClock) -> None:
+    db, _contact_id, participant_id = await _invited(client)
+    now = clock()
+    rows = [
+        {
+            "participant_id": participant_id,
+            "kind": TimerKind.LATER,
+            "due_at": now + timedelta(days=1, minutes=n),
+            "status": TimerStatus.PENDING,
+            "created_at": now,
+        }
+        for n in range(PENDING_TIMERS)
+    ]
+    async with db.transaction() as session:
+        await session.exec(insert(Timer), params=rows)
+        found = await session.exec(text("SELECT id FROM timer ORDER BY id LIMIT 50"))  # type: ignore[call-overload]
+        group = [timer_id for (timer_id,) in found.all()]
+    await _analyze(db)
+
+    async def claim(session: Any) -> None:
+        assert len(await TimerRepository(session).claim_many(group)) == len(group)
+
+    (statement, parameters), = await _statements(db, "FROM timer", claim)
+    plan = await _plan(db, statement, parameters)
+    if db.is_sqlite:
+        assert "USING INTEGER PRIMARY KEY" in plan, plan
+        assert "ix_timer_due" not in plan, plan  # never every pending timer
+    else:
+        assert "timer_pkey" in plan, plan
