@@ -1,8 +1,9 @@
-"""Claiming due work reads what it takes, not all that is due or pending.
+"""Claiming due work reads what it takes, not all that is due, pending or waiting.
 
 A morning's reminders can leave tens of thousands of messages due and timers pending. The
 dispatcher's claim reads each queue oldest first and stops at its batch; the scheduler's
-claim of a group's timers finds them by id. Checked on the plans both databases choose.
+claim of a group's timers finds them by id, and their waiting call-backs by person.
+Checked on the plans both databases choose.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 from sqlalchemy import event, insert, text
 
 from consentbot import keys
+from consentbot.domain.callbacks import CallbackStatus
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.services.clock import ManualClock
+from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.database import Database
 from consentbot.store.outbox import OutboxRepository
-from consentbot.store.tables import OutboxMessage, Timer
+from consentbot.store.tables import CallbackRequest, OutboxMessage, Timer
 from consentbot.store.timers import TimerRepository
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
@@ -27,6 +30,7 @@ from tests.support.journey import ResearchSystem
 DUE_REMINDERS = 5_000
 PENDING_TIMERS = 5_000
 BATCH = 50
+WAITING_CALLBACKS = 2_000
 
 
 async def _invited(client: AppClient) -> tuple[Database, int, int]:
@@ -150,3 +154,33 @@ async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: Manu
         assert "ix_timer_due" not in plan, plan  # never every pending timer
     else:
         assert "timer_pkey" in plan, plan
+
+
+async def test_a_groups_waiting_call_backs_are_found_by_person(
+    client: AppClient, clock: ManualClock
+) -> None:
+    """Each turn and each group of timers asks which of its people wait for a call-back:
+    read through those people's requests, never the whole queue."""
+    db, _contact_id, participant_id = await _invited(client)
+    now = clock()
+    rows = [
+        {
+            "study_id": "queue",
+            "participant_id": participant_id,
+            "requested_at": now,
+            "status": CallbackStatus.OPEN,
+        }
+        for _ in range(WAITING_CALLBACKS)
+    ]
+    async with db.transaction() as session:
+        await session.exec(insert(CallbackRequest), params=rows)
+    await _analyze(db)
+    group = list(range(participant_id + 1, participant_id + 51))
+
+    async def load(session: Any) -> None:
+        assert await CallbackRepository(session).waiting_among(group) == set()
+
+    (statement, parameters), = await _statements(db, "FROM callback_request", load)
+    plan = await _plan(db, statement, parameters)
+    assert "participant_id" in plan, plan
+    assert "ix_callback_request_queue" not in plan, plan
