@@ -255,7 +255,7 @@ class OutboxRepository:
                 col(OutboxMessage.id) > last,
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.send_after <= now,
-                col(OutboxMessage.paced).is_(False),
+                col(OutboxMessage.paced) == False,  # noqa: E712 (a SQL expression)
             )
             .order_by(col(OutboxMessage.id))
             .with_for_update(skip_locked=True)
@@ -442,7 +442,7 @@ def _due_statement(paced: bool) -> Select[OutboxMessage, Contact]:
         .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
-            col(OutboxMessage.paced).is_(paced),
+            col(OutboxMessage.paced) == paced,
             # Checked on the rows the queue gives, not sought: through ix_outbox_due,
             # SQLite's choice without statistics, every due message is read and sorted.
             NotFromIndex(col(OutboxMessage.send_after)) <= now,
