@@ -8,16 +8,14 @@ Checked on the plans both databases choose.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from consentbot import keys
 from consentbot.domain.callbacks import CallbackStatus
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
-from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.services.clock import ManualClock
 from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.database import Database
@@ -26,6 +24,7 @@ from consentbot.store.tables import CallbackRequest, OutboxMessage, Timer
 from consentbot.store.timers import TimerRepository
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
+from tests.support.query_plans import later_timers, plan_of, sent_and_rolled_back
 
 DUE_REMINDERS = 5_000
 PENDING_TIMERS = 5_000
@@ -52,38 +51,6 @@ async def _analyze(db: Database) -> None:
         return
     async with db.transaction() as session:
         await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
-
-
-async def _statements(
-    db: Database, marker: str, work: Callable[[Any], Any]
-) -> list[tuple[str, Any]]:
-    """The statements holding ``marker`` that ``work(session)`` ran, with their parameters;
-    rolled back, so the plans are read on the same rows."""
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if marker in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        async with db.transaction() as session:
-            await work(session)
-            await session.rollback()
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
-    return seen
-
-
-async def _plan(db: Database, statement: str, parameters: Any) -> str:
-    async with db.read() as session:
-        connection = await (await session.connection()).get_raw_connection()
-        driver: Any = connection.driver_connection
-        if db.is_sqlite:
-            found = await driver.execute_fetchall(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            return "\n".join(str(row[-1]) for row in found)
-        found = await driver.fetch(f"EXPLAIN {statement}", *parameters)
-        return "\n".join(row[0] for row in found)
 
 
 async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
@@ -114,10 +81,10 @@ async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
         assert len(taken.messages) == BATCH
         assert taken.proactive_taken == BATCH
 
-    seen = await _statements(db, "JOIN contact", claim)
+    seen = await sent_and_rolled_back(db, "JOIN contact", claim)
     assert len(seen) == 2  # the replies' queue, then ours
     for statement, parameters in seen:
-        plan = await _plan(db, statement, parameters)
+        plan = await plan_of(db, statement, parameters)
         assert "ix_outbox_queue" in plan, plan
         if db.is_sqlite:
             assert "TEMP B-TREE" not in plan, plan  # no sorting of all that is due
@@ -128,18 +95,8 @@ async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
 async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: ManualClock) -> None:
     db, _contact_id, participant_id = await _invited(client)
     now = clock()
-    rows = [
-        {
-            "participant_id": participant_id,
-            "kind": TimerKind.LATER,
-            "due_at": now + timedelta(days=1, minutes=n),
-            "status": TimerStatus.PENDING,
-            "created_at": now,
-        }
-        for n in range(PENDING_TIMERS)
-    ]
     async with db.transaction() as session:
-        await session.exec(insert(Timer), params=rows)
+        await session.exec(insert(Timer), params=later_timers(participant_id, PENDING_TIMERS, now))
         found = await session.exec(text("SELECT id FROM timer ORDER BY id LIMIT 50"))  # type: ignore[call-overload]
         group = [timer_id for (timer_id,) in found.all()]
     await _analyze(db)
@@ -147,8 +104,8 @@ async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: Manu
     async def claim(session: Any) -> None:
         assert len(await TimerRepository(session).claim_many(group)) == len(group)
 
-    (statement, parameters), = await _statements(db, "FROM timer", claim)
-    plan = await _plan(db, statement, parameters)
+    (statement, parameters), = await sent_and_rolled_back(db, "FROM timer", claim)
+    plan = await plan_of(db, statement, parameters)
     if db.is_sqlite:
         assert "USING INTEGER PRIMARY KEY" in plan, plan
         assert "ix_timer_due" not in plan, plan  # never every pending timer
@@ -180,7 +137,7 @@ async def test_a_groups_waiting_call_backs_are_found_by_person(
     async def load(session: Any) -> None:
         assert await CallbackRepository(session).waiting_among(group) == set()
 
-    (statement, parameters), = await _statements(db, "FROM callback_request", load)
-    plan = await _plan(db, statement, parameters)
+    (statement, parameters), = await sent_and_rolled_back(db, "FROM callback_request", load)
+    plan = await plan_of(db, statement, parameters)
     assert "participant_id" in plan, plan
     assert "ix_callback_request_queue" not in plan, plan
