@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +40,7 @@ from consentbot.store.tables import (
 from tests.conftest import AppClient
 from tests.support.content import sample_copy
 from tests.support.journey import STUDY, ResearchSystem
+from tests.support.query_plans import statements_sent
 from tests.support.study_changes import declare_change
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
@@ -137,29 +136,15 @@ async def reached(db: Database) -> tuple[Counter[int], Counter[int | None], dict
         return Counter(events.all()), Counter(messages.all()), dict(Counter(statuses.all()))
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_a_dry_run_reads_only_and_counts_what_publishing_does(
     client: AppClient, cooling: list[TwilioPhone], changes: StudyChangeService
 ) -> None:
     db = client.app[keys.DATABASE]
     declare_change(client)
     before = await table_counts(db)
-    with statements(db) as seen:
+    with statements_sent(db) as sent:
         dry = await client.app[keys.PUBLISHING].publish(STUDY, "Research team", dry_run=True)
+    seen = [statement for statement, _parameters in sent]
     assert seen  # it did read
     assert [s for s in seen if WRITES.search(s)] == []
     assert await table_counts(db) == before

@@ -4,9 +4,7 @@ changed; and consent read as plain values still sees what the transaction change
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from consentbot import keys
@@ -20,6 +18,7 @@ from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import ConsentState
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
+from tests.support.query_plans import statements_sent
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 
@@ -33,11 +32,12 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_eac
         await phone.send(answer)
     clock.advance(timedelta(days=1))
 
+    with statements_sent(client.app[keys.DATABASE]) as sent:
+        await phone.send("CONFIRM")
     reads: list[str] = []
     writes: list[str] = []
     participant_writes: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    for statement, _parameters in sent:
         verb = statement.lstrip().upper()
         if verb.startswith("SELECT") and "FROM consent_state" in statement:
             reads.append(statement)
@@ -45,13 +45,6 @@ async def test_a_confirm_of_three_purposes_reads_their_rows_once_and_upserts_eac
             writes.append(statement)
         elif verb.startswith("UPDATE PARTICIPANT"):
             participant_writes.append(statement)
-
-    engine = client.app[keys.DATABASE].engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        await phone.send("CONFIRM")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
     # One read, when the turn loads the person (plain values); the ledger reads none.
     assert len(reads) == 1, reads

@@ -17,8 +17,9 @@ Sent = list[tuple[str, Any]]
 
 
 @contextmanager
-def statements_sent(db: Database, marker: str) -> Iterator[Sent]:
-    """Collect the statements holding ``marker`` that ``db`` sends inside the block."""
+def statements_sent(db: Database, marker: str = "") -> Iterator[Sent]:
+    """Collect the statements holding ``marker`` (every one, by default) that ``db`` sends
+    inside the block."""
     seen: Sent = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
