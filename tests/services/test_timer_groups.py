@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from consentbot import keys
-from consentbot.domain.outbox import OutboxKind
+from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.services import timers as timer_module
 from consentbot.services import turns
+from consentbot.services.clock import ManualClock
 from consentbot.services.participation import Participation
+from consentbot.store.outbox import SECRET_MARKER
 from consentbot.store.tables import OutboxMessage, Participant, Timer
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
+from tests.support.query_plans import statements_sent
 
 
 async def invitation_timers(client: AppClient) -> dict[str, TimerStatus]:
@@ -71,3 +75,66 @@ async def test_a_failing_turn_in_a_group_is_retried_alone_and_the_rest_go(
     assert await client.app[keys.TIMERS].run_due() == 1
     assert set((await invitation_timers(client)).values()) == {TimerStatus.DONE}
     assert await invited(client) == set(ids.values())
+
+
+async def invite_later(client: AppClient, count: int) -> dict[str, int]:
+    """``count`` invitations stored as timers due now; each reference's participant id."""
+    research = await ResearchSystem.register(client)
+    batch = [{"phone": f"+4474009008{n:02d}", "reference": f"Q-{n}"} for n in range(count)]
+    response = await client.post(
+        f"/api/v1/studies/{STUDY}/invitations/batch", json={"invitations": batch}, headers=research.headers
+    )
+    assert response.status == 202
+    async with client.app[keys.DATABASE].read() as session:
+        return dict((await session.exec(select(Participant.reference, Participant.id))).all())
+
+
+async def test_a_groups_messages_are_queued_by_one_insert_in_the_order_of_its_turns(client: AppClient) -> None:
+    ids = await invite_later(client, 5)
+    db = client.app[keys.DATABASE]
+    with statements_sent(db, "INSERT INTO outbox") as inserts:
+        assert await client.app[keys.TIMERS].run_due() == 5
+    assert len(inserts) == 1, "one insert for the group, not one per message"
+    async with db.read() as session:
+        queued = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.INVITATION).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            )
+        ).all()
+    assert [message.participant_id for message in queued] == [ids[f"Q-{n}"] for n in range(5)]
+    for message in queued:
+        assert message.status == OutboxStatus.PENDING
+        assert message.paced
+        assert message.attempts == 0
+        # Each personal link is sealed for its own message, never stored in clear.
+        assert SECRET_MARKER in message.body
+        assert message.secret_encrypted is not None
+        assert "/i/" not in message.body
+    assert len({message.reference for message in queued}) == 5
+
+
+async def test_claimed_timers_are_marked_done_or_cancelled_with_the_time(
+    client: AppClient, clock: ManualClock
+) -> None:
+    ids = await invite_later(client, 3)
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        erased = await session.get(Participant, ids["Q-1"])
+        assert erased is not None
+        erased.erased_at = clock()
+        session.add(erased)
+    clock.advance(timedelta(minutes=1))
+    assert await client.app[keys.TIMERS].run_due() == 2
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(Timer.participant_id, Timer.status, Timer.done_at).where(Timer.kind == TimerKind.INVITATION)
+            )
+        ).all()
+    assert {participant: (status, done_at) for participant, status, done_at in rows} == {
+        ids["Q-0"]: (TimerStatus.DONE, clock()),
+        ids["Q-1"]: (TimerStatus.CANCELLED, clock()),
+        ids["Q-2"]: (TimerStatus.DONE, clock()),
+    }
+    assert await invited(client) == {ids["Q-0"], ids["Q-2"]}
+    assert await client.app[keys.TIMERS].run_due() == 0, "a claimed timer is never run twice"

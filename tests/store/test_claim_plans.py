@@ -102,9 +102,9 @@ async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: Manu
     await _analyze(db)
 
     async def claim(session: Any) -> None:
-        assert len(await TimerRepository(session).claim_many(group)) == len(group)
+        assert len(await TimerRepository(session).claim_many(group, now)) == len(group)
 
-    (statement, parameters), = await sent_and_rolled_back(db, "FROM timer", claim)
+    (statement, parameters), = await sent_and_rolled_back(db, "UPDATE timer", claim)
     plan = await plan_of(db, statement, parameters)
     if db.is_sqlite:
         assert "USING INTEGER PRIMARY KEY" in plan, plan

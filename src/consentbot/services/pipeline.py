@@ -50,7 +50,7 @@ from consentbot.conversation.vocabulary import Command
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Provenance
 from consentbot.domain.stopping import can_lift_stop
-from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind, TimerStatus
+from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind
 from consentbot.metrics import TurnStage, TurnTimer
 from consentbot.services.deps import ServiceDeps
 from consentbot.services.participation import Participation
@@ -65,9 +65,10 @@ from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
+from consentbot.store.outbox import OutboxRepository, PlannedMessage
 from consentbot.store.participants import ParticipantRepository, generate_reference
-from consentbot.store.tables import Contact, Timer, WebSession
-from consentbot.store.timers import TimerRepository
+from consentbot.store.tables import Contact, WebSession
+from consentbot.store.timers import ClaimedTimer, TimerRepository
 from consentbot.store.web_sessions import WebSessionRepository
 
 log = structlog.get_logger(__name__)
@@ -91,8 +92,8 @@ class TimerDue:
     """A timer fell due (claimed inside the pipeline, after the contact's lock)."""
 
     timer_id: int
-    claimed: Timer | None = None
-    """The timer's row, where the caller has claimed it already, after the contact's lock
+    claimed: ClaimedTimer | None = None
+    """The timer, where the caller has claimed it already, after the contact's lock
     (a group of due timers: :meth:`TurnPipeline.run_timers`)."""
 
 
@@ -338,9 +339,10 @@ class TurnPipeline:
         assert len({p for _, p, _ in due}) == len(due), "one timer per participant per group"
         timers = TimerRepository(session)
         held = await timers.lock_contacts(p for _, p, _ in due)
-        claimed = await timers.claim_many([t for t, p, _ in due if p in held])
+        claimed = await timers.claim_many([t for t, p, _ in due if p in held], now)
         contacts = list({c.id: c for c in held.values()}.values())
         enrolled = await self._enrolled(session, contacts)
+        planned: list[PlannedMessage] = []
         ran = 0
         for timer_id, participant_id, kind in due:
             row = claimed.get(timer_id)
@@ -356,8 +358,11 @@ class TurnPipeline:
                 provenance,
                 BySms(OutboxKind.for_timer(kind)),
                 now,
+                planned,
             )
             ran += outcome.turn is not None
+        # The group's messages in one insert, in the order its turns queued them.
+        await OutboxRepository(session).add_planned(planned)
         return ran
 
     async def _run_loaded(
@@ -369,14 +374,16 @@ class TurnPipeline:
         provenance: Provenance,
         reply_to: ReplyTo,
         now: datetime,
+        planned: list[PlannedMessage],
     ) -> Outcome:
-        """Run one turn for a contact this transaction has locked and loaded already.
+        """Run one turn for a contact this transaction has locked and loaded already; its
+        SMS are added to ``planned``, for the caller to queue with its group's.
 
         Counted in ``consentbot_turns`` like :meth:`run`.
         """
         with self.deps.metrics.turn(provenance.channel.value, _TRIGGERS[type(stimulus)]) as timer:
             outcome = await self._turn(
-                session, loaded, address, stimulus, provenance, reply_to, now, timer
+                session, loaded, address, stimulus, provenance, reply_to, now, timer, planned
             )
             timer.outcome = outcome.label
         return outcome
@@ -391,8 +398,10 @@ class TurnPipeline:
         reply_to: ReplyTo,
         now: datetime,
         timer: TurnTimer,
+        planned: list[PlannedMessage] | None = None,
     ) -> Outcome:
-        """Decide the turn, apply it and deliver its replies."""
+        """Decide the turn, apply it and deliver its replies (SMS queued now, or added to
+        ``planned`` when given)."""
         contact, enrolled = loaded.contact, loaded.enrolled
         contacts = ContactRepository(session, self.deps.vault)
         can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
@@ -430,7 +439,7 @@ class TurnPipeline:
                 decided = replace(decided, turn=turn)
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
-        queued = await self._deliver(session, contact, decided, reply_to, now)
+        queued = await self._deliver(session, contact, decided, reply_to, now, planned)
         timer.lap(TurnStage.STORE)
         log.info(
             "turn.handled",
@@ -551,16 +560,15 @@ class TurnPipeline:
         self, session: AsyncSession, who: Participation, due: TimerDue, now: datetime
     ) -> Decided | None:
         timers = TimerRepository(session)
-        timer = due.claimed or await timers.claim(due.timer_id)
+        timer = due.claimed or await timers.claim(due.timer_id, now)
         if timer is None:
             return None
         if who.participant.erased_at is not None or (
             timer.kind in MESSAGE_TIMERS and who.contact.stopped
         ):
-            timers.finish(timer, TimerStatus.CANCELLED, now)
+            await timers.cancel_claimed(timer.id, now)
             log.info("timer.cancelled", kind=timer.kind.value, participant=who.participant_id)
             return None
-        timers.finish(timer, TimerStatus.DONE, now)
         ctx = who.context(self.deps.lexicon, now)
         if timer.kind is TimerKind.INVITATION:
             # A cohort's invitation, stored earlier: the same turn as Invited, sent now.
@@ -670,6 +678,7 @@ class TurnPipeline:
         decided: Decided,
         reply_to: ReplyTo,
         now: datetime,
+        planned: list[PlannedMessage] | None,
     ) -> bool:
         who, turn = decided.who, decided.turn
         if isinstance(reply_to, ToPage):
@@ -692,6 +701,7 @@ class TurnPipeline:
             max_segments=self.deps.max_segments,
             secret=decided.secret,
             vault=self.deps.vault,
+            planned=planned,
         )
         return bool(turn.replies)
 

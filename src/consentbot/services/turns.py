@@ -32,7 +32,7 @@ from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.ledger import LedgerRepository, NewEvent
 from consentbot.store.links import LinkRepository
-from consentbot.store.outbox import OutboxRepository
+from consentbot.store.outbox import OutboxRepository, PlannedMessage
 from consentbot.store.participants import ParticipantRepository
 from consentbot.store.tables import ConsentEvent, Contact
 from consentbot.store.timers import TimerRepository
@@ -201,8 +201,12 @@ async def queue_sms_replies(
     max_segments: int,
     secret: str | None = None,
     vault: PhoneVault | None = None,
+    planned: list[PlannedMessage] | None = None,
 ) -> None:
     """Put a turn's replies in the SMS outbox, due now.
+
+    With ``planned``, the rows are added to that list for the caller to insert with a
+    group's others (:meth:`OutboxRepository.add_planned`), instead of inserted now.
 
     Quiet hours are the dispatcher's business: it holds the kinds of message we
     start until they end, whenever it would otherwise send them. ``secret`` (a
@@ -211,7 +215,7 @@ async def queue_sms_replies(
     """
     outbox = OutboxRepository(session, vault)
     for always, body in joined_replies(turn):
-        await outbox.add(
+        rows = outbox.plan(
             contact_id=contact_id,
             participant_id=participant_id,
             kind=kind,
@@ -222,6 +226,10 @@ async def queue_sms_replies(
             max_segments=max_segments,
             secret=secret,
         )
+        if planned is not None:
+            planned.extend(rows)
+        else:
+            await outbox.add_planned(rows)
 
 
 def joined_replies(turn: Turn) -> list[tuple[bool, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -51,6 +52,9 @@ class UnknownMessage:
     created_at: datetime
     claimed_at: datetime | None
 
+
+PlannedMessage = dict[str, Any]
+"""An outbox row's values, ready to insert (:meth:`OutboxRepository.plan`)."""
 
 SECRET_MARKER = "[secret]"  # noqa: S105 (a placeholder, not a password)
 """Stands in a stored body for the code or link that ``secret_encrypted`` holds."""
@@ -99,22 +103,54 @@ class OutboxRepository:
         secret: str | None = None,
     ) -> list[int]:
         """Queue ``body``, split into SMS-sized messages of at most ``max_segments`` each;
-        return the ids of its parts, in order.
-
-        ``secret`` is a substring of ``body`` (a one-time code, a personal link) that
-        must not be stored in clear: each part holding it stores :data:`SECRET_MARKER`
-        instead and the secret encrypted. Segments and encoding are those of the real
-        text. A secret absent from ``body`` leaves nothing to hide.
+        return the ids of its parts, in order (the parts are those of :meth:`plan`).
 
         Written at once by one Core insert, not left to the session's flush: a turn never
         reads its message back, and building a tracked row and flushing it cost about
         twice the insert (every turn and every reminder queues one). The contact and
         participant already have ids, so their rows are in the database.
         """
+        rows = self.plan(
+            contact_id=contact_id,
+            participant_id=participant_id,
+            kind=kind,
+            body=body,
+            always=always,
+            send_after=send_after,
+            now=now,
+            max_segments=max_segments,
+            secret=secret,
+        )
+        connection = await self.session.connection()
+        if len(rows) == 1:
+            return [(await connection.execute(_QUEUE, rows[0])).scalar_one()]
+        return list((await connection.execute(_QUEUE, rows)).scalars().all())
+
+    def plan(
+        self,
+        *,
+        contact_id: int,
+        participant_id: int | None,
+        kind: OutboxKind,
+        body: str,
+        always: bool,
+        send_after: datetime,
+        now: datetime,
+        max_segments: int,
+        secret: str | None = None,
+    ) -> list[PlannedMessage]:
+        """The rows that queue ``body``: its SMS-sized parts of at most ``max_segments``
+        each, in order, for :meth:`add` or :meth:`add_planned`.
+
+        ``secret`` is a substring of ``body`` (a one-time code, a personal link) that
+        must not be stored in clear: each part holding it stores :data:`SECRET_MARKER`
+        instead and the secret encrypted. Segments and encoding are those of the real
+        text. A secret absent from ``body`` leaves nothing to hide.
+        """
         parts = plan_messages(body, max_segments)
         if secret and secret in body:
             self._check_secret(body, parts, secret)
-        rows = []
+        rows: list[PlannedMessage] = []
         for part in parts:
             reference = secrets.token_hex(16)
             stored, sealed = part, None
@@ -140,10 +176,17 @@ class OutboxRepository:
                     "created_at": now,
                 }
             )
-        connection = await self.session.connection()
-        if len(rows) == 1:
-            return [(await connection.execute(_QUEUE, rows[0])).scalar_one()]
-        return list((await connection.execute(_QUEUE, rows)).scalars().all())
+        return rows
+
+    async def add_planned(self, rows: Sequence[PlannedMessage]) -> None:
+        """Queue rows from :meth:`plan`, in the order given, by one statement.
+
+        For a group of turns (a round of due timers) that needs no ids back: one insert
+        for the group costs about what a single message's insert did.
+        """
+        if rows:
+            connection = await self.session.connection()
+            await connection.execute(_QUEUE_PLANNED, list(rows))
 
     def _check_secret(self, body: str, parts: list[str], secret: str) -> None:
         if self.vault is None:
@@ -505,6 +548,8 @@ def _waits_behind_a_retry(now: BindParameter[datetime]) -> ColumnElement[bool]:
 _outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 _QUEUE = insert(_outbox_table).returning(_outbox_table.c.id, sort_by_parameter_order=True)
 """A message's parts, ids returned in the order of the rows given."""
+_QUEUE_PLANNED = insert(_outbox_table)
+"""Rows planned by a group of turns: an executemany, ids not needed."""
 _MARK_SENT = (
     update(_outbox_table)
     .where(_outbox_table.c.id == bindparam("message_id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam
@@ -11,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.store.index_choice import NotFromIndex
+from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import Contact, Participant, Timer
 
 
@@ -106,34 +108,38 @@ class TimerRepository:
         rows = (await self.session.exec(_LOCK_CONTACTS, params={"ids": wanted})).all()
         return {participant_id: contact for participant_id, contact in rows if participant_id}
 
-    async def claim_many(self, timer_ids: Sequence[int]) -> dict[int, Timer]:
-        """Lock those of these timers still pending, by id (call with their contacts locked).
+    async def claim_many(self, timer_ids: Sequence[int], now: datetime) -> dict[int, ClaimedTimer]:
+        """Take those of these timers still pending, marked done (call with their contacts
+        locked); return them by id.
 
-        A timer another worker claimed first, or one already done, is left out.
+        A timer another worker took first, or one already done, is left out. Marked done
+        in the claim itself, by one statement for the whole group: the turn it starts is
+        written in the same transaction, and a timer it decides not to run is marked
+        cancelled instead (:meth:`cancel_claimed`).
         """
         if not timer_ids:
             return {}
-        found = await self.session.exec(_CLAIM_MANY, params={"ids": list(timer_ids)})
-        return {timer.id: timer for timer in found.all() if timer.id}
+        params = {"ids": list(timer_ids), "now": now}
+        rows = await plain_rows(self.session, _CLAIM, params)
+        return {timer_id: ClaimedTimer(timer_id, TimerKind(kind)) for timer_id, kind in rows}
 
-    async def claim(self, timer_id: int) -> Timer | None:
-        """Lock a still-pending timer; None if another worker has it or it is done.
+    async def claim(self, timer_id: int, now: datetime) -> ClaimedTimer | None:
+        """Take one still-pending timer, marked done; None if another worker has it or it
+        is done (see :meth:`claim_many`)."""
+        return (await self.claim_many([timer_id], now)).get(timer_id)
 
-        SKIP LOCKED lets several service instances share the work on PostgreSQL;
-        SQLite ignores it (its writers are serialised already).
-        """
-        statement = (
-            select(Timer)
-            .where(Timer.id == timer_id, Timer.status == TimerStatus.PENDING)
-            .with_for_update(skip_locked=True)
-        )
-        return (await self.session.exec(statement)).first()
+    async def cancel_claimed(self, timer_id: int, now: datetime) -> None:
+        """Mark a timer this transaction claimed as cancelled: it had nothing left to do."""
+        connection = await self.session.connection()
+        await connection.execute(_CANCEL_CLAIMED, {"timer_id": timer_id, "now": now})
 
-    def finish(self, timer: Timer, status: TimerStatus, now: datetime) -> None:
-        """Mark a claimed timer done or cancelled."""
-        timer.status = status
-        timer.done_at = now
-        self.session.add(timer)
+
+@dataclass(frozen=True, slots=True)
+class ClaimedTimer:
+    """A timer taken by this transaction: what its turn needs, and no tracked row."""
+
+    id: int
+    kind: TimerKind
 
 
 # Built once: building a statement and keying it for the compiled cache costs more than
@@ -157,13 +163,21 @@ _LOCK_CONTACTS = (
     .order_by(col(Contact.id))
     .with_for_update(skip_locked=True, of=Contact)
 )
-_CLAIM_MANY = (
-    select(Timer)
+_CLAIM = (
+    update(Timer)
     .where(
         col(Timer.id).in_(bindparam("ids", expanding=True)),
         # Checked on each timer found by id, not sought: given fifty ids, SQLite chose to
         # read every pending timer through ix_timer_due instead (100,000 of them, at volume).
         NotFromIndex(col(Timer.status)) == TimerStatus.PENDING,
     )
-    .with_for_update(skip_locked=True)
+    .values(status=TimerStatus.DONE, done_at=bindparam("now"))
+    .returning(col(Timer.id), col(Timer.kind))
+)
+"""No SKIP LOCKED: the caller holds the timers' contacts, and every writer of a pending
+timer locks its contact first, so no other transaction can hold one of these rows."""
+_CANCEL_CLAIMED = (
+    update(Timer)
+    .where(col(Timer.id) == bindparam("timer_id"))
+    .values(status=TimerStatus.CANCELLED, done_at=bindparam("now"))
 )
