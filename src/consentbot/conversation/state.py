@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Layer(StrEnum):
@@ -80,26 +81,44 @@ class ConversationState:
 
     def to_json(self) -> str:
         """Serialise for storage."""
-        data = asdict(self)
-        data["queue"] = list(self.queue)
+        # Field by field rather than dataclasses.asdict, which deep-copies every value:
+        # every turn and every reminder stores its state.
+        data = {
+            "layer": self.layer.value,
+            "topic": self.topic,
+            "asking": self.asking,
+            "queue": list(self.queue),
+            "changing": self.changing,
+            "asked": self.asked,
+            "round_size": self.round_size,
+            "who_shown": self.who_shown,
+        }
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | None) -> ConversationState:
         """Read a stored state; an empty or unreadable one starts afresh."""
-        if not raw:
-            return cls()
-        try:
-            data = json.loads(raw)
-            return cls(
-                layer=Layer(data.get("layer", Layer.NONE)),
-                topic=data.get("topic"),
-                asking=data.get("asking"),
-                queue=tuple(data.get("queue", ())),
-                changing=bool(data.get("changing", False)),
-                asked=int(data.get("asked", 0)),
-                round_size=int(data.get("round_size", 0)),
-                who_shown=int(data.get("who_shown", 0)),
-            )
-        except (ValueError, TypeError, AttributeError):
-            return cls()
+        return _parsed(raw)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(raw: str | None) -> ConversationState:
+    """A stored state, parsed once per distinct text: states are immutable, and a turn
+    reads its person's state more than once (routing, then the engine), while most people
+    stand at one of a few places in the conversation."""
+    if not raw:
+        return ConversationState()
+    try:
+        data = json.loads(raw)
+        return ConversationState(
+            layer=Layer(data.get("layer", Layer.NONE)),
+            topic=data.get("topic"),
+            asking=data.get("asking"),
+            queue=tuple(data.get("queue", ())),
+            changing=bool(data.get("changing", False)),
+            asked=int(data.get("asked", 0)),
+            round_size=int(data.get("round_size", 0)),
+            who_shown=int(data.get("who_shown", 0)),
+        )
+    except (ValueError, TypeError, AttributeError):
+        return ConversationState()
