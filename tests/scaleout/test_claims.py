@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 from consentbot import keys
 from consentbot.app import create_app
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
+from consentbot.domain.stopping import StopSource
 from consentbot.services import timers as timer_module
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
@@ -91,6 +93,65 @@ async def test_a_batch_that_takes_part_of_a_reply_takes_all_its_parts(
     async with db.transaction() as session:
         claim = await OutboxRepository(session).claim_due(START, 4)
     assert by_contact(claim.messages) == {third: queued[third]}
+
+
+async def test_a_claim_settles_what_it_must_not_send_and_a_release_undoes_it(
+    databases: tuple[Database, Database],
+) -> None:
+    """A stopped number's messages are suppressed and an erased one's erased, secrets and
+    all, in the claim's own statements; a message held back (quiet hours) is released as
+    if it had never been claimed."""
+    db, _ = databases
+    sending, stopped, erased = queue_replies_ids = list(await queue_replies(db, 3))
+    async with db.transaction() as session:
+        contacts = ContactRepository(session, PhoneVault(SECRET))
+        stopped_contact = await contacts.get(stopped, lock=True)
+        erased_contact = await contacts.get(erased, lock=True)
+        assert stopped_contact is not None
+        assert erased_contact is not None
+        contacts.stop(stopped_contact, StopSource.SMS, START)
+        erased_contact.erased_at = START
+        session.add(erased_contact)
+        await OutboxRepository(session, PhoneVault(SECRET)).add(
+            contact_id=stopped,
+            participant_id=None,
+            kind=OutboxKind.VERIFICATION,
+            body="Your code is 123456",
+            always=False,
+            send_after=START,
+            now=START,
+            max_segments=1,
+            secret="123456",
+        )
+    async with db.transaction() as session:
+        claim = await OutboxRepository(session).claim_due(START, 50)
+    assert set(by_contact(claim.messages)) == {sending}
+    assert {item.message.attempts for item in claim.messages} == {1}
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    by_status = {
+        contact: {(row.status, row.attempts, row.claimed_at, row.secret_encrypted) for row in rows if row.contact_id == contact}
+        for contact in queue_replies_ids
+    }
+    assert by_status == {
+        sending: {(OutboxStatus.SENDING, 1, START, None)},
+        stopped: {(OutboxStatus.SUPPRESSED, 0, None, None)},
+        erased: {(OutboxStatus.ERASED, 0, None, None)},
+    }
+
+    held = claim.messages[0].message.id
+    morning = START + timedelta(hours=9)
+    async with db.transaction() as session:
+        await OutboxRepository(session).release([(held, morning)])
+    async with db.read() as session:
+        row = await session.get(OutboxMessage, held)
+    assert row is not None
+    assert (row.status, row.attempts, row.claimed_at, row.send_after) == (
+        OutboxStatus.PENDING,
+        0,
+        None,
+        morning,
+    )
 
 
 @POSTGRES_ONLY

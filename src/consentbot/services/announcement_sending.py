@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.status import ConsentStatus
 from consentbot.store.announcements import UPDATES
-from consentbot.store.outbox import ClaimedMessage, set_status
+from consentbot.store.outbox import ClaimedMessage, OutboxRepository
 from consentbot.store.tables import ConsentState
 
 
@@ -37,11 +37,8 @@ async def drop_unwanted_announcements(
         ConsentState.status == ConsentStatus.ACTIVE.value,
     )
     wanted = set((await session.exec(statement)).all())
-    dropped: set[int] = set()
-    for item in announcements:
-        if item.message.participant_id not in wanted:
-            set_status(item.message, OutboxStatus.NOT_WANTED)
-            item.message.claimed_at = None
-            session.add(item.message)
-            dropped.add(id(item))
-    return [item for item in claimed if id(item) not in dropped]
+    dropped = {
+        item.message.id for item in announcements if item.message.participant_id not in wanted
+    }
+    await OutboxRepository(session).settle(list(dropped), OutboxStatus.NOT_WANTED)
+    return [item for item in claimed if item.message.id not in dropped]

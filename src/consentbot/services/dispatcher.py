@@ -248,7 +248,7 @@ class OutboxDispatcher:
                 # The error names a key id and what failed, never a number or a text.
                 log.error("outbox.undecryptable", message=item.message.id, error=str(error))
                 failure = GatewayError(str(error), retryable=False, code="undecryptable")
-                unreadable.append(_Outcome(item.message.id or 0, error=failure))
+                unreadable.append(_Outcome(item.message.id, error=failure))
         return outgoing, unreadable
 
     async def _hold_for_quiet_hours(
@@ -266,21 +266,17 @@ class OutboxDispatcher:
         studies = await ParticipantRepository(session).study_ids(
             {c.message.participant_id or 0 for c in proactive}
         )
-        held: set[int] = set()
+        held: dict[int, datetime] = {}
         for item in proactive:
             study = self.studies.get(studies.get(item.message.participant_id or 0, ""))
             if study is None or study.quiet_hours is None:
                 continue
             allowed = study.quiet_hours.next_allowed(now, study.timezone)
             if allowed > now:
-                set_status(item.message, OutboxStatus.PENDING)
-                item.message.attempts -= 1
                 # Not handed to the gateway: it takes no room in the shared send rate.
-                item.message.claimed_at = None
-                item.message.send_after = allowed
-                session.add(item.message)
-                held.add(id(item))
-        return [item for item in claimed if id(item) not in held]
+                held[item.message.id] = allowed
+        await OutboxRepository(session).release(list(held.items()))
+        return [item for item in claimed if item.message.id not in held]
 
     async def _send_in_order(self, items: list[_Outgoing]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
@@ -290,14 +286,13 @@ class OutboxDispatcher:
             if outcome.error is not None:
                 # Hold the rest so nothing arrives before the part that failed.
                 outcomes.extend(
-                    _Outcome(later.item.message.id or 0, held=True) for later in items[index + 1 :]
+                    _Outcome(later.item.message.id, held=True) for later in items[index + 1 :]
                 )
                 break
         return outcomes
 
     async def _send(self, outgoing: _Outgoing) -> _Outcome:
         message = outgoing.item.message
-        assert message.id is not None
         outbound = OutboundSms(
             to=outgoing.phone, text=outgoing.text, reference=message.reference, ucs2=message.ucs2
         )

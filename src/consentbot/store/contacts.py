@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, case
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,15 @@ _IN_CHUNK = 500
 # cache than to run (every turn looks its sender up).
 _BY_HASH = select(Contact).where(col(Contact.phone_hash) == bindparam("hash"))
 _BY_HASH_LOCKED = _BY_HASH.with_for_update()
+
+
+class StoredPhone(Protocol):
+    """What decrypting a number needs: a contact's row, or the values a claim read."""
+
+    @property
+    def phone_encrypted(self) -> str: ...
+    @property
+    def phone_hash(self) -> str: ...
 
 
 class ContactRepository:
@@ -134,7 +144,7 @@ class ContactRepository:
             await self.session.flush()
         return contacts
 
-    def phone(self, contact: Contact) -> str:
+    def phone(self, contact: StoredPhone) -> str:
         """Decrypt the contact's number (only to hand it to a gateway)."""
         return self.vault.decrypt(contact.phone_encrypted, contact.phone_hash)
 

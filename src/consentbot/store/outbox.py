@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Executable,
     Table,
     and_,
     bindparam,
@@ -27,15 +28,18 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import Select as CoreSelect
+from sqlalchemy import select as columns
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select, SelectOfScalar
+from sqlmodel.sql.expression import SelectOfScalar
 
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
 from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.index_choice import NotFromIndex
+from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import Contact, OutboxMessage, Participant
 
 
@@ -61,11 +65,57 @@ SECRET_MARKER = "[secret]"  # noqa: S105 (a placeholder, not a password)
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """An outbox row as a claim reads it: plain values, not a row the session tracks.
+
+    A round takes fifty messages and their numbers; building a tracked row for each and
+    flushing its changes cost more than reading and updating them with Core statements.
+    """
+
+    id: int
+    contact_id: int
+    participant_id: int | None
+    reference: str
+    kind: OutboxKind
+    body: str
+    secret_encrypted: str | None
+    ucs2: bool
+    segments: int
+    always: bool
+    paced: bool
+    attempts: int
+    """Attempts so far, counting this claim's."""
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedContact:
+    """The number a claimed message goes to, as the claim read it (still encrypted)."""
+
+    id: int
+    phone_hash: str
+    phone_encrypted: str
+    stopped: bool
+    erased_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     """A message taken for sending, with its decrypted-later contact."""
 
-    message: OutboxMessage
-    contact: Contact
+    message: QueuedMessage
+    contact: ClaimedContact
+
+
+class Sealed(Protocol):
+    """A message body whose secret, if any, is sealed to its reference."""
+
+    @property
+    def body(self) -> str: ...
+    @property
+    def secret_encrypted(self) -> str | None: ...
+    @property
+    def reference(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,25 +289,48 @@ class OutboxRepository:
         paced_limit = limit if proactive_limit is None else min(limit, proactive_limit)
         if paced_limit > 0:
             rows += await self._due(now, paced_limit, paced=True)
-        rows.sort(key=lambda row: row[0].id or 0)
-        claimed = []
+        rows.sort(key=lambda row: row[0].id)
+        claimed: list[ClaimedMessage] = []
+        settled: dict[OutboxStatus, list[int]] = {}
         for message, contact in rows:
             if contact.erased_at is not None:
-                set_status(message, OutboxStatus.ERASED)
+                settled.setdefault(OutboxStatus.ERASED, []).append(message.id)
             elif contact.stopped and not message.always:
-                set_status(message, OutboxStatus.SUPPRESSED)
+                settled.setdefault(OutboxStatus.SUPPRESSED, []).append(message.id)
             else:
-                set_status(message, OutboxStatus.SENDING)
-                message.claimed_at = now
-                message.attempts += 1
-                claimed.append(ClaimedMessage(message, contact))
-            self.session.add(message)
+                taken = replace(message, attempts=message.attempts + 1)
+                claimed.append(ClaimedMessage(taken, contact))
+        if claimed:
+            ids = [item.message.id for item in claimed]
+            await self._run(_TAKE, {"ids": ids, "now": now})
+        for status, ids in settled.items():
+            await self.settle(ids, status)
         proactive = sum(1 for message, _contact in rows if message.paced)
         return Claim(claimed, proactive)
 
+    async def settle(self, message_ids: Sequence[int], status: OutboxStatus) -> None:
+        """Settle these messages as ``status`` without sending them (suppressed, erased,
+        not wanted), their secrets erased as :func:`set_status` does; a claim's stamp is
+        cleared, since nothing was handed to a gateway."""
+        assert status in SETTLED, status
+        if message_ids:
+            await self._run(_SETTLE, {"ids": list(message_ids), "status": status})
+
+    async def release(self, held: Sequence[tuple[int, datetime]]) -> None:
+        """Put claimed messages back as pending until the time given with each (quiet
+        hours): never handed to the gateway, so the attempt and the claim are undone."""
+        if held:
+            await self._run(
+                _RELEASE, [{"message_id": message_id, "until": until} for message_id, until in held]
+            )
+
+    async def _run(self, statement: Executable, params: Any) -> None:
+        connection = await self.session.connection()
+        await connection.execute(statement, params)
+
     async def _due(
         self, now: datetime, limit: int, *, paced: bool
-    ) -> list[tuple[OutboxMessage, Contact]]:
+    ) -> list[tuple[QueuedMessage, ClaimedContact]]:
         """Due messages we start (``paced``) or replies, and their contacts, locked.
 
         The contact row is locked with its messages (SKIP LOCKED on PostgreSQL): while one
@@ -268,19 +341,16 @@ class OutboxRepository:
         (:func:`_behind_one_in_flight`).
         """
         params = {"now": now, "in_flight_since": now - IN_FLIGHT, "limit": limit}
-        rows = [
-            (message, contact)
-            for message, contact in (
-                await self.session.exec(_due_statement(paced), params=params)
-            ).all()
-        ]
+        found = await plain_rows(self.session, _due_statement(paced), params)
+        width = len(_MESSAGE_COLUMNS)
+        rows = [(QueuedMessage(*row[:width]), ClaimedContact(*row[width:])) for row in found]
         if len(rows) == limit and not paced:
             rows += await self._rest_of_replies(now, rows)
         return rows
 
     async def _rest_of_replies(
-        self, now: datetime, rows: list[tuple[OutboxMessage, Contact]]
-    ) -> list[tuple[OutboxMessage, Contact]]:
+        self, now: datetime, rows: list[tuple[QueuedMessage, ClaimedContact]]
+    ) -> list[tuple[QueuedMessage, ClaimedContact]]:
         """The due parts of the batch's replies that the limit left out, locked.
 
         A batch that takes part 1 of a reply takes the rest too: sent in one round, in
@@ -290,23 +360,22 @@ class OutboxRepository:
         a part (SKIP LOCKED): that part waits for the next round, after its earlier parts.
         """
         groups = {_part_of(message): contact for message, contact in rows}
-        last = max(message.id or 0 for message, _contact in rows)
+        last = max(message.id for message, _contact in rows)
         statement = (
-            select(OutboxMessage)
+            columns(*_MESSAGE_COLUMNS)
             .where(
                 col(OutboxMessage.contact_id).in_({message.contact_id for message, _ in rows}),
                 col(OutboxMessage.id) > last,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.send_after <= now,
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+                col(OutboxMessage.send_after) <= now,
                 col(OutboxMessage.paced) == False,  # noqa: E712 (a SQL expression)
             )
             .order_by(col(OutboxMessage.id))
             .with_for_update(skip_locked=True)
         )
+        rest = [QueuedMessage(*row) for row in await plain_rows(self.session, statement, {})]
         return [
-            (message, groups[_part_of(message)])
-            for message in (await self.session.exec(statement)).all()
-            if _part_of(message) in groups
+            (message, groups[_part_of(message)]) for message in rest if _part_of(message) in groups
         ]
 
     def _stuck(self, claimed_before: datetime) -> SelectOfScalar[OutboxMessage]:
@@ -423,7 +492,7 @@ class OutboxRepository:
         return (await self.session.exec(statement)).all()
 
 
-def reveal(message: OutboxMessage, vault: PhoneVault) -> str:
+def reveal(message: Sealed, vault: PhoneVault) -> str:
     """The text to send: the body with its secret put back (raises SecretKeyError)."""
     if message.secret_encrypted is None:
         return message.body
@@ -449,11 +518,14 @@ gateway call (3.5 minutes with Twilio's retries), short enough that a message wh
 process died mid-send does not hold the rest for long."""
 
 
-def _part_of(message: OutboxMessage) -> tuple[int, datetime, OutboxKind]:
+def _part_of(message: QueuedMessage) -> tuple[int, datetime, OutboxKind]:
     """Which text a part belongs to: the parts of one text are queued together, for
     one number, of one kind, at one moment (:meth:`OutboxRepository.add`)."""
     return message.contact_id, message.created_at, message.kind
 
+
+_outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_contact_table: Table = Contact.__table__  # type: ignore[attr-defined]
 
 # Built once: the dispatcher asks on every round.
 _ANY_DUE = (
@@ -469,8 +541,34 @@ _RECENT_PROACTIVE = select(func.count(), func.min(OutboxMessage.claimed_at)).whe
 )
 
 
+_MESSAGE_COLUMNS = (
+    col(OutboxMessage.id),
+    col(OutboxMessage.contact_id),
+    col(OutboxMessage.participant_id),
+    col(OutboxMessage.reference),
+    col(OutboxMessage.kind),
+    col(OutboxMessage.body),
+    col(OutboxMessage.secret_encrypted),
+    col(OutboxMessage.ucs2),
+    col(OutboxMessage.segments),
+    col(OutboxMessage.always),
+    col(OutboxMessage.paced),
+    col(OutboxMessage.attempts),
+    col(OutboxMessage.created_at),
+)
+""":class:`QueuedMessage`'s fields, in order."""
+_CONTACT_COLUMNS = (
+    col(Contact.id),
+    col(Contact.phone_hash),
+    col(Contact.phone_encrypted),
+    col(Contact.stopped),
+    col(Contact.erased_at),
+)
+""":class:`ClaimedContact`'s fields, in order."""
+
+
 @cache
-def _due_statement(paced: bool) -> Select[OutboxMessage, Contact]:
+def _due_statement(paced: bool) -> CoreSelect[*tuple[Any, ...]]:
     """Due messages of one queue and their contacts, locked, oldest first, up to ``:limit``.
 
     Read through ``ix_outbox_queue`` (status, paced, id) in id order, so the read stops
@@ -481,10 +579,11 @@ def _due_statement(paced: bool) -> Select[OutboxMessage, Contact]:
     """
     now: BindParameter[datetime] = bindparam("now")
     return (
-        select(OutboxMessage, Contact)
+        columns(*_MESSAGE_COLUMNS, *_CONTACT_COLUMNS)
+        .select_from(_outbox_table)
         .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id))
         .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.paced) == paced,
             # Checked on the rows the queue gives, not sought: through ix_outbox_due,
             # SQLite's choice without statistics, every due message is read and sorted.
@@ -494,7 +593,10 @@ def _due_statement(paced: bool) -> Select[OutboxMessage, Contact]:
         )
         .order_by(col(OutboxMessage.id))
         .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True, of=(OutboxMessage, Contact))
+        .with_for_update(
+            skip_locked=True,
+            of=(_outbox_table, _contact_table),
+        )
     )
 
 
@@ -545,11 +647,34 @@ def _waits_behind_a_retry(now: BindParameter[datetime]) -> ColumnElement[bool]:
     )
 
 
-_outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 _QUEUE = insert(_outbox_table).returning(_outbox_table.c.id, sort_by_parameter_order=True)
 """A message's parts, ids returned in the order of the rows given."""
 _QUEUE_PLANNED = insert(_outbox_table)
 """Rows planned by a group of turns: an executemany, ids not needed."""
+_TAKE = (
+    update(_outbox_table)
+    .where(_outbox_table.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=OutboxStatus.SENDING,
+        claimed_at=bindparam("now"),
+        attempts=_outbox_table.c.attempts + 1,
+    )
+)
+_SETTLE = (
+    update(_outbox_table)
+    .where(_outbox_table.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=bindparam("status"), secret_encrypted=None, claimed_at=None)
+)
+_RELEASE = (
+    update(_outbox_table)
+    .where(_outbox_table.c.id == bindparam("message_id"))
+    .values(
+        status=OutboxStatus.PENDING,
+        attempts=_outbox_table.c.attempts - 1,
+        claimed_at=None,
+        send_after=bindparam("until"),
+    )
+)
 _MARK_SENT = (
     update(_outbox_table)
     .where(_outbox_table.c.id == bindparam("message_id"))
