@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 from structlog.testing import capture_logs
 
 from consentbot import keys
 from consentbot.channels.twilio_signature import compute_signature
+from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.sms_segments import segment_count
 from consentbot.services.clock import ManualClock
+from consentbot.store.contacts import ContactRepository
 from consentbot.store.crypto import PhoneVault
+from consentbot.store.outbox import OutboxRepository
 from consentbot.store.tables import Contact, OutboxMessage
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
@@ -170,3 +174,41 @@ async def test_a_message_whose_secret_cannot_be_decrypted_fails_alone(
     (event,) = [entry for entry in logs if entry["event"] == "outbox.undecryptable"]
     assert event["message"] == row.id
     assert stranger.current_key_id in event["error"]
+
+
+async def test_after_a_full_round_the_next_claims_without_asking_first(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cohort's messages go in full rounds: asking whether anything is due before each
+    one only repeats what the full round said."""
+    dispatcher = client.app[keys.DISPATCHER]
+    monkeypatch.setattr(dispatcher, "batch", 2)
+    numbers = [f"+4474009006{n:02d}" for n in range(5)]
+    async with client.app[keys.DATABASE].transaction() as session:
+        contacts = ContactRepository(session, dispatcher.vault)
+        for number in numbers:
+            contact = await contacts.find_or_create(number, clock.now)
+            assert contact.id is not None
+            await OutboxRepository(session).add(
+                contact_id=contact.id,
+                participant_id=None,
+                kind=OutboxKind.REPLY,
+                body="Thank you.",
+                always=False,
+                send_after=clock.now,
+                now=clock.now,
+                max_segments=1,
+            )
+    asked = 0
+    any_due = OutboxRepository.any_due
+
+    async def counted(self: OutboxRepository, now: datetime) -> bool:
+        nonlocal asked
+        asked += 1
+        return await any_due(self, now)
+
+    monkeypatch.setattr(OutboxRepository, "any_due", counted)
+    await dispatcher.drain()
+    assert sorted(number for number in fake_twilio.inbox if number in numbers) == numbers
+    # Rounds of 2, 2 and 1: asked before the first, and again once a round was not full.
+    assert asked == 2

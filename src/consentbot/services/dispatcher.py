@@ -132,10 +132,12 @@ class OutboxDispatcher:
                 await self._mark_stuck()
                 next_look = self.clock() + STUCK_CHECK_EVERY
             try:
-                # Woken by a commit that queued messages: something is due, so the round
-                # goes straight to claiming, without the read that asks first.
-                while await self.dispatch_once(look_first=not woken) >= self.batch:
-                    woken = False
+                # Woken by a commit that queued messages, or after a full round: something
+                # is due, so the round goes straight to claiming, without the read that
+                # asks first (a cohort's thousands of messages go in full rounds).
+                look_first = not woken
+                while await self.dispatch_once(look_first=look_first) >= self.batch:
+                    look_first = False
             except Exception:
                 log.exception("outbox.dispatch_failed")
 
@@ -154,8 +156,12 @@ class OutboxDispatcher:
         """Send everything that may go now, waiting for the send rate where it holds
         messages back; return once nothing is left to send before its time (quiet hours,
         a retry's delay). For commands, which have no background loop."""
+        look_first = True
         while True:
-            if await self.dispatch_once():
+            claimed = await self.dispatch_once(look_first=look_first)
+            # After a full round more are waiting: the next claims without asking first.
+            look_first = claimed < self.batch
+            if claimed:
                 continue
             if not self._paced:
                 return
