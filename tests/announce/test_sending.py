@@ -4,6 +4,7 @@ stopped or erased number, held in quiet hours, and resumed without sending anyon
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +26,7 @@ from consentbot.services.clock import ManualClock
 from consentbot.services.erasure import ErasureService
 from consentbot.services.errors import UnknownStudy
 from consentbot.services.pipeline import TurnPipeline
-from consentbot.store.outbox import OutboxRepository
+from consentbot.store.outbox import OutboxRepository, PlannedMessage
 from consentbot.store.tables import AnnouncementRecipient, ConsentState, OutboxMessage
 from tests.announce.conftest import Study
 from tests.announce.seed import TEXTS, people
@@ -118,11 +119,11 @@ async def test_a_resumed_run_skips_those_already_queued_and_nobody_gets_it_twice
     add = OutboxRepository.add
     calls = Counter[str]()
 
-    async def failing_add(self: OutboxRepository, **kwargs: object) -> list[int]:
+    async def failing_add(self: OutboxRepository, rows: Sequence[PlannedMessage]) -> list[int]:
         calls["add"] += 1
         if calls["add"] == 6:
             raise ConnectionError("the database went away")
-        return await add(self, **kwargs)  # type: ignore[arg-type]
+        return await add(self, rows)
 
     monkeypatch.setattr(OutboxRepository, "add", failing_add)
     assert (await announcements.queue_group(plan, announcement, 2)).queued == 2

@@ -58,7 +58,7 @@ async def queue_replies(db: Database, numbers: int) -> dict[int, list[int]]:
         for number in range(numbers):
             contact = await contacts.find_or_create(f"+447400900{number:03d}", START)
             assert contact.id is not None
-            queued[contact.id] = await outbox.add(
+            reply = outbox.plan(
                 contact_id=contact.id,
                 participant_id=None,
                 kind=OutboxKind.REPLY,
@@ -68,6 +68,7 @@ async def queue_replies(db: Database, numbers: int) -> dict[int, list[int]]:
                 now=START,
                 max_segments=1,
             )
+            queued[contact.id] = await outbox.add(reply)
     assert {len(parts) for parts in queued.values()} == {3}
     return queued
 
@@ -112,7 +113,8 @@ async def test_a_claim_settles_what_it_must_not_send_and_a_release_undoes_it(
         contacts.stop(stopped_contact, StopSource.SMS, START)
         erased_contact.erased_at = START
         session.add(erased_contact)
-        await OutboxRepository(session, PhoneVault(SECRET)).add(
+        outbox = OutboxRepository(session, PhoneVault(SECRET))
+        code = outbox.plan(
             contact_id=stopped,
             participant_id=None,
             kind=OutboxKind.VERIFICATION,
@@ -123,6 +125,7 @@ async def test_a_claim_settles_what_it_must_not_send_and_a_release_undoes_it(
             max_segments=1,
             secret="123456",
         )
+        await outbox.add_all(code)
     async with db.transaction() as session:
         claim = await OutboxRepository(session).claim_due(START, 50)
     assert set(by_contact(claim.messages)) == {sending}

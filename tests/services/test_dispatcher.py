@@ -189,7 +189,8 @@ async def test_after_a_full_round_the_next_claims_without_asking_first(
         for number in numbers:
             contact = await contacts.find_or_create(number, clock.now)
             assert contact.id is not None
-            await OutboxRepository(session).add(
+            outbox = OutboxRepository(session)
+            reply = outbox.plan(
                 contact_id=contact.id,
                 participant_id=None,
                 kind=OutboxKind.REPLY,
@@ -199,6 +200,7 @@ async def test_after_a_full_round_the_next_claims_without_asking_first(
                 now=clock.now,
                 max_segments=1,
             )
+            await outbox.add_all(reply)
     asked = 0
     any_due = OutboxRepository.any_due
 

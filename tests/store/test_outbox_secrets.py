@@ -32,7 +32,7 @@ class Queue:
         return self.repository.session
 
     async def add(self, body: str, max_segments: int, secret: str | None) -> list[OutboxMessage]:
-        ids = await self.repository.add(
+        planned = self.repository.plan(
             contact_id=self.contact_id,
             participant_id=None,
             kind=OutboxKind.INVITATION,
@@ -43,6 +43,7 @@ class Queue:
             max_segments=max_segments,
             secret=secret,
         )
+        ids = await self.repository.add(planned)
         stored = await self.repository.by_ids(ids)
         return [stored[message_id] for message_id in ids]
 
@@ -94,7 +95,7 @@ async def test_a_secret_that_would_be_split_or_cannot_be_marked_is_refused(
     with pytest.raises(ValueError, match="already holds"):
         await outbox.add(f"Write {SECRET_MARKER} to see {LINK}", 6, LINK)
     with pytest.raises(ValueError, match="needs the vault"):
-        await OutboxRepository(outbox.session).add(
+        OutboxRepository(outbox.session).plan(
             contact_id=outbox.contact_id, participant_id=None, kind=OutboxKind.VERIFICATION, body="code 123456",
             always=False, send_after=START, now=START, max_segments=1, secret="123456",
         )  # fmt: skip

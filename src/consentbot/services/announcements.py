@@ -152,7 +152,7 @@ class AnnouncementService:
             outbox = OutboxRepository(session)
             for recipient in recipients:
                 language = plan.text_language(recipient.language)
-                (message_id,) = await outbox.add(
+                message = outbox.plan(
                     contact_id=recipient.contact_id,
                     participant_id=recipient.participant_id,
                     kind=OutboxKind.ANNOUNCEMENT,
@@ -162,6 +162,7 @@ class AnnouncementService:
                     now=now,
                     max_segments=self.deps.max_segments,
                 )
+                (message_id,) = await outbox.add(message)
                 repository.record(
                     announcement_id, recipient.participant_id, message_id, language, now
                 )

@@ -85,7 +85,8 @@ class AssistedReceipts:
         consent = consent_from(await participants.consent(participant_id))
         say = self.deps.lexicon.say(participant.language, study.timezone)
         body = assisted_receipt(say, study, study.text(participant.language), consent)
-        await OutboxRepository(session, self.deps.vault).add(
+        outbox = OutboxRepository(session, self.deps.vault)
+        message = outbox.plan(
             contact_id=contact_id,
             participant_id=participant_id,
             kind=OutboxKind.ASSISTED_RECEIPT,
@@ -95,6 +96,7 @@ class AssistedReceipts:
             now=now,
             max_segments=self.deps.max_segments,
         )
+        await outbox.add_all(message)
         return ReceiptBy.SMS
 
     async def close_lapsed(self, limit: int = 100) -> int:

@@ -362,7 +362,7 @@ class TurnPipeline:
             )
             ran += outcome.turn is not None
         # The group's messages in one insert, in the order its turns queued them.
-        await OutboxRepository(session).add_planned(planned)
+        await OutboxRepository(session).add_all(planned)
         return ran
 
     async def _run_loaded(

@@ -206,7 +206,7 @@ async def queue_sms_replies(
     """Put a turn's replies in the SMS outbox, due now.
 
     With ``planned``, the rows are added to that list for the caller to insert with a
-    group's others (:meth:`OutboxRepository.add_planned`), instead of inserted now.
+    group's others (:meth:`OutboxRepository.add_all`), instead of inserted now.
 
     Quiet hours are the dispatcher's business: it holds the kinds of message we
     start until they end, whenever it would otherwise send them. ``secret`` (a
@@ -229,7 +229,7 @@ async def queue_sms_replies(
         if planned is not None:
             planned.extend(rows)
         else:
-            await outbox.add_planned(rows)
+            await outbox.add_all(rows)
 
 
 def joined_replies(turn: Turn) -> list[tuple[bool, str]]:

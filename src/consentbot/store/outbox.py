@@ -139,42 +139,17 @@ class OutboxRepository:
         self.session = session
         self.vault = vault
 
-    async def add(
-        self,
-        *,
-        contact_id: int,
-        participant_id: int | None,
-        kind: OutboxKind,
-        body: str,
-        always: bool,
-        send_after: datetime,
-        now: datetime,
-        max_segments: int,
-        secret: str | None = None,
-    ) -> list[int]:
-        """Queue ``body``, split into SMS-sized messages of at most ``max_segments`` each;
-        return the ids of its parts, in order (the parts are those of :meth:`plan`).
+    async def add(self, rows: Sequence[PlannedMessage]) -> list[int]:
+        """Queue rows from :meth:`plan`; return their ids, in the order given.
 
-        Written at once by one Core insert, not left to the session's flush: a turn never
-        reads its message back, and building a tracked row and flushing it cost about
-        twice the insert (every turn and every reminder queues one). The contact and
+        Written at once by one Core insert, not left to the session's flush: building a
+        tracked row and flushing it cost about twice the insert. The contact and
         participant already have ids, so their rows are in the database.
         """
-        rows = self.plan(
-            contact_id=contact_id,
-            participant_id=participant_id,
-            kind=kind,
-            body=body,
-            always=always,
-            send_after=send_after,
-            now=now,
-            max_segments=max_segments,
-            secret=secret,
-        )
         connection = await self.session.connection()
         if len(rows) == 1:
             return [(await connection.execute(_QUEUE, rows[0])).scalar_one()]
-        return list((await connection.execute(_QUEUE, rows)).scalars().all())
+        return list((await connection.execute(_QUEUE, list(rows))).scalars().all())
 
     def plan(
         self,
@@ -190,7 +165,7 @@ class OutboxRepository:
         secret: str | None = None,
     ) -> list[PlannedMessage]:
         """The rows that queue ``body``: its SMS-sized parts of at most ``max_segments``
-        each, in order, for :meth:`add` or :meth:`add_planned`.
+        each, in order, for :meth:`add` or :meth:`add_all`.
 
         ``secret`` is a substring of ``body`` (a one-time code, a personal link) that
         must not be stored in clear: each part holding it stores :data:`SECRET_MARKER`
@@ -228,11 +203,12 @@ class OutboxRepository:
             )
         return rows
 
-    async def add_planned(self, rows: Sequence[PlannedMessage]) -> None:
-        """Queue rows from :meth:`plan`, in the order given, by one statement.
+    async def add_all(self, rows: Sequence[PlannedMessage]) -> None:
+        """Queue rows from :meth:`plan`, in the order given, by one statement, no ids back.
 
-        For a group of turns (a round of due timers) that needs no ids back: one insert
-        for the group costs about what a single message's insert did.
+        A turn never reads its messages back, and a group of turns (a round of due
+        timers) queues all of theirs at once: one insert for the group costs about what a
+        single message's insert did.
         """
         if rows:
             connection = await self.session.connection()
