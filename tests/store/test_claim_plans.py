@@ -13,18 +13,21 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from consentbot import keys
 from consentbot.domain.callbacks import CallbackStatus
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.services.clock import ManualClock
 from consentbot.store.callbacks import CallbackRepository
-from consentbot.store.database import Database
 from consentbot.store.outbox import OutboxRepository
 from consentbot.store.tables import CallbackRequest, OutboxMessage, Timer
 from consentbot.store.timers import TimerRepository
 from tests.conftest import AppClient
-from tests.support.journey import ResearchSystem
-from tests.support.query_plans import later_timers, plan_of, sent_and_rolled_back
+from tests.support.query_plans import (
+    analyze,
+    invited_person,
+    later_timers,
+    plan_of,
+    sent_and_rolled_back,
+)
 
 DUE_REMINDERS = 5_000
 PENDING_TIMERS = 5_000
@@ -32,31 +35,10 @@ BATCH = 50
 WAITING_CALLBACKS = 2_000
 
 
-async def _invited(client: AppClient) -> tuple[Database, int, int]:
-    """The database, and the contact and participant of one invited person."""
-    await (await ResearchSystem.register(client)).invite("+447400900111", "U-1")
-    db = client.app[keys.DATABASE]
-    async with db.transaction() as session:
-        found = await session.exec(text("SELECT contact_id, id FROM participant"))  # type: ignore[call-overload]
-        contact_id, participant_id = found.one()
-        await session.exec(text("DELETE FROM outbox"))  # type: ignore[call-overload]
-        await session.exec(text("DELETE FROM timer"))  # type: ignore[call-overload]
-    return db, contact_id, participant_id
-
-
-async def _analyze(db: Database) -> None:
-    """PostgreSQL plans from statistics, which autovacuum keeps; the service never asks
-    SQLite to gather any, so its planner is tested on the guesses it makes without."""
-    if db.is_sqlite:
-        return
-    async with db.transaction() as session:
-        await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
-
-
 async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
     client: AppClient, clock: ManualClock
 ) -> None:
-    db, contact_id, participant_id = await _invited(client)
+    db, contact_id, participant_id = await invited_person(client)
     now = clock()
     reminders = [
         {
@@ -74,7 +56,7 @@ async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
     ]
     async with db.transaction() as session:
         await session.exec(insert(OutboxMessage), params=reminders)
-    await _analyze(db)
+    await analyze(db)
 
     async def claim(session: Any) -> None:
         taken = await OutboxRepository(session).claim_due(now, BATCH, proactive_limit=BATCH)
@@ -93,13 +75,13 @@ async def test_a_claim_reads_each_queue_in_order_up_to_its_batch(
 
 
 async def test_a_group_of_timers_is_claimed_by_id(client: AppClient, clock: ManualClock) -> None:
-    db, _contact_id, participant_id = await _invited(client)
+    db, _contact_id, participant_id = await invited_person(client)
     now = clock()
     async with db.transaction() as session:
         await session.exec(insert(Timer), params=later_timers(participant_id, PENDING_TIMERS, now))
         found = await session.exec(text("SELECT id FROM timer ORDER BY id LIMIT 50"))  # type: ignore[call-overload]
         group = [timer_id for (timer_id,) in found.all()]
-    await _analyze(db)
+    await analyze(db)
 
     async def claim(session: Any) -> None:
         assert len(await TimerRepository(session).claim_many(group, now)) == len(group)
@@ -118,7 +100,7 @@ async def test_a_groups_waiting_call_backs_are_found_by_person(
 ) -> None:
     """Each turn and each group of timers asks which of its people wait for a call-back:
     read through those people's requests, never the whole queue."""
-    db, _contact_id, participant_id = await _invited(client)
+    db, _contact_id, participant_id = await invited_person(client)
     now = clock()
     rows = [
         {
@@ -131,7 +113,7 @@ async def test_a_groups_waiting_call_backs_are_found_by_person(
     ]
     async with db.transaction() as session:
         await session.exec(insert(CallbackRequest), params=rows)
-    await _analyze(db)
+    await analyze(db)
     group = list(range(participant_id + 1, participant_id + 51))
 
     async def load(session: Any) -> None:

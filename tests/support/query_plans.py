@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
+from consentbot import keys
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.store.database import Database
+from tests.conftest import AppClient
+from tests.support.journey import ResearchSystem
 
 Sent = list[tuple[str, Any]]
 """Statements as the driver got them, each with its parameters."""
@@ -69,3 +72,25 @@ def later_timers(participant_id: int, count: int, now: datetime) -> list[dict[st
         }
         for n in range(count)
     ]
+
+
+async def invited_person(client: AppClient) -> tuple[Database, int, int]:
+    """The database, and the contact and participant of one invited person, with the
+    invitation's message and timers removed."""
+    await (await ResearchSystem.register(client)).invite("+447400900111", "U-1")
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        found = await session.exec(text("SELECT contact_id, id FROM participant"))  # type: ignore[call-overload]
+        contact_id, participant_id = found.one()
+        await session.exec(text("DELETE FROM outbox"))  # type: ignore[call-overload]
+        await session.exec(text("DELETE FROM timer"))  # type: ignore[call-overload]
+    return db, contact_id, participant_id
+
+
+async def analyze(db: Database) -> None:
+    """PostgreSQL plans from statistics, which autovacuum keeps; the service never asks
+    SQLite to gather any, so its planner is tested on the guesses it makes without."""
+    if db.is_sqlite:
+        return
+    async with db.transaction() as session:
+        await session.exec(text("ANALYZE"))  # type: ignore[call-overload]

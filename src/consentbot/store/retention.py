@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from consentbot.domain.outbox import SETTLED
+from consentbot.store.index_choice import NotFromIndex
 from consentbot.store.tables import (
+    OUTBOX_UNBLANKED,
     InboundMessage,
     InvitationLink,
     OutboxMessage,
@@ -67,7 +70,7 @@ class RetentionRepository:
         ids = await self._ids(
             select(WebSession.id)
             .where(WebSession.expires_at < expired_before)
-            .order_by(col(WebSession.id)),
+            .order_by(col(WebSession.expires_at)),
             limit,
         )
         if not ids:
@@ -123,7 +126,9 @@ class RetentionRepository:
         ids = await self._ids(
             select(OutboxMessage.id)
             .where(
-                col(OutboxMessage.status).in_(SETTLED),
+                # Checked on each row, not sought: through ix_outbox_due (status, send_after)
+                # SQLite read every old settled message, blanked or not, and sorted them.
+                NotFromIndex(col(OutboxMessage.status)).in_(SETTLED),
                 OutboxMessage.send_after < settled_before,
                 or_(
                     col(OutboxMessage.claimed_at).is_(None),
@@ -133,9 +138,10 @@ class RetentionRepository:
                     col(OutboxMessage.sent_at).is_(None),
                     col(OutboxMessage.sent_at) < settled_before,
                 ),
-                or_(OutboxMessage.body != "", col(OutboxMessage.secret_encrypted).is_not(None)),
+                # The index's own condition, as it is written there (no bound values).
+                text(f"({OUTBOX_UNBLANKED})"),
             )
-            .order_by(col(OutboxMessage.id)),
+            .order_by(col(OutboxMessage.send_after)),
             limit,
         )
         if ids:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from consentbot.domain.accesses import AccessorKind
@@ -164,6 +164,11 @@ class Timer(SQLModel, table=True):
     done_at: datetime | None = _at(nullable=True)
 
 
+OUTBOX_UNBLANKED = "body <> '' OR secret_encrypted IS NOT NULL"
+"""An outbox row that still holds its text or secret: ``ix_outbox_unblanked``'s condition.
+A query can use that index only where its own condition holds this same text."""
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to send, written in the same transaction as the change it reports."""
 
@@ -177,6 +182,14 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_contact", "contact_id", "status", "id"),
         # The shared send rate counts the last second's claims on every round.
         Index("ix_outbox_claimed_at", "claimed_at"),
+        # Retention blanks old messages' text: only those still holding some are indexed,
+        # so its hourly read does not grow with every message ever sent.
+        Index(
+            "ix_outbox_unblanked",
+            "send_after",
+            sqlite_where=text(OUTBOX_UNBLANKED),
+            postgresql_where=text(OUTBOX_UNBLANKED),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
