@@ -214,8 +214,10 @@ async def queue_sms_replies(
     ``vault``: see :meth:`OutboxRepository.add`.
     """
     outbox = OutboxRepository(session, vault)
-    for always, body in joined_replies(turn):
-        rows = outbox.plan(
+    rows = [
+        row
+        for always, body in joined_replies(turn)
+        for row in outbox.plan(
             contact_id=contact_id,
             participant_id=participant_id,
             kind=kind,
@@ -226,10 +228,11 @@ async def queue_sms_replies(
             max_segments=max_segments,
             secret=secret,
         )
-        if planned is not None:
-            planned.extend(rows)
-        else:
-            await outbox.add_all(rows)
+    ]
+    if planned is not None:
+        planned.extend(rows)
+    else:
+        await outbox.add_all(rows)
 
 
 def joined_replies(turn: Turn) -> list[tuple[bool, str]]:

@@ -496,7 +496,7 @@ process died mid-send does not hold the rest for long."""
 
 def _part_of(message: QueuedMessage) -> tuple[int, datetime, OutboxKind]:
     """Which text a part belongs to: the parts of one text are queued together, for
-    one number, of one kind, at one moment (:meth:`OutboxRepository.add`)."""
+    one number, of one kind, at one moment (:meth:`OutboxRepository.plan`)."""
     return message.contact_id, message.created_at, message.kind
 
 
@@ -626,7 +626,7 @@ def _waits_behind_a_retry(now: BindParameter[datetime]) -> ColumnElement[bool]:
 _QUEUE = insert(_outbox_table).returning(_outbox_table.c.id, sort_by_parameter_order=True)
 """A message's parts, ids returned in the order of the rows given."""
 _QUEUE_PLANNED = insert(_outbox_table)
-"""Rows planned by a group of turns: an executemany, ids not needed."""
+"""Planned rows, a turn's or a group's: an executemany, ids not needed."""
 _TAKE = (
     update(_outbox_table)
     .where(_outbox_table.c.id.in_(bindparam("ids", expanding=True)))
