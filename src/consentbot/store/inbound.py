@@ -9,6 +9,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.direct_sql import execute
 from consentbot.store.tables import InboundMessage
 
 
@@ -37,7 +38,7 @@ class InboundRepository:
             "contact_id": contact_id,
             "received_at": now,
         }
-        return (await self.session.exec(_FIRST_TIME[dialect], params=values)).first() is not None
+        return bool((await execute(self.session, _FIRST_TIME[dialect], values)).rows)
 
 
 _inbound: Table = InboundMessage.__table__  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from consentbot.domain.provenance import Auth
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.transitions import ConsentAction
 from consentbot.domain.webhooks import ERASED, ConsentChange, payload
+from consentbot.store.direct_sql import execute
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant, Webhook
 from consentbot.store.webhooks import WebhookRepository
 
@@ -167,10 +168,10 @@ class LedgerRepository:
         # nothing in the transaction reads them back as tracked rows. They go on the
         # session's connection because through the session each would first flush the
         # participant's row: once per change instead of once per turn.
-        connection = await self.session.connection()
-        await connection.execute(_APPEND_EVENT, _event_row(event))
-        await connection.execute(
-            _UPSERT_STATE[connection.dialect.name],
+        await execute(self.session, _APPEND_EVENT, _event_row(event))
+        await execute(
+            self.session,
+            _UPSERT_STATE[self.session.get_bind().dialect.name],
             {
                 "participant_id": participant.id,
                 "purpose_id": new.purpose_id,

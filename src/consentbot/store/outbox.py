@@ -38,6 +38,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
 from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
 from consentbot.store.crypto import PhoneVault
+from consentbot.store.direct_sql import execute
 from consentbot.store.index_choice import NotFromIndex
 from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import Contact, OutboxMessage, Participant
@@ -146,9 +147,9 @@ class OutboxRepository:
         tracked row and flushing it cost about twice the insert. The contact and
         participant already have ids, so their rows are in the database.
         """
-        connection = await self.session.connection()
         if len(rows) == 1:
-            return [(await connection.execute(_QUEUE, rows[0])).scalar_one()]
+            return [(await execute(self.session, _QUEUE, rows[0])).rows[0][0]]
+        connection = await self.session.connection()
         return list((await connection.execute(_QUEUE, list(rows))).scalars().all())
 
     def plan(
@@ -211,8 +212,7 @@ class OutboxRepository:
         single message's insert did.
         """
         if rows:
-            connection = await self.session.connection()
-            await connection.execute(_QUEUE_PLANNED, list(rows))
+            await execute(self.session, _QUEUE_PLANNED, rows[0] if len(rows) == 1 else rows)
 
     def _check_secret(self, body: str, parts: list[str], secret: str) -> None:
         if self.vault is None:
@@ -301,8 +301,7 @@ class OutboxRepository:
             )
 
     async def _run(self, statement: Executable, params: Any) -> None:
-        connection = await self.session.connection()
-        await connection.execute(statement, params)
+        await execute(self.session, statement, params)
 
     async def _due(
         self, now: datetime, limit: int, *, paced: bool

@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from consentbot.store.direct_sql import execute
 
 
 async def plain_rows(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any]
-) -> Sequence[Row[*tuple[Any, ...]]]:
+) -> Sequence[Any]:
     """The rows of ``statement``, plain values, in the session's transaction.
 
     What this transaction has changed is flushed first, as an ORM query would: the
-    rows must show the transaction's own writes.
+    rows must show the transaction's own writes. Each row unpacks like a tuple (see
+    :mod:`~consentbot.store.direct_sql`, which runs it).
     """
     await session.flush()
-    connection = await session.connection()
-    return (await connection.execute(statement, params)).all()
+    return (await execute(session, statement, params)).rows

@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.timers import TimerKind, TimerStatus
+from consentbot.store.direct_sql import execute
 from consentbot.store.index_choice import NotFromIndex
 from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import Contact, Participant, Timer
@@ -27,9 +28,8 @@ class TimerRepository:
     ) -> None:
         """Set the participant's timer of ``kind`` to ``due_at``, replacing a pending one."""
         await self.cancel(participant_id, [kind], now)
-        self.session.add(
-            Timer(participant_id=participant_id, kind=kind, due_at=due_at, created_at=now)
-        )
+        values = {"participant": participant_id, "kind": kind, "due_at": due_at, "now": now}
+        await execute(self.session, _SCHEDULE, values)
 
     def schedule_new(
         self, participant_ids: Iterable[int], kind: TimerKind, due_at: datetime, now: datetime
@@ -46,7 +46,7 @@ class TimerRepository:
         if not kinds:
             return
         params = {"participant": participant_id, "kinds": kinds, "now": now}
-        await self.session.exec(_CANCEL, params=params)
+        await execute(self.session, _CANCEL, params)
 
     async def due(
         self,
@@ -130,8 +130,7 @@ class TimerRepository:
 
     async def cancel_claimed(self, timer_id: int, now: datetime) -> None:
         """Mark a timer this transaction claimed as cancelled: it had nothing left to do."""
-        connection = await self.session.connection()
-        await connection.execute(_CANCEL_CLAIMED, {"timer_id": timer_id, "now": now})
+        await execute(self.session, _CANCEL_CLAIMED, {"timer_id": timer_id, "now": now})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +143,15 @@ class ClaimedTimer:
 
 # Built once: building a statement and keying it for the compiled cache costs more than
 # running it, and turns and reminder rounds run these all day.
+# Core statements, built once, run by direct_sql: the unit of work's flush of a tracked
+# Timer cost several times the insert.
+_SCHEDULE = insert(Timer.__table__).values(  # type: ignore[attr-defined]
+    participant_id=bindparam("participant"),
+    kind=bindparam("kind"),
+    due_at=bindparam("due_at"),
+    status=TimerStatus.PENDING,
+    created_at=bindparam("now"),
+)
 _CANCEL = (
     update(Timer)
     .where(

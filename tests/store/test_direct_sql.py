@@ -1,0 +1,126 @@
+"""direct_sql: prebuilt statements on SQLite's own connection, stored and read as SQLAlchemy would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from consentbot import keys
+from consentbot.domain.stopping import StopSource
+from consentbot.store.database import Database
+from consentbot.store.direct_sql import execute
+from consentbot.store.tables import Contact
+from tests.conftest import START, AppClient
+from tests.support.query_plans import statements_sent
+
+CONTACT = Contact.__table__  # type: ignore[attr-defined]
+ADD = insert(CONTACT)
+"""No values of its own: it sets the columns its parameters name."""
+STOP = (
+    update(CONTACT)
+    .where(CONTACT.c.phone_hash == bindparam("hash"))
+    .values(stopped=True, stopped_at=bindparam("at"), stopped_by=bindparam("by"))
+)
+STOPPED = select(CONTACT.c.phone_hash, CONTACT.c.stopped_at, CONTACT.c.stopped_by).where(
+    CONTACT.c.phone_hash.in_(bindparam("hashes", expanding=True))
+)
+LATER = START + timedelta(hours=2, microseconds=123456)
+
+
+def contact(phone_hash: str) -> dict[str, Any]:
+    return {"phone_hash": phone_hash, "phone_encrypted": "sealed", "stopped": False, "created_at": START}
+
+
+@contextmanager
+def through_sqlalchemy(db: Database) -> Iterator[list[str]]:
+    """The statements SQLAlchemy's own execute handles (not those run directly)."""
+    seen: list[str] = []
+
+    def executed(_conn: Any, clause: Any, *_args: Any) -> None:
+        seen.append(str(clause))
+
+    event.listen(db.engine.sync_engine, "before_execute", executed)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_execute", executed)
+
+
+async def stored_text(db: Database, phone_hash: str) -> tuple[Any, ...]:
+    """The row's stored values, as the database holds them (no type conversion)."""
+    async with db.read() as session:
+        found = await session.exec(  # type: ignore[call-overload]
+            text("SELECT stopped_at, stopped_by, created_at FROM contact WHERE phone_hash = :h"),
+            params={"h": phone_hash},
+        )
+        return tuple(found.one())
+
+
+async def test_a_write_transaction_on_sqlite_runs_statements_directly(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    direct = db.engine.dialect.name == "sqlite"
+    with through_sqlalchemy(db) as handled, statements_sent(db, "contact") as sent:
+        async with db.transaction() as session:
+            added = await execute(session, ADD, [contact("direct-1"), contact("direct-2")])
+            stopped = await execute(session, STOP, {"hash": "direct-2", "at": LATER, "by": StopSource.SMS})
+            read = await execute(session, STOPPED, {"hashes": ["direct-1", "direct-2"]})
+    assert stopped.rowcount == 1
+    if direct:  # asyncpg does not count the rows of several at once
+        assert added.rowcount == 2
+    # Listeners see every statement either way; SQLAlchemy's execute only those not run here.
+    assert [sql.split()[0] for sql, _ in sent] == ["INSERT", "UPDATE", "SELECT"]
+    assert [h for h in handled if "contact" in h] == ([] if direct else [str(ADD), str(STOP), str(STOPPED)])
+    # Values come back through each column's type: aware datetimes, enums.
+    assert sorted(read.rows) == [("direct-1", None, None), ("direct-2", LATER, StopSource.SMS)]
+
+
+async def test_rows_are_stored_exactly_as_sqlalchemy_stores_them(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        await execute(session, ADD, contact("direct-3"))
+        await execute(session, STOP, {"hash": "direct-3", "at": LATER, "by": StopSource.WEB})
+    async with db.transaction() as session:
+        connection = await session.connection()  # SQLAlchemy's own path, for comparison
+        await connection.execute(ADD, contact("direct-4"))
+        await connection.execute(STOP, {"hash": "direct-4", "at": LATER, "by": StopSource.WEB})
+    assert await stored_text(db, "direct-3") == await stored_text(db, "direct-4")
+
+
+async def test_a_read_transaction_goes_through_sqlalchemy(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        await execute(session, ADD, contact("direct-5"))
+    with through_sqlalchemy(db) as handled:
+        async with db.read() as session:
+            read = await execute(session, STOPPED, {"hashes": ["direct-5"]})
+    assert [tuple(row) for row in read.rows] == [("direct-5", None, None)]
+    assert str(STOPPED) in handled, "a read may be large: it goes to the driver's thread"
+
+
+async def test_the_drivers_errors_reach_the_caller_as_sqlalchemys(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        await execute(session, ADD, contact("direct-6"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await execute(session, ADD, contact("direct-6"))
+    async with db.read() as session:
+        count = await session.exec(  # type: ignore[call-overload]
+            text("SELECT count(*) FROM contact WHERE phone_hash = 'direct-6'")
+        )
+        assert count.scalar_one() == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_missing_parameter_is_refused_before_anything_runs(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    with statements_sent(db, "UPDATE contact") as sent, pytest.raises(Exception, match="'by'"):
+        async with db.transaction() as session:
+            await execute(session, STOP, {"hash": "direct-7", "at": datetime.now(UTC)})
+    assert sent == []
