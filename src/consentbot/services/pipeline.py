@@ -67,6 +67,7 @@ from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
 from consentbot.store.outbox import OutboxRepository, PlannedMessage
 from consentbot.store.participants import ParticipantRepository, generate_reference
+from consentbot.store.row_writes import write_changes
 from consentbot.store.tables import Contact, WebSession
 from consentbot.store.timers import ClaimedTimer, TimerRepository
 from consentbot.store.web_sessions import WebSessionRepository
@@ -440,6 +441,8 @@ class TurnPipeline:
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
         queued = await self._deliver(session, contact, decided, reply_to, now, planned)
+        # The turn's changes to the two rows, written now rather than by the session's flush.
+        await write_changes(session, contact, *([who.participant] if who else []))
         timer.lap(TurnStage.STORE)
         log.info(
             "turn.handled",

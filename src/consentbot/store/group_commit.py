@@ -150,6 +150,11 @@ class GroupCommit:
         except Exception as error:
             session.info.clear()
             session.info.update(flags)
+            # Rows this caller loaded may hold what its savepoint rolled back: a row written
+            # by Core (store/row_writes.py) is not one the session knows to expire. Everything
+            # the callers before it changed is written already (each savepoint's release
+            # flushed it), so the next caller loads afresh what it needs.
+            session.expunge_all()
             return None, error
         return result, None
 
