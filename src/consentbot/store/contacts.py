@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import bindparam, case
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.stopping import StopSource
 from consentbot.store.crypto import PhoneVault
+from consentbot.store.loaded_rows import load, table_of
 from consentbot.store.tables import Contact
 
 _IN_CHUNK = 500
@@ -21,8 +23,12 @@ _IN_CHUNK = 500
 
 # Built once: a statement built per call costs more to build and key for the compiled
 # cache than to run (every turn looks its sender up).
-_BY_HASH = select(Contact).where(col(Contact.phone_hash) == bindparam("hash"))
+# Core, on the table: loaded_rows makes the row the session's (an ORM query costs more).
+_TABLE = table_of(Contact)
+_BY_HASH = sql_select(_TABLE).where(_TABLE.c.phone_hash == bindparam("hash"))
 _BY_HASH_LOCKED = _BY_HASH.with_for_update()
+_BY_ID = sql_select(_TABLE).where(_TABLE.c.id == bindparam("id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
 
 
 class StoredPhone(Protocol):
@@ -60,7 +66,8 @@ class ContactRepository:
             # One key: a plain, cached statement (a CASE over literal hashes is compiled
             # afresh for every look-up, which a cohort of thousands pays thousands of times).
             statement = _BY_HASH_LOCKED if lock else _BY_HASH
-            return (await self.session.exec(statement, params={"hash": hashes[0]})).first()
+            found = await load(self.session, Contact, statement, {"hash": hashes[0]})
+            return found[0] if found else None
         # A number has one row; should a second have been created while its old key
         # was missing from the configuration, the one under the first hash wins.
         preference = case(
@@ -79,10 +86,9 @@ class ContactRepository:
 
     async def get(self, contact_id: int, *, lock: bool = False) -> Contact | None:
         """The contact with this id; ``lock`` as in :meth:`find`."""
-        statement = select(Contact).where(Contact.id == contact_id)
-        if lock:
-            statement = statement.with_for_update()
-        return (await self.session.exec(statement)).first()
+        statement = _BY_ID_LOCKED if lock else _BY_ID
+        found = await load(self.session, Contact, statement, {"id": contact_id})
+        return found[0] if found else None
 
     async def find_or_create(self, e164: str, now: datetime) -> Contact:
         """The locked contact for this number, created if it is new."""

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
+from consentbot.store.loaded_rows import load, table_of
 from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import ConsentState, Contact, Participant
 
@@ -38,10 +39,11 @@ def takes_turns(participant: Participant) -> bool:
 
 # Built once (each turn runs them): building a statement and keying it for the compiled
 # cache costs more than running it.
+_PARTICIPANT = table_of(Participant)
 _FOR_CONTACTS = (
-    select(Participant)
-    .where(col(Participant.contact_id).in_(bindparam("ids", expanding=True)))
-    .order_by(col(Participant.id))
+    sql_select(_PARTICIPANT)
+    .where(_PARTICIPANT.c.contact_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_PARTICIPANT.c.id)
 )
 _CONSENT_OF = sql_select(
     col(ConsentState.participant_id),
@@ -188,8 +190,7 @@ class ParticipantRepository:
         """Every study these numbers take part in, oldest first, in one query."""
         if not contact_ids:
             return []
-        found = await self.session.exec(_FOR_CONTACTS, params={"ids": list(contact_ids)})
-        return list(found.all())
+        return await load(self.session, Participant, _FOR_CONTACTS, {"ids": list(contact_ids)})
 
     async def others_on_contact(self, contact_id: int, participant_id: int) -> list[Participant]:
         """The number's other participants (other studies) that were not erased, oldest first."""

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.store.direct_sql import execute
 from consentbot.store.index_choice import NotFromIndex
+from consentbot.store.loaded_rows import adopt, table_of
 from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import Contact, Participant, Timer
 
@@ -105,8 +107,8 @@ class TimerRepository:
         wanted = sorted(set(participant_ids))
         if not wanted:
             return {}
-        rows = (await self.session.exec(_LOCK_CONTACTS, params={"ids": wanted})).all()
-        return {participant_id: contact for participant_id, contact in rows if participant_id}
+        rows = await plain_rows(self.session, _LOCK_CONTACTS, {"ids": wanted})
+        return {row[0]: adopt(self.session, Contact, row[1:]) for row in rows}
 
     async def claim_many(self, timer_ids: Sequence[int], now: datetime) -> dict[int, ClaimedTimer]:
         """Take those of these timers still pending, marked done (call with their contacts
@@ -164,12 +166,16 @@ _CANCEL = (
     # cancelled, and finding which rows changed would cost a second round of work.
     .execution_options(synchronize_session=False)
 )
+_CONTACT = table_of(Contact)
+_PARTICIPANT = table_of(Participant)
+# Core, the participant's id then every column of its contact, which loaded_rows makes the
+# session's row (an ORM query of the pairs cost several times the statement).
 _LOCK_CONTACTS = (
-    select(Participant.id, Contact)
-    .join(Contact, col(Contact.id) == col(Participant.contact_id))
-    .where(col(Participant.id).in_(bindparam("ids", expanding=True)))
-    .order_by(col(Contact.id))
-    .with_for_update(skip_locked=True, of=Contact)
+    sql_select(_PARTICIPANT.c.id, _CONTACT)
+    .join(_CONTACT, _CONTACT.c.id == _PARTICIPANT.c.contact_id)
+    .where(_PARTICIPANT.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_CONTACT.c.id)
+    .with_for_update(skip_locked=True, of=_CONTACT)
 )
 _CLAIM = (
     update(Timer)
