@@ -124,3 +124,31 @@ async def test_a_missing_parameter_is_refused_before_anything_runs(client: AppCl
         async with db.transaction() as session:
             await execute(session, STOP, {"hash": "direct-7", "at": datetime.now(UTC)})
     assert sent == []
+
+
+async def test_a_statement_in_a_new_savepoint_is_rolled_back_with_it(client: AppClient) -> None:
+    """The savepoint's SAVEPOINT is sent before its first statement, however it is run."""
+    db = client.app[keys.DATABASE]
+    with through_sqlalchemy(db) as handled, statements_sent(db, "SAVEPOINT") as sent:
+        async with db.transaction() as session:
+            await execute(session, ADD, contact("direct-8"))
+            savepoint = await session.begin_nested()
+            await execute(session, ADD, contact("direct-9"))
+            await savepoint.rollback()
+            await execute(session, ADD, contact("direct-10"))
+            async with session.begin_nested():
+                await execute(session, STOP, {"hash": "direct-10", "at": LATER, "by": StopSource.SMS})
+    assert [sql.split(" sa_")[0] for sql, _ in sent] == [
+        "SAVEPOINT",
+        "ROLLBACK TO SAVEPOINT",
+        "SAVEPOINT",
+        "RELEASE SAVEPOINT",
+    ]
+    if db.engine.dialect.name == "sqlite":
+        assert not [h for h in handled if "SAVEPOINT" in h], "sent straight to SQLite, too"
+    async with db.read() as session:
+        found = await execute(session, STOPPED, {"hashes": ["direct-8", "direct-9", "direct-10"]})
+    assert sorted((row[0], row[2]) for row in found.rows) == [
+        ("direct-10", StopSource.SMS),
+        ("direct-8", None),
+    ]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.direct_sql import direct_savepoints
 from consentbot.store.group_commit import GroupCommit
 from consentbot.store.sqlite_driver import mark_write_transaction, one_trip_dbapi
 
@@ -162,6 +163,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # connection's small cache: a consent check probes 100,000 index entries at once.
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
+
+    direct_savepoints(engine.sync_engine.dialect)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

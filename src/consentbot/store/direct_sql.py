@@ -122,8 +122,7 @@ async def execute(
 ) -> Outcome:
     """Run ``statement`` with ``params`` (a list of them: once per item) in the session's
     transaction; its rows as plain tuples."""
-    connection = await session.connection()
-    sync = connection.sync_connection
+    sync = held_connection(session) or (await session.connection()).sync_connection
     assert sync is not None
     dbapi = sync.connection.dbapi_connection
     many = not isinstance(params, Mapping)
@@ -132,9 +131,29 @@ async def execute(
         prepared = _prepared(statement, sync.dialect, first)
         if prepared is not None and not (many and (prepared.expanding or prepared.returning)):
             return _run(sync, dbapi, prepared, params)
+    connection = await session.connection()
     result = await connection.execute(statement, params)
     rows = result.all() if result.returns_rows else []
     return Outcome(rows, result.rowcount)
+
+
+def held_connection(session: AsyncSession) -> Connection | None:
+    """The connection the session's innermost transaction (a savepoint, if one is open)
+    holds already; None if it holds none yet.
+
+    ``await session.connection()`` returns the same, but costs a trip through SQLAlchemy's
+    greenlet (about 12 µs) each time. A savepoint that has not used a connection yet has
+    not sent its SAVEPOINT either, so it holds none: then only ``session.connection()``
+    may be used, since it sends the SAVEPOINT first.
+    """
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return None
+    try:
+        return transaction.bound_connection()
+    except exc.InvalidRequestError:
+        return None
 
 
 def _run(
@@ -150,25 +169,7 @@ def _run(
         bound = [_bound(prepared, each) for each in params]
         sql = prepared.compiled.string
         sent = [values for _, values in bound]
-    many = not isinstance(params, Mapping)
-    if sync.dispatch.before_cursor_execute:
-        # What tests and tools listen to: every statement the driver gets.
-        sync.dispatch.before_cursor_execute(sync, None, sql, sent, None, many)
-    connection: sqlite3.Connection = dbapi._connection._conn
-    cursor = connection.cursor()
-    try:
-        if many:
-            cursor.executemany(sql, sent)
-        else:
-            cursor.execute(sql, sent)
-        fetched = cursor.fetchall() if cursor.description else []
-        rowcount = cursor.rowcount
-    except sqlite3.Error as error:
-        raise exc.DBAPIError.instance(
-            sql, sent, error, sqlite3.Error, dialect=sync.dialect
-        ) from error
-    finally:
-        cursor.close()
+    fetched, rowcount = _send(sync, dbapi, sql, sent, many=not isinstance(params, Mapping))
     results = prepared.results
     if fetched and any(results):
         rows = [
@@ -181,3 +182,60 @@ def _run(
     else:
         rows = fetched
     return Outcome(rows, rowcount)
+
+
+def _send(
+    sync: Connection, dbapi: OneTripConnection, sql: str, sent: Any, *, many: bool
+) -> tuple[list[Any], int]:
+    """Execute on the sqlite3 connection; the rows fetched and the row count."""
+    if sync.dispatch.before_cursor_execute:
+        # What tests and tools listen to: every statement the driver gets.
+        sync.dispatch.before_cursor_execute(sync, None, sql, sent, None, many)
+    connection: sqlite3.Connection = dbapi._connection._conn
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, sent)
+        else:
+            cursor.execute(sql, sent)
+        return (cursor.fetchall() if cursor.description else []), cursor.rowcount
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(
+            sql, sent, error, sqlite3.Error, dialect=sync.dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+_SAVEPOINTS = {
+    "do_savepoint": "SAVEPOINT",
+    "do_release_savepoint": "RELEASE SAVEPOINT",
+    "do_rollback_to_savepoint": "ROLLBACK TO SAVEPOINT",
+}
+
+
+def direct_savepoints(dialect: Dialect) -> None:
+    """Have ``dialect`` (SQLite's, one engine's) send its savepoint statements straight to
+    the driver inside a write transaction.
+
+    Each grouped turn opens and releases a savepoint
+    (:mod:`~consentbot.store.group_commit`): through SQLAlchemy's execute, the two cost
+    more than any other statement of the turn. SQLAlchemy still decides when each is sent
+    and names it; only how it reaches SQLite changes, as for :func:`execute`.
+    """
+    for method, verb in _SAVEPOINTS.items():
+        setattr(dialect, method, _direct_savepoint(getattr(dialect, method), verb, dialect))
+
+
+def _direct_savepoint(
+    through_sqlalchemy: Callable[[Connection, str], None], verb: str, dialect: Dialect
+) -> Callable[[Connection, str], None]:
+    def run(connection: Connection, name: str) -> None:
+        dbapi = connection.connection.dbapi_connection
+        if isinstance(dbapi, OneTripConnection) and dbapi.in_write_transaction:
+            sql = f"{verb} {dialect.identifier_preparer.format_savepoint(None, name)}"
+            _send(connection, dbapi, sql, (), many=False)
+        else:
+            through_sqlalchemy(connection, name)
+
+    return run

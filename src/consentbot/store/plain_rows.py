@@ -26,5 +26,7 @@ async def plain_rows(
     rows must show the transaction's own writes. Each row unpacks like a tuple (see
     :mod:`~consentbot.store.direct_sql`, which runs it).
     """
-    await session.flush()
+    sync = session.sync_session
+    if sync.new or sync.deleted or sync.dirty:  # a flush with nothing to write still costs
+        await session.flush()
     return (await execute(session, statement, params)).rows
