@@ -152,3 +152,28 @@ async def test_a_statement_in_a_new_savepoint_is_rolled_back_with_it(client: App
         ("direct-10", StopSource.SMS),
         ("direct-8", None),
     ]
+
+
+async def test_lists_of_any_length_each_find_their_own_rows(client: AppClient) -> None:
+    """The SQL of an ``IN (...)`` differs with the list's length: each length's is its own."""
+    db = client.app[keys.DATABASE]
+    hashes = [f"direct-in-{n}" for n in range(4)]
+    async with db.transaction() as session:
+        await execute(session, ADD, [contact(h) for h in hashes])
+        for wanted in ([hashes[0]], hashes[1:], [], [hashes[3]], hashes[:2], hashes[2:]):
+            found = await execute(session, STOPPED, {"hashes": wanted})
+            assert sorted(row[0] for row in found.rows) == sorted(wanted)
+
+
+async def test_a_statement_derived_from_a_prepared_one_runs_as_itself(client: AppClient) -> None:
+    """A derived statement starts as a copy of its parent's attributes, prepared forms
+    included: it must run its own SQL, and a list written in the statement itself too."""
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        await execute(session, ADD, [contact("direct-d1"), contact("direct-d2")])
+        both = {"hashes": ["direct-d1", "direct-d2"]}
+        assert len((await execute(session, STOPPED, both)).rows) == 2
+        narrower = STOPPED.where(CONTACT.c.phone_hash == "direct-d2")
+        assert [row[0] for row in (await execute(session, narrower, both)).rows] == ["direct-d2"]
+        literal = select(CONTACT.c.phone_hash).where(CONTACT.c.phone_hash.in_(["direct-d1"]))
+        assert [row[0] for row in (await execute(session, literal, {})).rows] == ["direct-d1"]

@@ -48,24 +48,51 @@ class Outcome:
     rowcount: int
 
 
+_REQUIRED = object()
+"""A parameter the caller must give (the statement holds no value of its own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """Where one of the driver's positional values comes from."""
+
+    name: str
+    """The caller's parameter."""
+    index: int | None
+    """Its item, for a list expanded into ``IN (...)``."""
+    default: Any
+    """The statement's own value (a literal in it), or ``_REQUIRED``."""
+    process: Processor | None
+    """The column type's bind processor."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """The SQL the driver gets, and where each of its values comes from."""
+
+    sql: str
+    slots: tuple[_Slot, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """A statement compiled once for SQLite, with what each execution needs."""
 
     compiled: SQLCompiler
-    expanding: bool
-    """Some parameter is a list (``IN``): the SQL is rendered per execution."""
+    form: _Form | None
+    """The statement's one form, where no parameter is a list; None otherwise, or where
+    values must be found as SQLAlchemy does (a value computed at execution)."""
+    expanding: tuple[str, ...]
+    """The parameters that are lists (``IN``): the SQL has one form per their lengths."""
+    forms: dict[tuple[int, ...], _Form | None]
+    """Those forms, by the lists' lengths, made as each is first needed."""
     returning: bool
     results: tuple[Processor | None, ...]
     """One per result column: how SQLAlchemy would turn the stored value back."""
 
 
-_PREPARED: dict[tuple[int, str, tuple[str, ...] | None], _Prepared | None] = {}
-"""By statement (its id: statements here are built once, at import), dialect and, for an
-INSERT or UPDATE, the names its parameters give; None for a statement this module leaves
-to SQLAlchemy."""
-_KEEP: list[Executable] = []
-"""The statements prepared so far, kept alive so that no id is ever reused."""
+_FORMS = "_consentbot_direct_sql"
+"""The attribute holding a statement's prepared forms (see :func:`_prepared`)."""
 
 
 def _prepare(
@@ -79,32 +106,118 @@ def _prepare(
     results = tuple(
         column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
     )
+    late = compiled.literal_execute_params or compiled.post_compile_params
+    order = compiled.positiontup
+    form = None
+    if not late and order is not None:
+        slots = _slots(compiled, order, compiled._bind_processors, {})
+        form = None if slots is None else _Form(compiled.string, slots)
+    lists = compiled.post_compile_params
+    # A list given in the statement itself (not by the caller) is left to SQLAlchemy.
+    by_caller = not compiled.literal_execute_params and all(bind.required for bind in lists)
     return _Prepared(
         compiled,
-        expanding=bool(compiled.literal_execute_params or compiled.post_compile_params),
+        form=form,
+        expanding=tuple(sorted(bind.key for bind in lists)) if by_caller else (),
+        forms={},
         returning=bool(compiled.effective_returning),
         results=results,
     )
 
 
+def _slots(
+    compiled: SQLCompiler,
+    order: Sequence[str],
+    processors: Mapping[str, Any],
+    items: Mapping[str, tuple[str, int]],
+) -> tuple[_Slot, ...] | None:
+    """Where each value in ``order`` comes from; ``items`` gives the expanded names' lists
+    and places. None where a value is computed at execution (SQLAlchemy finds those)."""
+    slots = []
+    for name in order:
+        if name in items:
+            key, index = items[name]
+            slots.append(_Slot(key, index, _REQUIRED, processors.get(name)))
+            continue
+        bind = compiled.binds.get(name)
+        if bind is None or bind.callable is not None:
+            return None
+        default = _REQUIRED if bind.required else bind.value
+        slots.append(_Slot(bind.key, None, default, processors.get(name)))
+    return tuple(slots)
+
+
+def _expanded_form(prepared: _Prepared, params: Params) -> _Form | None:
+    """The form of an ``IN (...)`` statement for lists of these lengths."""
+    lengths = tuple(len(params[name]) for name in prepared.expanding)
+    try:
+        return prepared.forms[lengths]
+    except KeyError:
+        pass
+    compiled = prepared.compiled
+    expanded = compiled.construct_expanded_state(params)
+    items = {
+        item: (compiled.binds[name].key, index)
+        for name, names in expanded.parameter_expansion.items()
+        for index, item in enumerate(names)
+    }
+    expected = sum(lengths)
+    form = None
+    if expanded.positiontup is not None and len(items) == expected:
+        processors = {**compiled._bind_processors, **expanded.processors}
+        slots = _slots(compiled, expanded.positiontup, processors, items)
+        form = None if slots is None else _Form(expanded.statement, slots)
+    prepared.forms[lengths] = form
+    return form
+
+
 def _prepared(statement: Executable, dialect: Dialect, params: Params) -> _Prepared | None:
+    """The statement's prepared form, kept on the statement itself: it lives as long as the
+    statement does. Statements on the hot path are built once, at import; one built per
+    call is compiled per call (correct, but slower than SQLAlchemy's cached path).
+
+    A statement derived from this one (``.where(...)``) starts as a copy of its attributes,
+    so the forms are stored with the id of the statement they belong to, and a copy's are
+    ignored.
+    """
     # An INSERT or UPDATE without values of its own sets the columns its parameters name,
     # as SQLAlchemy compiles it: one compiled form per set of names.
     columns = tuple(params) if isinstance(statement, ValuesBase) else None
-    key = (id(statement), dialect.name, columns)
+    owner, forms = statement.__dict__.get(_FORMS, (None, None))
+    if owner != id(statement) or forms is None:
+        forms = {}
+        setattr(statement, _FORMS, (id(statement), forms))
+    key = (dialect.name, columns)
     try:
-        return _PREPARED[key]
+        return forms[key]  # type: ignore[no-any-return]
     except KeyError:
-        _KEEP.append(statement)
-        prepared = _PREPARED[key] = _prepare(statement, dialect, columns)
+        prepared = forms[key] = _prepare(statement, dialect, columns)
         return prepared
 
 
 def _bound(prepared: _Prepared, params: Params) -> tuple[str, tuple[Any, ...]]:
     """The SQL and its positional values, as SQLAlchemy would send them."""
-    compiled = prepared.compiled
+    form = _expanded_form(prepared, params) if prepared.expanding else prepared.form
+    if form is None:
+        return _bound_as_sqlalchemy(prepared.compiled, params)
+    values = []
+    for slot in form.slots:
+        if slot.index is not None:
+            value = params[slot.name][slot.index]
+        else:
+            value = params.get(slot.name, slot.default)
+            if value is _REQUIRED:
+                raise exc.InvalidRequestError(
+                    f"A value is required for bind parameter {slot.name!r}"
+                )
+        values.append(value if slot.process is None else slot.process(value))
+    return form.sql, tuple(values)
+
+
+def _bound_as_sqlalchemy(compiled: SQLCompiler, params: Params) -> tuple[str, tuple[Any, ...]]:
+    """:func:`_bound` by SQLAlchemy's own steps, for the statements it has no form for."""
     processors: Mapping[str, Any] = compiled._bind_processors
-    if prepared.expanding:
+    if compiled.literal_execute_params or compiled.post_compile_params:
         expanded = compiled.construct_expanded_state(params)
         sql, order, values = expanded.statement, expanded.positiontup, expanded.parameters
         processors = {**processors, **expanded.processors}
@@ -167,7 +280,7 @@ def _run(
         sent: Any = values
     else:
         bound = [_bound(prepared, each) for each in params]
-        sql = prepared.compiled.string
+        sql = bound[0][0] if bound else prepared.compiled.string
         sent = [values for _, values in bound]
     fetched, rowcount = _send(sync, dbapi, sql, sent, many=not isinstance(params, Mapping))
     results = prepared.results
