@@ -15,14 +15,21 @@ session has still to insert is left to its flush.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect, update
-from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm import InstanceState, Mapper
 from sqlalchemy.sql.dml import Update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.direct_sql import execute
+
+
+@cache
+def _columns(mapper: Mapper[Any]) -> frozenset[str]:
+    """The attributes of ``mapper`` that are its table's columns."""
+    return frozenset(prop.key for prop in mapper.column_attrs)
 
 
 @cache
@@ -51,8 +58,7 @@ async def write_changes(session: AsyncSession, *rows: SQLModel) -> None:
         if not state.modified or not state.persistent or state.session is not session.sync_session:
             continue
         mapper = state.mapper
-        columns = {prop.key for prop in mapper.column_attrs}
-        if not state.committed_state.keys() <= columns:
+        if not state.committed_state.keys() <= _columns(mapper):
             continue  # anything else is the unit of work's
         # Set, but to the value it had (the flush would skip those too).
         changed = frozenset(
