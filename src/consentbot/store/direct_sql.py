@@ -239,11 +239,15 @@ async def execute(
     assert sync is not None
     dbapi = sync.connection.dbapi_connection
     many = not isinstance(params, Mapping)
+    first = params if isinstance(params, Mapping) else params[0]
     if isinstance(dbapi, OneTripConnection) and dbapi.in_write_transaction:
-        first = params if isinstance(params, Mapping) else params[0]
         prepared = _prepared(statement, sync.dialect, first)
         if prepared is not None and not (many and (prepared.expanding or prepared.returning)):
             return _run(sync, dbapi, prepared, params)
+    elif sync.dialect.driver == "asyncpg" and _asyncpg_in_transaction(sync):
+        prepared = _prepared(statement, sync.dialect, first)
+        if prepared is not None and not (many and (prepared.expanding or prepared.returning)):
+            return await _run_asyncpg(sync, prepared, params)
     connection = await session.connection()
     result = await connection.execute(statement, params)
     rows = result.all() if result.returns_rows else []
@@ -283,18 +287,72 @@ def _run(
         sql = bound[0][0] if bound else prepared.compiled.string
         sent = [values for _, values in bound]
     fetched, rowcount = _send(sync, dbapi, sql, sent, many=not isinstance(params, Mapping))
-    results = prepared.results
-    if fetched and any(results):
-        rows = [
-            tuple(
-                process(value) if process else value
-                for process, value in zip(results, row, strict=True)
-            )
-            for row in fetched
-        ]
+    return Outcome(_processed(prepared, fetched), rowcount)
+
+
+def _asyncpg_in_transaction(sync: Connection) -> bool:
+    """Whether the transaction SQLAlchemy opened has begun on asyncpg's connection: its
+    adapter begins it with the first statement, which therefore goes through SQLAlchemy."""
+    driver = sync.connection.driver_connection
+    return driver is not None and bool(driver.is_in_transaction())
+
+
+async def _run_asyncpg(
+    sync: Connection, prepared: _Prepared, params: Params | Sequence[Params]
+) -> Outcome:
+    """:func:`_run` on asyncpg, whose own cache prepares each statement once per connection."""
+    many = not isinstance(params, Mapping)
+    sent: Any
+    if isinstance(params, Mapping):
+        sql, sent = _bound(prepared, params)
     else:
-        rows = fetched
-    return Outcome(rows, rowcount)
+        bound = [_bound(prepared, each) for each in params]
+        sql = bound[0][0] if bound else prepared.compiled.string
+        sent = [values for _, values in bound]
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, sql, sent, None, many)
+    driver = sync.connection.driver_connection
+    adapted = sync.connection.dbapi_connection
+    dbapi = sync.dialect.loaded_dbapi
+    assert driver is not None
+    assert adapted is not None
+    fetched: list[Any] = []
+    try:
+        try:
+            if many:
+                await driver.executemany(sql, sent)
+                rowcount = -1
+            elif prepared.results:
+                fetched = await driver.fetch(sql, *sent)
+                rowcount = len(fetched)
+            else:
+                status = await driver.execute(sql, *sent)
+                rowcount = int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else -1
+        except Exception as error:
+            adapted._handle_exception(error)  # raises it as the DB-API's error
+            raise
+    except dbapi.Error as error:
+        lost = sync.dialect.is_disconnect(error, adapted, None)
+        if lost:
+            sync.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql, sent, error, dbapi.Error, connection_invalidated=lost, dialect=sync.dialect
+        ) from error
+    return Outcome(_processed(prepared, [tuple(record) for record in fetched]), rowcount)
+
+
+def _processed(prepared: _Prepared, fetched: list[Any]) -> list[Any]:
+    """The rows, each value through its column type's result processor."""
+    results = prepared.results
+    if not fetched or not any(results):
+        return fetched
+    return [
+        tuple(
+            process(value) if process else value
+            for process, value in zip(results, row, strict=True)
+        )
+        for row in fetched
+    ]
 
 
 def _send(
