@@ -16,7 +16,7 @@ from consentbot.services import turns
 from consentbot.services.clock import ManualClock
 from consentbot.services.participation import Participation
 from consentbot.store.outbox import SECRET_MARKER
-from consentbot.store.tables import OutboxMessage, Participant, Timer
+from consentbot.store.tables import Contact, OutboxMessage, Participant, Timer
 from tests.conftest import AppClient
 from tests.support.journey import STUDY, ResearchSystem
 from tests.support.query_plans import statements_sent
@@ -139,3 +139,29 @@ async def test_claimed_timers_are_marked_done_or_cancelled_with_the_time(
     }
     assert await invited(client) == {ids["Q-0"], ids["Q-2"]}
     assert await client.app[keys.TIMERS].run_due() == 0, "a claimed timer is never run twice"
+
+
+async def test_a_groups_changed_rows_are_written_by_one_statement_per_table(
+    client: AppClient, clock: ManualClock
+) -> None:
+    ids = await invite_later(client, 4)
+    db = client.app[keys.DATABASE]
+    async with db.read() as session:
+        before = dict((await session.exec(select(Participant.id, Participant.conversation))).all())
+    clock.advance(timedelta(minutes=1))
+    with statements_sent(db, "UPDATE participant") as participants, statements_sent(db, "UPDATE contact") as contacts:
+        assert await client.app[keys.TIMERS].run_due() == 4
+    assert len(participants) == 1, "one statement for the group's participants, not one each"
+    assert len(contacts) == 1, "and one for their numbers"
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(Participant.id, Participant.conversation, Participant.updated_at, Contact.prompted_participant_id)
+                .join(Contact, Contact.id == Participant.contact_id)  # type: ignore[arg-type]
+            )
+        ).all()
+    assert len(rows) == len(ids) == 4
+    for participant_id, conversation, updated_at, prompted in rows:
+        assert conversation != before[participant_id], "each person's conversation moved on"
+        assert updated_at == clock()
+        assert prompted == participant_id, "a bare reply from each number goes to this study"

@@ -16,10 +16,11 @@ starts a turn, the pipeline, inside the caller's transaction,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.content.model import Study
@@ -230,6 +231,16 @@ class Decided:
     """A personal link in the replies: the outbox keeps it only encrypted."""
 
 
+@dataclass(slots=True)
+class GroupWrites:
+    """What a group of turns writes together once all have run (a round of reminders)."""
+
+    messages: list[PlannedMessage] = field(default_factory=list)
+    """Their SMS, in the order the turns queued them."""
+    rows: list[SQLModel] = field(default_factory=list)
+    """The contact and participant rows they changed (see :func:`write_changes`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a turn did."""
@@ -343,7 +354,7 @@ class TurnPipeline:
         claimed = await timers.claim_many([t for t, p, _ in due if p in held], now)
         contacts = list({c.id: c for c in held.values()}.values())
         enrolled = await self._enrolled(session, contacts)
-        planned: list[PlannedMessage] = []
+        group = GroupWrites()
         ran = 0
         for timer_id, participant_id, kind in due:
             row = claimed.get(timer_id)
@@ -359,11 +370,13 @@ class TurnPipeline:
                 provenance,
                 BySms(OutboxKind.for_timer(kind)),
                 now,
-                planned,
+                group,
             )
             ran += outcome.turn is not None
-        # The group's messages in one insert, in the order its turns queued them.
-        await OutboxRepository(session).add_all(planned)
+        # The rows the turns changed, a statement for each set of columns, and the group's
+        # messages in one insert, in the order its turns queued them.
+        await write_changes(session, *group.rows)
+        await OutboxRepository(session).add_all(group.messages)
         return ran
 
     async def _run_loaded(
@@ -375,16 +388,17 @@ class TurnPipeline:
         provenance: Provenance,
         reply_to: ReplyTo,
         now: datetime,
-        planned: list[PlannedMessage],
+        group: GroupWrites,
     ) -> Outcome:
         """Run one turn for a contact this transaction has locked and loaded already; its
-        SMS are added to ``planned``, for the caller to queue with its group's.
+        SMS and changed rows are added to ``group``, for the caller to write with its
+        group's.
 
         Counted in ``consentbot_turns`` like :meth:`run`.
         """
         with self.deps.metrics.turn(provenance.channel.value, _TRIGGERS[type(stimulus)]) as timer:
             outcome = await self._turn(
-                session, loaded, address, stimulus, provenance, reply_to, now, timer, planned
+                session, loaded, address, stimulus, provenance, reply_to, now, timer, group
             )
             timer.outcome = outcome.label
         return outcome
@@ -399,10 +413,10 @@ class TurnPipeline:
         reply_to: ReplyTo,
         now: datetime,
         timer: TurnTimer,
-        planned: list[PlannedMessage] | None = None,
+        group: GroupWrites | None = None,
     ) -> Outcome:
-        """Decide the turn, apply it and deliver its replies (SMS queued now, or added to
-        ``planned`` when given)."""
+        """Decide the turn, apply it and deliver its replies (SMS queued and changed rows
+        written now, or added to ``group`` when given)."""
         contact, enrolled = loaded.contact, loaded.enrolled
         contacts = ContactRepository(session, self.deps.vault)
         can_start = can_lift_stop(contact.stopped_by, from_phone=provenance.channel.is_sms)
@@ -440,9 +454,14 @@ class TurnPipeline:
                 decided = replace(decided, turn=turn)
         else:
             apply_number_effects(contacts, contact, turn, provenance=provenance, now=now)
+        planned = None if group is None else group.messages
         queued = await self._deliver(session, contact, decided, reply_to, now, planned)
-        # The turn's changes to the two rows, written now rather than by the session's flush.
-        await write_changes(session, contact, *([who.participant] if who else []))
+        # The turn's changes to the two rows, written by us rather than the session's flush.
+        changed = [contact, *([who.participant] if who else [])]
+        if group is None:
+            await write_changes(session, *changed)
+        else:
+            group.rows.extend(changed)
         timer.lap(TurnStage.STORE)
         log.info(
             "turn.handled",

@@ -11,10 +11,19 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from consentbot.store.direct_sql import execute
 from consentbot.store.tables import InvitationLink
+
+_CREATE = insert(InvitationLink.__table__).values(  # type: ignore[attr-defined]
+    participant_id=bindparam("participant"),
+    token_hash=bindparam("token_hash"),
+    created_at=bindparam("now"),
+    expires_at=bindparam("expires_at"),
+)
 
 
 def link_hash(token: str) -> str:
@@ -31,15 +40,16 @@ class LinkRepository:
     async def create(self, participant_id: int, now: datetime, lifetime: timedelta) -> str:
         """A new link token for the participant (returned once, stored only as a hash)."""
         token = secrets.token_urlsafe(24)
-        self.session.add(
-            InvitationLink(
-                participant_id=participant_id,
-                token_hash=link_hash(token),
-                created_at=now,
-                expires_at=now + lifetime,
-            )
-        )
-        await self.session.flush()
+        values = {
+            "participant": participant_id,
+            "token_hash": link_hash(token),
+            "now": now,
+            "expires_at": now + lifetime,
+        }
+        # A Core insert: nothing reads the row back, and a tracked row's flush would also
+        # write every other row the transaction changed (a group of invitations' rows,
+        # which it writes together at its end).
+        await execute(self.session, _CREATE, values)
         return token
 
     async def usable(self, token: str, now: datetime) -> InvitationLink | None:

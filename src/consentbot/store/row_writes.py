@@ -47,32 +47,39 @@ def _statement(table: Table, key: str, columns: frozenset[str]) -> Update:
 
 
 async def write_changes(session: AsyncSession, *rows: SQLModel) -> None:
-    """Write each row's changed columns now, one UPDATE per row that changed.
+    """Write the rows' changed columns now: one statement for all the rows whose changes
+    are to the same columns of the same table (a group of reminders: one each for their
+    participants), each row once.
 
     Call it where the session would otherwise flush the rows (before the transaction or
     savepoint ends). Rows the session does not hold as loaded, or with nothing changed,
     are skipped.
     """
-    for row in rows:
+    batches: dict[Update, list[dict[str, Any]]] = {}
+    written: list[InstanceState[SQLModel]] = []
+    for row in {id(row): row for row in rows}.values():
         state: InstanceState[SQLModel] = inspect(row)
         if not state.modified or not state.persistent or state.session is not session.sync_session:
             continue
         mapper = state.mapper
         if not state.committed_state.keys() <= _columns(mapper):
             continue  # anything else is the unit of work's
+        written.append(state)
         # Set, but to the value it had (the flush would skip those too).
         changed = frozenset(
             name for name, was in state.committed_state.items() if state.dict[name] != was
         )
+        if not changed:
+            continue
         table = mapper.local_table
         assert isinstance(table, Table)
         (key,) = mapper.primary_key
-        if not changed:
-            state._commit_all(state.dict, session.sync_session.identity_map)
-            continue
         params = {f"_{name}": state.dict[name] for name in changed}
         params["_key"] = state.dict[key.name]
-        await execute(session, _statement(table, key.name, changed), params)
+        batches.setdefault(_statement(table, key.name, changed), []).append(params)
+    for statement, each in batches.items():
+        await execute(session, statement, each[0] if len(each) == 1 else each)
+    for state in written:
         # The row now holds what the database holds: nothing is left for the flush. (The
         # session's own bookkeeping after a flush does the same.)
         state._commit_all(state.dict, session.sync_session.identity_map)
