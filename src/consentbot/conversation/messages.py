@@ -7,7 +7,7 @@ than "cooling-off", "leave the study" alongside "withdraw".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,8 +29,8 @@ class Say:
         self.v = vocabulary
         self.zone = zone
 
-    def _kw(self) -> dict[str, str]:
-        return {command.value: self.v.word(command) for command in Command}
+    def _kw(self) -> Mapping[str, str]:
+        return self.v.placeholders
 
     def _ltr(self, value: str) -> str:
         return self.t.isolate(value)

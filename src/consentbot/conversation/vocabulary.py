@@ -6,8 +6,11 @@ by "/"; the first is the one the bot shows in its replies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 from consentbot.conversation.normalise import normalise
 from consentbot.i18n.translator import Translator
@@ -95,6 +98,12 @@ class Vocabulary:
                     commands.setdefault(normalise(word), command)
         display = {command: (own.get(command) or ENGLISH_WORDS[command])[0] for command in Command}
         return cls(t.language, commands, display)
+
+    @cached_property
+    def placeholders(self) -> Mapping[str, str]:
+        """Each command's word by the command's name, as messages fill them in: built
+        once per language, not for every message (a reminder's text names four)."""
+        return MappingProxyType({command.value: self.display[command] for command in Command})
 
     def word(self, command: Command) -> str:
         """The word the bot tells people to send for ``command``, in this language."""
