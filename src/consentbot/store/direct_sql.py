@@ -87,8 +87,10 @@ class _Prepared:
     forms: dict[tuple[int, ...], _Form | None]
     """Those forms, by the lists' lengths, made as each is first needed."""
     returning: bool
-    results: tuple[Processor | None, ...]
-    """One per result column: how SQLAlchemy would turn the stored value back."""
+    results: tuple[tuple[int, Processor], ...]
+    """The result columns that have one, by position: how SQLAlchemy would turn the
+    stored value back."""
+    returns_rows: bool
 
 
 _FORMS = "_consentbot_direct_sql"
@@ -103,9 +105,10 @@ def _prepare(
     assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch or not compiled.positional:
         return None  # Python-side defaults to compute: SQLAlchemy's execution context does it
-    results = tuple(
+    processors = [
         column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
-    )
+    ]
+    results = tuple((index, process) for index, process in enumerate(processors) if process)
     late = compiled.literal_execute_params or compiled.post_compile_params
     order = compiled.positiontup
     form = None
@@ -122,6 +125,7 @@ def _prepare(
         forms={},
         returning=bool(compiled.effective_returning),
         results=results,
+        returns_rows=bool(processors),
     )
 
 
@@ -322,7 +326,7 @@ async def _run_asyncpg(
             if many:
                 await driver.executemany(sql, sent)
                 rowcount = -1
-            elif prepared.results:
+            elif prepared.returns_rows:
                 fetched = await driver.fetch(sql, *sent)
                 rowcount = len(fetched)
             else:
@@ -344,15 +348,15 @@ async def _run_asyncpg(
 def _processed(prepared: _Prepared, fetched: list[Any]) -> list[Any]:
     """The rows, each value through its column type's result processor."""
     results = prepared.results
-    if not fetched or not any(results):
+    if not fetched or not results:
         return fetched
-    return [
-        tuple(
-            process(value) if process else value
-            for process, value in zip(results, row, strict=True)
-        )
-        for row in fetched
-    ]
+    rows = []
+    for row in fetched:
+        values = list(row)
+        for index, process in results:
+            values[index] = process(values[index])
+        rows.append(tuple(values))
+    return rows
 
 
 def _send(
