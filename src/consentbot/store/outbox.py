@@ -242,8 +242,8 @@ class OutboxRepository:
 
         Served by ``ix_outbox_claimed_at``: only the last moments' rows are read.
         """
-        count, oldest = (await self.session.exec(_RECENT_PROACTIVE, params={"since": since})).one()
-        return count, oldest
+        ((count, oldest),) = await plain_rows(self.session, _RECENT_PROACTIVE, {"since": since})
+        return int(count), oldest
 
     async def claim_due(
         self, now: datetime, limit: int, *, proactive_limit: int | None = None

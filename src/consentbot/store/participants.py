@@ -40,6 +40,9 @@ def takes_turns(participant: Participant) -> bool:
 # Built once (each turn runs them): building a statement and keying it for the compiled
 # cache costs more than running it.
 _PARTICIPANT = table_of(Participant)
+_STUDY_IDS = sql_select(_PARTICIPANT.c.id, _PARTICIPANT.c.study_id).where(
+    _PARTICIPANT.c.id.in_(bindparam("ids", expanding=True))
+)
 _FOR_CONTACTS = (
     sql_select(_PARTICIPANT)
     .where(_PARTICIPANT.c.contact_id.in_(bindparam("ids", expanding=True)))
@@ -232,10 +235,8 @@ class ParticipantRepository:
 
     async def study_ids(self, participant_ids: set[int]) -> dict[int, str]:
         """Participant id -> study id, in one query."""
-        statement = select(Participant.id, Participant.study_id).where(
-            col(Participant.id).in_(participant_ids)
-        )
-        return {pid: study for pid, study in (await self.session.exec(statement)).all() if pid}
+        rows = await plain_rows(self.session, _STUDY_IDS, {"ids": sorted(participant_ids)})
+        return dict(rows)
 
     async def save(self, participant: Participant, now: datetime) -> None:
         """Write back changes to the conversation, language or ledger head."""
