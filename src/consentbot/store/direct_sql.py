@@ -101,8 +101,15 @@ def _prepare(
     statement: Executable, dialect: Dialect, columns: tuple[str, ...] | None
 ) -> _Prepared | None:
     assert isinstance(statement, ClauseElement)
-    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    # Compiled as for several rows at once: no RETURNING added to fetch a new row's key,
+    # which nothing here reads. A statement that wants values back says so with
+    # .returning(), and is compiled as for one row (the form for several is SQLAlchemy's
+    # own batching, not SQL to send as it is).
+    compiled = statement.compile(dialect=dialect, column_keys=columns, for_executemany=True)
     assert isinstance(compiled, SQLCompiler)
+    if compiled.effective_returning:
+        compiled = statement.compile(dialect=dialect, column_keys=columns)
+        assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch or not compiled.positional:
         return None  # Python-side defaults to compute: SQLAlchemy's execution context does it
     processors = [
@@ -248,7 +255,7 @@ async def execute(
         prepared = _prepared(statement, sync.dialect, first)
         if prepared is not None and not (many and (prepared.expanding or prepared.returning)):
             return _run(sync, dbapi, prepared, params)
-    elif sync.dialect.driver == "asyncpg" and _asyncpg_in_transaction(sync):
+    elif sync.dialect.driver == "asyncpg" and await _asyncpg_transaction(sync):
         prepared = _prepared(statement, sync.dialect, first)
         if prepared is not None and not (many and (prepared.expanding or prepared.returning)):
             return await _run_asyncpg(sync, prepared, params)
@@ -294,11 +301,23 @@ def _run(
     return Outcome(_processed(prepared, fetched), rowcount)
 
 
-def _asyncpg_in_transaction(sync: Connection) -> bool:
-    """Whether the transaction SQLAlchemy opened has begun on asyncpg's connection: its
-    adapter begins it with the first statement, which therefore goes through SQLAlchemy."""
+async def _asyncpg_transaction(sync: Connection) -> bool:
+    """Whether the transaction SQLAlchemy opened is under way on asyncpg's connection.
+
+    SQLAlchemy's adapter begins it only with the transaction's first statement: where
+    that is one of ours, it is begun here the same way (the adapter's own step, with the
+    isolation it was given). An autocommit connection has none: its statements go
+    through SQLAlchemy.
+    """
     driver = sync.connection.driver_connection
-    return driver is not None and bool(driver.is_in_transaction())
+    if driver is None or not sync.in_transaction():
+        return False
+    if not driver.is_in_transaction():
+        adapted: Any = sync.connection.dbapi_connection
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+    return bool(driver.is_in_transaction())
 
 
 async def _run_asyncpg(
