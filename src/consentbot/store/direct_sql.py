@@ -157,16 +157,30 @@ async def _run_asyncpg(
         lost = sync.dialect.is_disconnect(error, adapted, None)
         if lost:
             sync.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql,
-            sent,
-            error,
-            dbapi.Error,
-            hide_parameters=sync.engine.hide_parameters,
-            connection_invalidated=lost,
-            dialect=sync.dialect,
-        ) from error
+        raise _as_sqlalchemys(sync, sql, sent, error, dbapi.Error, lost=lost) from error
     return Outcome(processed(prepared, [tuple(record) for record in fetched]), rowcount)
+
+
+def _as_sqlalchemys(
+    sync: Connection,
+    sql: str,
+    sent: Any,
+    error: Exception,
+    base: type[Exception],
+    *,
+    lost: bool = False,
+) -> exc.StatementError:
+    """The driver's ``error`` as SQLAlchemy raises it (``IntegrityError``...), quoting no
+    parameters where the engine hides them: they may be message texts."""
+    return exc.DBAPIError.instance(
+        sql,
+        sent,
+        error,
+        base,
+        hide_parameters=sync.engine.hide_parameters,
+        connection_invalidated=lost,
+        dialect=sync.dialect,
+    )
 
 
 def _announce(sync: Connection, sql: str, sent: Any, many: bool) -> None:
@@ -190,14 +204,7 @@ def _send(
             cursor.execute(sql, sent)
         return (cursor.fetchall() if cursor.description else []), cursor.rowcount
     except sqlite3.Error as error:
-        raise exc.DBAPIError.instance(
-            sql,
-            sent,
-            error,
-            sqlite3.Error,
-            hide_parameters=sync.engine.hide_parameters,
-            dialect=sync.dialect,
-        ) from error
+        raise _as_sqlalchemys(sync, sql, sent, error, sqlite3.Error) from error
     finally:
         cursor.close()
 
