@@ -32,6 +32,7 @@ from types import FrameType
 import structlog
 from aiohttp import web
 
+from consentbot.long_lived import freeze_after_startup
 from consentbot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -50,7 +51,8 @@ def serve(settings: Settings) -> int:
     if settings.workers == 1:
         from consentbot.app import create_app
 
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        app = freeze_after_startup(create_app(settings))
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
         return 0
     return Supervisor(settings).run()
 
@@ -190,7 +192,7 @@ async def _serve_one(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(freeze_after_startup(create_app(settings)))
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True)
