@@ -335,20 +335,13 @@ class OutboxRepository:
         a part (SKIP LOCKED): that part waits for the next round, after its earlier parts.
         """
         groups = {_part_of(message): contact for message, contact in rows}
-        last = max(message.id for message, _contact in rows)
-        statement = (
-            columns(*_MESSAGE_COLUMNS)
-            .where(
-                col(OutboxMessage.contact_id).in_({message.contact_id for message, _ in rows}),
-                col(OutboxMessage.id) > last,
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.send_after) <= now,
-                col(OutboxMessage.paced) == False,  # noqa: E712 (a SQL expression)
-            )
-            .order_by(col(OutboxMessage.id))
-            .with_for_update(skip_locked=True)
-        )
-        rest = [QueuedMessage(*row) for row in await plain_rows(self.session, statement, {})]
+        params = {
+            "contacts": sorted({message.contact_id for message, _ in rows}),
+            "last": max(message.id for message, _contact in rows),
+            "now": now,
+        }
+        found = await plain_rows(self.session, _REST_OF_REPLIES, params)
+        rest = [QueuedMessage(*row) for row in found]
         return [
             (message, groups[_part_of(message)]) for message in rest if _part_of(message) in groups
         ]
@@ -540,6 +533,21 @@ _CONTACT_COLUMNS = (
     col(Contact.erased_at),
 )
 """:class:`ClaimedContact`'s fields, in order."""
+
+
+# Built once, like every statement direct_sql runs (one built per call is compiled per call).
+_REST_OF_REPLIES = (
+    columns(*_MESSAGE_COLUMNS)
+    .where(
+        col(OutboxMessage.contact_id).in_(bindparam("contacts", expanding=True)),
+        col(OutboxMessage.id) > bindparam("last"),
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+        col(OutboxMessage.send_after) <= bindparam("now"),
+        col(OutboxMessage.paced) == False,  # noqa: E712 (a SQL expression)
+    )
+    .order_by(col(OutboxMessage.id))
+    .with_for_update(skip_locked=True)
+)
 
 
 @cache
