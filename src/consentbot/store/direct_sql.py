@@ -59,7 +59,7 @@ async def execute(
 ) -> Outcome:
     """Run ``statement`` with ``params`` (a list of them: once per item) in the session's
     transaction; its rows as plain tuples."""
-    sync = held_connection(session) or (await session.connection()).sync_connection
+    sync = _held_connection(session) or (await session.connection()).sync_connection
     assert sync is not None
     dbapi = sync.connection.dbapi_connection
     many = not isinstance(params, Mapping)
@@ -78,7 +78,7 @@ async def execute(
     return Outcome(rows, result.rowcount)
 
 
-def held_connection(session: AsyncSession) -> Connection | None:
+def _held_connection(session: AsyncSession) -> Connection | None:
     """The connection the session's innermost transaction (a savepoint, if one is open)
     holds already; None if it holds none yet.
 
