@@ -106,7 +106,7 @@ async def issue_receipt(
     )
     # Asked for only now: a service that never issues a receipt never makes a key.
     signed = sign_receipt(receipt_document(facts), key())
-    repository.add(
+    await repository.add(
         reference=reference,
         participant_id=who.participant_id,
         study_id=study.id,

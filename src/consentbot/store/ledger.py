@@ -6,7 +6,7 @@ transaction: the change and the news of it are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from consentbot.domain.status import ConsentStatus
 from consentbot.domain.transitions import ConsentAction
 from consentbot.domain.webhooks import ERASED, ConsentChange, payload
 from consentbot.store.direct_sql import execute
+from consentbot.store.loaded_rows import unsaved
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant, Webhook
 from consentbot.store.webhooks import WebhookRepository
 
@@ -58,26 +59,33 @@ OPTIONAL_HASHED = ("auth", "assisted_by", "confirm_from", "confirm_by", "confirm
 hashes of older events (which lack them) stay valid, and blanking one still breaks the chain."""
 
 
+_HASHED = (
+    "participant_id",
+    "seq",
+    "study_id",
+    "purpose_id",
+    "action",
+    "from_status",
+    "to_status",
+    "withdrawal_level",
+    "content_version",
+    "content_digest",
+    "language",
+    "channel",
+    "actor",
+    "occurred_at",
+)
+
+
 def hashed_fields(event: ConsentEvent) -> dict[str, object]:
     """The fields an event's hash covers: everything but its own id and hash."""
-    fields: dict[str, object] = {
-        "participant_id": event.participant_id,
-        "seq": event.seq,
-        "study_id": event.study_id,
-        "purpose_id": event.purpose_id,
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "withdrawal_level": event.withdrawal_level,
-        "content_version": event.content_version,
-        "content_digest": event.content_digest,
-        "language": event.language,
-        "channel": event.channel,
-        "actor": event.actor,
-        "occurred_at": event.occurred_at,
-    }
+    return _hashed({name: getattr(event, name) for name in _HASHED + OPTIONAL_HASHED})
+
+
+def _hashed(values: Mapping[str, object]) -> dict[str, object]:
+    fields = {name: values[name] for name in _HASHED}
     for name in OPTIONAL_HASHED:
-        value = getattr(event, name)
+        value = values[name]
         if value is not None:
             fields[name] = value
     return fields
@@ -93,10 +101,6 @@ _EVENT_COLUMNS = tuple(column.key for column in _events.columns if column.key !=
 
 # Built once, on the tables rather than the models: each consent change runs both.
 _APPEND_EVENT = insert(_events).values({key: bindparam(key) for key in _EVENT_COLUMNS})
-
-
-def _event_row(event: ConsentEvent) -> dict[str, Any]:
-    return {key: getattr(event, key) for key in _EVENT_COLUMNS}
 
 
 def _upsert_state(dialect: Any) -> Any:
@@ -133,32 +137,31 @@ class LedgerRepository:
         assert participant.id is not None
         if participant.erased_at is not None:
             raise LedgerClosed(f"participant {participant.id} was erased: their ledger is closed")
-        event = ConsentEvent(
-            participant_id=participant.id,
-            seq=participant.ledger_seq + 1,
-            study_id=participant.study_id,
-            purpose_id=new.purpose_id,
-            action=new.action,
-            from_status=new.from_status,
-            to_status=new.to_status,
-            withdrawal_level=new.withdrawal_level,
-            content_version=new.content_version,
-            content_digest=new.content_digest,
-            language=new.language,
-            channel=new.channel,
-            actor=new.actor,
-            auth=new.auth,
-            assisted_by=new.assisted_by,
-            occurred_at=new.occurred_at,
-            confirm_from=new.confirm_from,
-            confirm_by=new.confirm_by,
-            confirmed_via=new.confirmed_via,
-            prev_hash=participant.ledger_head,
-            hash="",
-        )
-        event.hash = event_hash(event.prev_hash, hashed_fields(event))
-        participant.ledger_seq = event.seq
-        participant.ledger_head = event.hash
+        row: dict[str, Any] = {
+            "participant_id": participant.id,
+            "seq": participant.ledger_seq + 1,
+            "study_id": participant.study_id,
+            "purpose_id": new.purpose_id,
+            "action": new.action,
+            "from_status": new.from_status,
+            "to_status": new.to_status,
+            "withdrawal_level": new.withdrawal_level,
+            "content_version": new.content_version,
+            "content_digest": new.content_digest,
+            "language": new.language,
+            "channel": new.channel,
+            "actor": new.actor,
+            "auth": new.auth,
+            "assisted_by": new.assisted_by,
+            "occurred_at": new.occurred_at,
+            "confirm_from": new.confirm_from,
+            "confirm_by": new.confirm_by,
+            "confirmed_via": new.confirmed_via,
+            "prev_hash": participant.ledger_head,
+        }
+        row["hash"] = event_hash(row["prev_hash"], _hashed(row))
+        participant.ledger_seq = row["seq"]
+        participant.ledger_head = row["hash"]
         participant.permitted_purposes = permitted.after_change(
             participant.permitted_purposes, new.purpose_id, ConsentStatus(new.to_status)
         )
@@ -168,7 +171,7 @@ class LedgerRepository:
         # nothing in the transaction reads them back as tracked rows. They go on the
         # session's connection because through the session each would first flush the
         # participant's row: once per change instead of once per turn.
-        await execute(self.session, _APPEND_EVENT, _event_row(event))
+        await execute(self.session, _APPEND_EVENT, row)
         await execute(
             self.session,
             _UPSERT_STATE[self.session.get_bind().dialect.name],
@@ -183,6 +186,10 @@ class LedgerRepository:
                 "withdrawal_level": new.withdrawal_level,
             },
         )
+        # What the turn's receipt and webhooks read of the event: an unsaved instance, its
+        # values set as a load would set them (the model's constructor would check and
+        # track each, for a row nothing writes through the session).
+        event = unsaved(ConsentEvent, row)
         await self._queue_webhooks(participant, event)
         return event
 

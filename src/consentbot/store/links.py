@@ -11,18 +11,29 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert
-from sqlmodel import col, select, update
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.store.direct_sql import execute
+from consentbot.store.loaded_rows import table_of
 from consentbot.store.tables import InvitationLink
 
-_CREATE = insert(InvitationLink.__table__).values(  # type: ignore[attr-defined]
+_links = table_of(InvitationLink)
+_CREATE = insert(_links).values(
     participant_id=bindparam("participant"),
     token_hash=bindparam("token_hash"),
     created_at=bindparam("now"),
     expires_at=bindparam("expires_at"),
+)
+# Run on the connection, not through the session: no link the session holds is read again
+# after this in the transaction, and a session query would first flush the turn's rows,
+# which the turn writes itself at its end (store/row_writes.py).
+_REVOKE = (
+    update(_links)
+    .where(_links.c.participant_id.in_(bindparam("participants", expanding=True)))
+    .where(_links.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
 )
 
 
@@ -74,13 +85,5 @@ class LinkRepository:
         """Revoke every live link of these participants."""
         if not participant_ids:
             return
-        await self.session.exec(
-            update(InvitationLink)
-            .where(
-                col(InvitationLink.participant_id).in_(list(participant_ids)),
-                col(InvitationLink.revoked_at).is_(None),
-            )
-            .values(revoked_at=now)
-            # No link the session holds is read again after this in the transaction.
-            .execution_options(synchronize_session=False)
-        )
+        params = {"participants": list(participant_ids), "now": now}
+        await execute(self.session, _REVOKE, params)

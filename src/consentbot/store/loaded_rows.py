@@ -36,6 +36,14 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+def unsaved(model: type[M], values: Mapping[str, Any]) -> M:
+    """A new instance of ``model`` holding ``values`` as a load sets them: without the
+    constructor's per-attribute events, belonging to no session."""
+    instance: M = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
 def adopt(session: AsyncSession, model: type[M], values: Sequence[Any]) -> M:
     """The session's instance of ``model`` for a row of every column of its table, in order."""
     mapper: Mapper[M] = inspect(model)
@@ -46,8 +54,7 @@ def adopt(session: AsyncSession, model: type[M], values: Sequence[Any]) -> M:
     held: M | None = sync.identity_map.get(key)
     if held is not None:
         return held
-    instance: M = mapper.class_manager.new_instance()
-    instance.__dict__.update(by_name)
+    instance = unsaved(model, by_name)
     make_transient_to_detached(instance)
     sync.add(instance)
     return instance
