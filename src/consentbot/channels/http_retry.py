@@ -13,11 +13,11 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import structlog
 
+from consentbot.channels.form_encoding import form_body
 from consentbot.channels.gateway import GatewayError, OutcomeUnknown
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ async def post_once(
     if form is not None:
         # Encoded here rather than by aiohttp's FormData: the same bytes, for much less
         # work on a cohort's thousands of sends.
-        body = urlencode(form).encode()
+        body = form_body(form)
         headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
     async with session.post(
         url, data=body, json=payload, headers=headers, timeout=within, allow_redirects=False
