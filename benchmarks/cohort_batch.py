@@ -59,7 +59,7 @@ async def floor(database_url: str, rows: int) -> float:
 
 
 async def run(rows: int, admin_url: str | None) -> None:
-    configure_logging(level="WARNING")
+    configure_logging(level="WARNING", serving=True)  # as `consentbot serve` does
     with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
         settings = Settings(
             data_dir=Path(folder),

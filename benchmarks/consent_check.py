@@ -206,7 +206,7 @@ def line(name: str, timings: list[float]) -> str:
 
 
 async def run(participants: int, wanted: int, repeat: int, admin_url: str | None) -> None:
-    configure_logging(level="WARNING")
+    configure_logging(level="WARNING", serving=True)  # as `consentbot serve` does
     with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
         sqlite_path = Path(folder) / "consentbot.db"
         url = pg_url or f"sqlite+aiosqlite:///{sqlite_path}"

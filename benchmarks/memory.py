@@ -231,7 +231,7 @@ def in_process_settings(
 
 
 async def run(patients: int, concurrency: int, admin_url: str | None, trace: bool) -> bool:
-    configure_logging(level="WARNING")
+    configure_logging(level="WARNING", serving=True)  # as `consentbot serve` does
     fake = FakeTwilio()
     fake_runner = web.AppRunner(fake.app())
     await fake_runner.setup()

@@ -356,7 +356,7 @@ class Figures:
 
 
 async def run(pending: int, due: int, admin_url: str | None, profile: Path | None) -> Figures:
-    configure_logging(level="WARNING")
+    configure_logging(level="WARNING", serving=True)  # as `consentbot serve` does
     async with twilio_process() as twilio:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
             content = await asyncio.to_thread(without_quiet_hours, Path(folder))

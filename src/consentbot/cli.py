@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"consentbot: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, serving=args.command == "serve")
     try:
         return _run(args, settings)
     except (ContentError, SecretKeyError) as error:

@@ -17,8 +17,14 @@ import structlog
 from consentbot.store.errors import is_database_error, safe_traceback
 
 
-def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
-    """Route structlog and the standard library through one renderer."""
+def configure_logging(fmt: str = "console", level: str = "INFO", *, serving: bool = False) -> None:
+    """Route structlog and the standard library through one renderer.
+
+    A serving process (``serving``) keeps each module's logger once built: the lazy proxy
+    ``structlog.get_logger`` returns otherwise builds a new one at every call, a few
+    microseconds each for the several lines a turn logs. Only there: a logger kept would
+    not see a later configuration (a test's ``capture_logs``).
+    """
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -38,7 +44,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=serving,
     )
     # aiohttp's access log would print full query strings (Kannel puts the text there).
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
