@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -26,6 +27,9 @@ from prometheus_client import (
     Gauge,
     Histogram,
 )
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -65,7 +69,8 @@ class TurnTimer:
     def lap(self, stage: TurnStage) -> None:
         """The stage that has just ended."""
         now = time.perf_counter()
-        self._metrics.turn_stage_seconds.labels(stage.value).observe(now - self._last)
+        metrics = self._metrics
+        metrics.labelled(metrics.turn_stage_seconds, stage.value).observe(now - self._last)
         self._last = now
 
 
@@ -87,6 +92,7 @@ class Metrics:
             # Memory, CPU and open files of this process; meaningless summed over workers.
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         self.turns = Counter(
             "consentbot_turns",
@@ -134,6 +140,16 @@ class Metrics:
             multiprocess_mode="livesum",
         )
 
+    def labelled(self, metric: M, *values: str) -> M:
+        """``metric.labels(*values)``, kept once made: prometheus-client checks the values and
+        takes a lock at every call, several times a turn. The label values are few (see the
+        module docstring), so the kept series are too."""
+        key = (id(metric), values)
+        child: M | None = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     @contextmanager
     def turn(self, channel: str, trigger: str) -> Iterator[TurnTimer]:
         """Time one turn's stages and count it once it ends, "error" if it raised."""
@@ -141,14 +157,14 @@ class Metrics:
         try:
             yield timer
         except BaseException:
-            self.turns.labels(channel, trigger, "error").inc()
+            self.labelled(self.turns, channel, trigger, "error").inc()
             raise
-        self.turns.labels(channel, trigger, timer.outcome).inc()
+        self.labelled(self.turns, channel, trigger, timer.outcome).inc()
 
     def sms_outcome(self, gateway: str, outcome: str, count: int = 1) -> None:
         """Count ``count`` messages that ended a send attempt this way on ``gateway``."""
         if count:
-            self.sms.labels(gateway, outcome).inc(count)
+            self.labelled(self.sms, gateway, outcome).inc(count)
 
     @contextmanager
     def timing_send(self, gateway: str) -> Iterator[None]:
@@ -157,4 +173,5 @@ class Metrics:
         try:
             yield
         finally:
-            self.gateway_send_seconds.labels(gateway).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self.labelled(self.gateway_send_seconds, gateway).observe(seconds)

@@ -66,6 +66,7 @@ from consentbot.store.callbacks import CallbackRepository
 from consentbot.store.contacts import ContactRepository
 from consentbot.store.inbound import InboundRepository
 from consentbot.store.links import LinkRepository
+from consentbot.store.loaded_rows import keep
 from consentbot.store.outbox import OutboxRepository, PlannedMessage
 from consentbot.store.participants import ParticipantRepository, generate_reference
 from consentbot.store.row_writes import write_changes
@@ -712,7 +713,7 @@ class TurnPipeline:
         if who is not None and turn.prompts and turn.replies:
             # What we ask by SMS decides where a bare YES, NO or CONFIRM goes next.
             contact.prompted_participant_id = who.participant_id
-            session.add(contact)
+            keep(session, contact)
         await queue_sms_replies(
             session,
             turn,

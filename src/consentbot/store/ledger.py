@@ -23,7 +23,7 @@ from consentbot.domain.status import ConsentStatus
 from consentbot.domain.transitions import ConsentAction
 from consentbot.domain.webhooks import ERASED, ConsentChange, payload
 from consentbot.store.direct_sql import execute
-from consentbot.store.loaded_rows import unsaved
+from consentbot.store.loaded_rows import keep, unsaved
 from consentbot.store.tables import ConsentEvent, ConsentState, Participant, Webhook
 from consentbot.store.webhooks import WebhookRepository
 
@@ -165,7 +165,7 @@ class LedgerRepository:
         participant.permitted_purposes = permitted.after_change(
             participant.permitted_purposes, new.purpose_id, ConsentStatus(new.to_status)
         )
-        self.session.add(participant)
+        keep(self.session, participant)
         # The event and the projection's row are written at once as Core statements: the
         # ORM's flush of tracked rows cost several times what the two statements take, and
         # nothing in the transaction reads them back as tracked rows. They go on the

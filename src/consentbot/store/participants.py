@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from consentbot.domain.cooling_off import PurposeConsent
 from consentbot.domain.status import ConsentStatus
-from consentbot.store.loaded_rows import load, table_of
+from consentbot.store.loaded_rows import keep, load, table_of
 from consentbot.store.plain_rows import plain_rows
 from consentbot.store.tables import ConsentState, Contact, Participant
 
@@ -241,7 +241,7 @@ class ParticipantRepository:
     async def save(self, participant: Participant, now: datetime) -> None:
         """Write back changes to the conversation, language or ledger head."""
         participant.updated_at = now
-        self.session.add(participant)
+        keep(self.session, participant)
 
     async def consent_of(self, participant_ids: list[int]) -> dict[int, dict[str, PurposeConsent]]:
         """Current consent of several participants, by purpose, in one query.

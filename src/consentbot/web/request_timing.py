@@ -46,5 +46,6 @@ async def request_timing(
         raise
     finally:
         metrics.http_in_flight.dec()
-        metrics.http_request_seconds.labels(method, route).observe(time.perf_counter() - started)
-        metrics.http_requests.labels(method, route, str(status)).inc()
+        seconds = time.perf_counter() - started
+        metrics.labelled(metrics.http_request_seconds, method, route).observe(seconds)
+        metrics.labelled(metrics.http_requests, method, route, str(status)).inc()
