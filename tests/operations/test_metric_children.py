@@ -24,10 +24,12 @@ def test_a_series_is_made_once_and_counts_where_the_registry_reads_it() -> None:
 
 
 def test_the_same_values_of_two_metrics_are_two_series() -> None:
-    metrics = Metrics(CollectorRegistry())
-    assert metrics.labelled(metrics.gateway_send_seconds, "twilio") is not metrics.labelled(
-        metrics.sms, "twilio", "sent"
-    )
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    metrics.labelled(metrics.turns, "sms", "said", "handled").inc()
+    metrics.labelled(metrics.http_requests, "sms", "said", "handled").inc(5)
+    turns = {"channel": "sms", "trigger": "said", "outcome": "handled"}
+    assert registry.get_sample_value("consentbot_turns_total", turns) == 1
     with metrics.timing_send("twilio"):
         pass
     seconds = metrics.labelled(metrics.gateway_send_seconds, "twilio")
