@@ -190,7 +190,7 @@ def _add_routes(
     async def on_status_for_reference(reference: str, status: str, error_code: str | None) -> None:
         await app[keys.DISPATCHER].record_delivery_for_reference(reference, status, error_code)
 
-    app.router.add_routes(health_routes())
+    app.router.add_routes(health_routes(settings))
     app.router.add_routes(metrics_routes(settings))
     app.router.add_routes(research_routes())
     app.router.add_routes(access_routes())

@@ -8,9 +8,12 @@ from sqlalchemy import text
 
 from consentbot import keys
 from consentbot.store.schema_version import code_head
-from tests.conftest import AppClient
+from tests.conftest import AppClient, WebClientFactory
 from tests.operations.scrape import parse, value
+from tests.support.databases import SQLITE_ONLY
 from tests.support.outage import Outage
+
+TOKEN = "metrics-token-0123456789abcdef"
 
 
 async def test_ready_when_the_database_answers_at_the_code_s_migration(client: AppClient) -> None:
@@ -83,3 +86,36 @@ async def test_without_its_database_the_process_is_alive_not_ready_and_still_scr
         await outage.end()
     assert (await client.get("/readyz")).status == 200
     assert value(parse(await (await client.get("/metrics")).text()), "consentbot_database_up") == 1
+
+
+@SQLITE_ONLY
+async def test_only_those_who_may_read_metrics_are_told_why_and_at_which_migration(
+    make_web_client: WebClientFactory,
+) -> None:
+    """A stranger learns ready or not (all a probe needs), never the release or the reason."""
+    client = await make_web_client(metrics_allow=(), metrics_token=TOKEN)
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        connection = await session.connection()
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0019'"))
+    stranger = await client.get("/readyz")
+    assert stranger.status == 503
+    assert await stranger.json() == {"status": "not ready"}
+    for wrong in ("Bearer nope", TOKEN):
+        guessed = await client.get("/readyz", headers={"Authorization": wrong})
+        assert guessed.status == 503
+        assert await guessed.json() == {"status": "not ready"}
+    operator = await client.get("/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert operator.status == 503
+    body = await operator.json()
+    assert body["database_revision"] == "0019"
+    assert body["code_revision"] == code_head()
+    assert "consentbot db upgrade" in body["reason"]
+    async with db.transaction() as session:
+        connection = await session.connection()
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = :head"), {"head": code_head()}
+        )
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert await ready.json() == {"status": "ready"}

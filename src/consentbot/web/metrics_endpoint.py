@@ -82,13 +82,18 @@ async def _exposition(app: web.Application) -> bytes:
     return generate_latest(queues)
 
 
-def metrics_routes(settings: Settings) -> list[web.RouteDef]:
-    """``GET /metrics``, guarded by :class:`MetricsAccess` built from ``settings``."""
-    access = MetricsAccess(
+def metrics_access(settings: Settings) -> MetricsAccess:
+    """Who may read ``/metrics`` (and ``/readyz``'s details), as ``settings`` say."""
+    return MetricsAccess(
         allowed=trusted_networks(settings.metrics_allow),
         token=settings.metrics_token,
         proxies=trusted_networks(settings.trusted_proxies),
     )
+
+
+def metrics_routes(settings: Settings) -> list[web.RouteDef]:
+    """``GET /metrics``, guarded by :class:`MetricsAccess` built from ``settings``."""
+    access = metrics_access(settings)
 
     async def metrics(request: web.Request) -> web.Response:
         refused = access.refusal(request)
