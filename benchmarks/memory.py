@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sms_journey import ANSWERS, ROOT, fresh_postgres
 
-from consentbot import keys
+from consentbot import event_loop, keys
 from consentbot.app import create_app
 from consentbot.channels.gateway import InboundSms
 from consentbot.logging import configure_logging
@@ -353,7 +353,10 @@ def main() -> int:
     if args.patients < 2:
         parser.error("--patients must be at least 2")
     return (
-        0 if asyncio.run(run(args.patients, args.concurrency, args.database_url, args.trace)) else 1
+        0
+        # The service runs in this process: on the loop `consentbot serve` runs on.
+        if event_loop.run(run(args.patients, args.concurrency, args.database_url, args.trace))
+        else 1
     )
 
 

@@ -58,7 +58,7 @@ from memory import FULL, drive, in_process_settings
 from sms_journey import ROOT, STUDY, fresh_postgres
 from twilio_process import TwilioProcess, twilio_process
 
-from consentbot import keys
+from consentbot import event_loop, keys
 from consentbot.app import create_app
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
@@ -522,7 +522,8 @@ def main() -> int:
         parser.error("--due must be at least 1")
     if args.pending < 2 * args.due:
         parser.error("--pending must be at least twice --due (each patient has two timers)")
-    figures = asyncio.run(run(args.pending, args.due, args.database_url, args.profile))
+    # The service runs in this process: on the loop `consentbot serve` runs on.
+    figures = event_loop.run(run(args.pending, args.due, args.database_url, args.profile))
     return 0 if report(args.pending, args.due, args.database_url, figures) else 1
 
 

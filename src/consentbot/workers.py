@@ -32,6 +32,7 @@ from types import FrameType
 import structlog
 from aiohttp import web
 
+from consentbot import event_loop
 from consentbot.long_lived import freeze_after_startup
 from consentbot.settings import Settings
 
@@ -52,7 +53,8 @@ def serve(settings: Settings) -> int:
         from consentbot.app import create_app
 
         app = freeze_after_startup(create_app(settings))
-        web.run_app(app, host=settings.host, port=settings.port, print=None)
+        loop = event_loop.new_event_loop()
+        web.run_app(app, host=settings.host, port=settings.port, print=None, loop=loop)
         return 0
     return Supervisor(settings).run()
 
@@ -179,7 +181,7 @@ def run_worker(settings: Settings, index: int, supervisor: int) -> None:
 
     structlog.contextvars.bind_contextvars(worker=index)
     try:
-        asyncio.run(_serve_one(settings))
+        event_loop.run(_serve_one(settings))
     except (ContentError, SecretKeyError) as error:
         print(f"consentbot: {error}", file=sys.stderr)
         sys.exit(1)
