@@ -21,8 +21,9 @@ What happens, all on 127.0.0.1:
    research API and walk the journey with at most ``--concurrency`` of them talking
    at once. A *turn* is one signed webhook POST until the last part of the reply
    reaches the fake Twilio API.
-5. The floor: a bare aiohttp server in a subprocess doing one SQLite insert per request,
-   hit with the same client, concurrency and number of requests as the journey's turns.
+5. The floor: a bare aiohttp server in a subprocess doing one SQLite insert per request, on
+   the service's event loop (uvloop), hit with the same client, concurrency and number of
+   requests as the journey's turns.
 6. A table of throughput and latency for both, and their ratio.
 """
 
@@ -532,6 +533,7 @@ async def run_journeys(
 FLOOR_SERVER = """
 import sqlite3, sys
 from aiohttp import web
+from consentbot.event_loop import new_event_loop
 
 port, path = int(sys.argv[1]), sys.argv[2]
 db = sqlite3.connect(path)
@@ -552,7 +554,9 @@ async def health(request):
 app = web.Application()
 app.router.add_post("/hit", hit)
 app.router.add_get("/healthz", health)
-web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+# On the event loop `consentbot serve` runs on: the floor differs from the service only
+# in what the handler does.
+web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
 """
 
 
