@@ -3,9 +3,8 @@
 uvloop implements asyncio's event loop on libuv, in C: the scheduling of callbacks, the
 polling and the socket transports under aiohttp's server and client. Those are pure
 Python in the standard loop, and every webhook, every reply and every SMS to the gateway
-passes through them several times. Measured by callgrind on this service's own work
-(docs/performance.md, session 18): 200 reminders sent cost about 7 % fewer instructions
-on uvloop.
+passes through them several times. Counted by callgrind (docs/performance.md, session 18),
+200 reminders sent in process cost about 5.5 % fewer instructions on uvloop.
 
 Only for ``consentbot serve`` (and the benchmarks standing in for it): tests run on
 pytest-asyncio's standard loop, so nothing here may depend on which loop it is. On a
