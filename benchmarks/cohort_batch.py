@@ -45,12 +45,16 @@ async def floor(database_url: str, rows: int) -> float:
     try:
         async with engine.begin() as connection:
             await connection.execute(
-                text("CREATE TABLE bench_floor (ref VARCHAR(100) PRIMARY KEY, h VARCHAR(64) NOT NULL)")
+                text(
+                    "CREATE TABLE bench_floor (ref VARCHAR(100) PRIMARY KEY, h VARCHAR(64) NOT NULL)"
+                )
             )
         values = [{"ref": f"F-{n}", "h": secrets.token_hex(32)} for n in range(rows)]
         started = time.perf_counter()
         async with engine.begin() as connection:
-            await connection.execute(text("INSERT INTO bench_floor (ref, h) VALUES (:ref, :h)"), values)
+            await connection.execute(
+                text("INSERT INTO bench_floor (ref, h) VALUES (:ref, :h)"), values
+            )
         return time.perf_counter() - started
     finally:
         async with engine.begin() as connection:
@@ -92,10 +96,14 @@ async def run(rows: int, admin_url: str | None) -> None:
             timeout = aiohttp.ClientTimeout(total=600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 timings = []
-                for expected in ({"accepted": rows, "already_invited": 0},
-                                 {"accepted": 0, "already_invited": rows}):
+                for expected in (
+                    {"accepted": rows, "already_invited": 0},
+                    {"accepted": 0, "already_invited": rows},
+                ):
                     started = time.perf_counter()
-                    async with session.post(url, json={"invitations": batch}, headers=headers) as response:
+                    async with session.post(
+                        url, json={"invitations": batch}, headers=headers
+                    ) as response:
                         body = await response.json()
                     timings.append(time.perf_counter() - started)
                     if (response.status, body) != (202, expected):
@@ -113,8 +121,10 @@ async def run(rows: int, admin_url: str | None) -> None:
     print(f"  store (POST, 202):        {store:7.2f} s  ({rows / store:,.0f} rows/s)")
     print(f"  repeat (all already in):  {repeat:7.2f} s")
     print(f"  floor (bare insert):      {bare:7.2f} s  -> store is {store / bare:,.0f}x the floor")
-    print(f"  invitation turns run by the scheduler: {turns:,} in {pipeline:.1f} s "
-          f"({turns / pipeline:,.0f}/s; sending is paced at CONSENTBOT_SEND_RATE, default 10/s)")
+    print(
+        f"  invitation turns run by the scheduler: {turns:,} in {pipeline:.1f} s "
+        f"({turns / pipeline:,.0f}/s; sending is paced at CONSENTBOT_SEND_RATE, default 10/s)"
+    )
 
 
 def main() -> None:

@@ -59,8 +59,16 @@ from consentbot.store import migrate
 from consentbot.testkit.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
 
 PURPOSES = ("records-research", "social-care-linkage", "commercial-partner", "recontact", "updates")
-STATUSES = ("active", "active", "active", "pending", "declined", "withdrawn", "expired",
-            "reconsent_required")
+STATUSES = (
+    "active",
+    "active",
+    "active",
+    "pending",
+    "declined",
+    "withdrawn",
+    "expired",
+    "reconsent_required",
+)
 """The statuses drawn for each consent row: mostly active, every other one present."""
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -88,8 +96,21 @@ def participant_rows(count: int, drawn: array[int]) -> Iterator[tuple[object, ..
     # The permitted purposes as the ledger keeps them (domain/permitted.py).
     stored = [permitted.from_statuses(dict(zip(PURPOSES, c, strict=True))) for c in COMBINATIONS]
     for n in range(1, count + 1):
-        yield (n, STUDY, reference(n), n, "en", "invitation", "{}", 1, 0, "0" * 64,
-               stored[drawn[n - 1]], NOW, NOW)
+        yield (
+            n,
+            STUDY,
+            reference(n),
+            n,
+            "en",
+            "invitation",
+            "{}",
+            1,
+            0,
+            "0" * 64,
+            stored[drawn[n - 1]],
+            NOW,
+            NOW,
+        )
 
 
 def state_rows(count: int, drawn: array[int]) -> Iterator[tuple[object, ...]]:
@@ -99,9 +120,11 @@ def state_rows(count: int, drawn: array[int]) -> Iterator[tuple[object, ...]]:
 
 
 CONTACT = "contact (id, phone_hash, phone_encrypted, stopped, created_at)"
-PARTICIPANT = ("participant (id, study_id, reference, contact_id, language, joined_by, "
-               "conversation, content_version, ledger_seq, ledger_head, permitted_purposes, "
-               "created_at, updated_at)")
+PARTICIPANT = (
+    "participant (id, study_id, reference, contact_id, language, joined_by, "
+    "conversation, content_version, ledger_seq, ledger_head, permitted_purposes, "
+    "created_at, updated_at)"
+)
 STATE = "consent_state (participant_id, purpose_id, status, since, content_version, language)"
 
 
@@ -143,16 +166,16 @@ def fill_postgres(url: str, count: int) -> None:
     with psycopg.connect(dsn) as connection:
         with connection.cursor() as cursor:
             drawn = draw_statuses(count, 1)
-            for table, rows in ((CONTACT, contact_rows(count)),
-                                (PARTICIPANT, participant_rows(count, drawn)),
-                                (STATE, state_rows(count, drawn))):
+            for table, rows in (
+                (CONTACT, contact_rows(count)),
+                (PARTICIPANT, participant_rows(count, drawn)),
+                (STATE, state_rows(count, drawn)),
+            ):
                 with cursor.copy(f"COPY {table} FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
             for table in ("contact", "participant"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})"
-                )
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})")
         connection.commit()
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE")
@@ -201,8 +224,10 @@ async def timed(repeat: int, run: Callable[[], Awaitable[object]]) -> list[float
 
 
 def line(name: str, timings: list[float]) -> str:
-    return (f"  {name:<28} median {statistics.median(timings) * 1000:7.0f} ms   "
-            f"best {min(timings) * 1000:7.0f} ms   first {timings[0] * 1000:7.0f} ms")
+    return (
+        f"  {name:<28} median {statistics.median(timings) * 1000:7.0f} ms   "
+        f"best {min(timings) * 1000:7.0f} ms   first {timings[0] * 1000:7.0f} ms"
+    )
 
 
 async def run(participants: int, wanted: int, repeat: int, admin_url: str | None) -> None:
@@ -256,28 +281,37 @@ async def run(participants: int, wanted: int, repeat: int, admin_url: str | None
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
 
                 async def http() -> None:
-                    async with session.post(endpoint, data=io.BytesIO(body), headers=headers) as response:
+                    async with session.post(
+                        endpoint, data=io.BytesIO(body), headers=headers
+                    ) as response:
                         answer = await response.json()
                     if response.status != 200 or len(answer["unknown"]) != wanted // 10:
                         raise SystemExit(f"unexpected answer {response.status}")
 
                 service_times = await timed(repeat, service)
                 http_times = await timed(repeat, http)
-            floor = await (postgres_floor(pg_url, references) if pg_url
-                           else sqlite_floor(sqlite_path, references))
+            floor = await (
+                postgres_floor(pg_url, references)
+                if pg_url
+                else sqlite_floor(sqlite_path, references)
+            )
             floor_times = await timed(repeat, floor)
             if (found := await floor()) != wanted - wanted // 10:
                 raise SystemExit(f"the floor found {found} references")
         finally:
             await runner.cleanup()
     database = "PostgreSQL" if admin_url else "SQLite"
-    print(f"{database}: {wanted:,} references checked among {participants:,} participants "
-          f"(database built in {built:.0f} s; {repeat} runs each)")
+    print(
+        f"{database}: {wanted:,} references checked among {participants:,} participants "
+        f"(database built in {built:.0f} s; {repeat} runs each)"
+    )
     print(line("service (ConsentChecker)", service_times))
     print(line("HTTP (POST, 200, parsed)", http_times))
     print(line("floor (bare SELECT)", floor_times))
-    print(f"  HTTP is {statistics.median(http_times) / statistics.median(floor_times):.1f}x "
-          f"the floor (medians); body {len(body) / 1e6:.1f} MB")
+    print(
+        f"  HTTP is {statistics.median(http_times) / statistics.median(floor_times):.1f}x "
+        f"the floor (medians); body {len(body) / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:

@@ -238,7 +238,11 @@ async def seed_filler(db: Database, count: int) -> None:
                     for participant in participants
                 ],
             )
-        print(f"  {min(start + INSERT_CHUNK, count):,} of {count:,} filler timers", file=sys.stderr, flush=True)
+        print(
+            f"  {min(start + INSERT_CHUNK, count):,} of {count:,} filler timers",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def time_due_query(db: Database, at: datetime) -> QueryTiming:
@@ -311,7 +315,9 @@ async def outbox_drained(db: Database) -> None:
         await asyncio.sleep(0.1)
 
 
-async def wait_for(twilio: TwilioProcess, base: int, count: int, started: float) -> tuple[float, int]:
+async def wait_for(
+    twilio: TwilioProcess, base: int, count: int, started: float
+) -> tuple[float, int]:
     """Seconds from ``started`` until the emulator had received ``count`` messages more than
     ``base`` (when the last of them arrived, by its own clock), and how many more it had then.
     Past the deadline: the seconds so far, and what had come."""
