@@ -412,9 +412,9 @@ class OutboxRepository:
         """
         if not sent:
             return
-        await self.session.exec(
+        await self._run(
             _MARK_SENT,
-            params=[
+            [
                 {"message_id": message_id, "provider": provider, "now": now}
                 for message_id, provider in sent
             ],
