@@ -178,6 +178,20 @@ def test_times_are_rounded_up_so_a_promise_is_never_early() -> None:
     )
 
 
+def test_a_time_formatted_before_is_given_again_only_for_its_own_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    english = Catalogs.load(ROOT / "locales", ["en"]).get("en")
+    london, new_york = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
+    moment = datetime(2026, 12, 3, 14, 0, 10, tzinfo=UTC)
+    assert english.date_and_time(moment, london) == "Thursday 3 December at 14:01"
+    # The same minute again, in another zone and as another zone's clock shows it.
+    assert english.date_and_time(moment, new_york) == "Thursday 3 December at 09:01"
+    assert english.date_and_time(moment.astimezone(new_york), london).endswith("at 14:01")
+    assert english.date_and_time(moment.replace(second=0), london).endswith("at 14:00")
+
+
 def test_catalog_files_are_sources_only() -> None:
     assert not list((ROOT / "locales").rglob("*.mo")), ".mo files are compiled in memory at start"
     assert {p.parent.parent.name for p in (ROOT / "locales").rglob("messages.po")} == set(LANGUAGES)

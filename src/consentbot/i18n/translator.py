@@ -28,6 +28,10 @@ _EXACT_UNITS: tuple[tuple[_Unit, int], ...] = (
 )
 
 
+_DATES_KEPT = 4096
+"""Formatted times a translator keeps: a few days of minutes; past that it starts again."""
+
+
 def _ceil_minute(moment: datetime) -> datetime:
     whole = moment.replace(second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(minutes=1)
@@ -70,12 +74,28 @@ class Translator:
         Rounded *up* to the minute: a time we give is a promise ("you can confirm from
         08:29"), so it must never be earlier than the truth (08:28:50).
         """
-        local = _ceil_minute(moment).astimezone(zone)
+        minute = _ceil_minute(moment)
+        key = (minute, zone.key)
+        known = self._dates.get(key)
+        if known is not None:
+            return known
+        local = minute.astimezone(zone)
         # Translators: a CLDR date pattern for weekday, day and month, e.g. "EEEE d MMMM".
         pattern = self.pgettext("date pattern", "EEEE d MMMM")
         day = format_datetime(local, pattern, locale=self.locale)
         clock = format_time(local, "short", locale=self.locale)
-        return self.gettext("{day} at {time}").format(day=day, time=clock).translate(_SPACES)
+        text = self.gettext("{day} at {time}").format(day=day, time=clock).translate(_SPACES)
+        if len(self._dates) >= _DATES_KEPT:
+            self._dates.clear()
+        self._dates[key] = text
+        return text
+
+    @cached_property
+    def _dates(self) -> dict[tuple[datetime, str], str]:
+        """Times already formatted, by minute and zone. People who answered in the same
+        minute are reminded in the same round, each told the same time: Babel formats it
+        once (about 20 µs), not once a reminder."""
+        return {}
 
     def either(self, options: list[str]) -> str:
         """ "A, B or C" with this language's words and punctuation."""
