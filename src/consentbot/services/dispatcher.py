@@ -46,6 +46,13 @@ _FAILURE_OUTCOMES = {
 """A failed send attempt, as ``consentbot_sms`` counts it, by where it left the message."""
 
 
+BATCH = 100
+"""Messages claimed in one round. Each round writes twice (the claim, then what was sent),
+and on SQLite each write waits for its own disk flush with the single writer lock held:
+rounds of 100 rather than 50 sent a cohort's reminders 5 % faster (timers benchmark),
+while a reply claimed with them still goes within the round, never behind the pacing."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """What happened to one claimed message in a dispatch round."""
@@ -91,7 +98,7 @@ class OutboxDispatcher:
         studies: Studies,
         *,
         max_attempts: int = 5,
-        batch: int = 50,
+        batch: int = BATCH,
         concurrency: int = 8,
         send_rate: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
