@@ -69,8 +69,9 @@ SECRET_MARKER = "[secret]"  # noqa: S105 (a placeholder, not a password)
 class QueuedMessage:
     """An outbox row as a claim reads it: plain values, not a row the session tracks.
 
-    A round takes fifty messages and their numbers; building a tracked row for each and
-    flushing its changes cost more than reading and updating them with Core statements.
+    A round takes up to a hundred messages and their numbers; building a tracked row for
+    each and flushing its changes cost more than reading and updating them with Core
+    statements.
     """
 
     id: int
