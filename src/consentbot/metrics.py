@@ -92,7 +92,7 @@ class Metrics:
             # Memory, CPU and open files of this process; meaningless summed over workers.
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
         r = self.registry
         self.turns = Counter(
             "consentbot_turns",
@@ -144,7 +144,7 @@ class Metrics:
         """``metric.labels(*values)``, kept once made: prometheus-client checks the values and
         takes a lock at every call, several times a turn. The label values are few (see the
         module docstring), so the kept series are too."""
-        key = (id(metric), values)
+        key = (metric, values)  # the metric by identity: it lives as long as these metrics
         child: M | None = self._children.get(key)
         if child is None:
             child = self._children[key] = metric.labels(*values)
