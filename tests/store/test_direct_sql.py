@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from consentbot import keys
 from consentbot.domain.stopping import StopSource
 from consentbot.store.database import Database
 from consentbot.store.direct_sql import execute
+from consentbot.store.statement_forms import bound, prepared_form
 from consentbot.store.tables import Contact
 from tests.conftest import START, AppClient
 from tests.support.query_plans import statements_sent
@@ -184,3 +186,58 @@ async def test_a_statement_derived_from_a_prepared_one_runs_as_itself(client: Ap
         assert [row[0] for row in (await execute(session, narrower, both)).rows] == ["direct-d2"]
         literal = select(CONTACT.c.phone_hash).where(CONTACT.c.phone_hash.in_(["direct-d1"]))
         assert [row[0] for row in (await execute(session, literal, {})).rows] == ["direct-d1"]
+
+
+SOURCES: BindParameter[Any] = bindparam("sources", value=[StopSource.SMS, StopSource.WEB], expanding=True)
+"""A list the statement holds itself, which a caller may still replace."""
+STOPPED_FROM = select(CONTACT.c.phone_hash).where(
+    CONTACT.c.phone_hash.in_(bindparam("hashes", expanding=True)),
+    CONTACT.c.stopped_by.in_(SOURCES),
+)
+BY_PEOPLE = select(CONTACT.c.phone_hash).where(CONTACT.c.stopped_by.in_([StopSource.SMS, StopSource.WEB]))
+
+
+async def stop_each_way(db: Database, prefix: str) -> list[str]:
+    """Four contacts: stopped by SMS, on the web, by the carrier, and not stopped."""
+    hashes = [f"{prefix}-{way}" for way in ("sms", "web", "carrier", "none")]
+    async with db.transaction() as session:
+        await execute(session, ADD, [contact(h) for h in hashes])
+        for phone_hash, by in zip(hashes[:3], (StopSource.SMS, StopSource.WEB, StopSource.CARRIER), strict=True):
+            await execute(session, STOP, {"hash": phone_hash, "at": LATER, "by": by})
+    return hashes
+
+
+async def test_a_list_the_statement_holds_is_bound_from_its_form(client: AppClient) -> None:
+    """A list written in the statement (its own values, each through the column's type)
+    has a fixed length: the statement keeps one form per the caller's lists' lengths, and
+    no longer renders its SQL on every execution."""
+    db = client.app[keys.DATABASE]
+    hashes = await stop_each_way(db, "own")
+    async with db.transaction() as session:
+        for wanted, expected in ((hashes, hashes[:2]), (hashes[1:], hashes[1:2]), ([], [])):
+            found = await execute(session, STOPPED_FROM, {"hashes": wanted})
+            assert sorted(row[0] for row in found.rows) == sorted(expected)
+        found = await execute(session, BY_PEOPLE, {})
+        assert sorted(row[0] for row in found.rows if row[0].startswith("own-")) == hashes[:2]
+        sync = (await session.connection()).sync_connection
+    assert sync is not None
+    for statement in (STOPPED_FROM, BY_PEOPLE):
+        prepared = prepared_form(statement, sync.dialect, {})
+        assert prepared is not None
+        assert prepared.forms, "each length's form is kept"
+        assert None not in prepared.forms.values(), "no execution left to SQLAlchemy's steps"
+    sql, values = bound(prepared_form(STOPPED_FROM, sync.dialect, {}), {"hashes": ["a"]})  # type: ignore[arg-type]
+    assert values == ("a", "sms", "web")
+    assert sql.count("?") + sql.count("$") == 3
+
+
+async def test_a_caller_may_replace_a_list_the_statement_holds(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    hashes = await stop_each_way(db, "replaced")
+    async with db.transaction() as session:
+        await execute(session, STOPPED_FROM, {"hashes": hashes})  # the statement's own list first
+        for sources, expected in (([StopSource.CARRIER], hashes[2:3]), ([StopSource.SMS], hashes[:1])):
+            found = await execute(session, STOPPED_FROM, {"hashes": hashes, "sources": sources})
+            assert [row[0] for row in found.rows] == expected
+        found = await execute(session, STOPPED_FROM, {"hashes": hashes})
+        assert sorted(row[0] for row in found.rows) == sorted(hashes[:2])

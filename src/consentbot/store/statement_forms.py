@@ -65,9 +65,14 @@ class Prepared:
     """The statement's one form, where no parameter is a list; None otherwise, or where
     values must be found as SQLAlchemy does (a value computed at execution)."""
     expanding: tuple[str, ...]
-    """The parameters that are lists (``IN``): the SQL has one form per their lengths."""
+    """The caller's parameters that are lists (``IN``): the SQL has one form per their
+    lengths."""
+    own_lists: tuple[str, ...]
+    """The lists written in the statement itself (``.in_(CONSTANTS)``): their length is
+    fixed, so each is part of every form, value by value."""
     forms: dict[tuple[int, ...], _Form | None]
-    """Those forms, by the lists' lengths, made as each is first needed."""
+    """The forms of a statement with lists, by the caller's lists' lengths, made as each
+    is first needed."""
     returning: bool
     results: tuple[tuple[int, Processor], ...]
     """The result columns that have one, by position: how SQLAlchemy would turn the
@@ -104,13 +109,12 @@ def _prepare(
     if not late and order is not None:
         slots = _slots(compiled, order, compiled._bind_processors, {})
         form = None if slots is None else _Form(compiled.string, slots)
-    lists = compiled.post_compile_params
-    # A list given in the statement itself (not by the caller) is left to SQLAlchemy.
-    by_caller = not compiled.literal_execute_params and all(bind.required for bind in lists)
+    lists = () if compiled.literal_execute_params else compiled.post_compile_params
     return Prepared(
         compiled,
         form=form,
-        expanding=tuple(sorted(bind.key for bind in lists)) if by_caller else (),
+        expanding=tuple(sorted(bind.key for bind in lists if bind.required)),
+        own_lists=tuple(sorted(bind.key for bind in lists if not bind.required)),
         forms={},
         returning=bool(compiled.effective_returning),
         results=results,
@@ -122,15 +126,19 @@ def _slots(
     compiled: SQLCompiler,
     order: Sequence[str],
     processors: Mapping[str, Any],
-    items: Mapping[str, tuple[str, int]],
+    items: Mapping[str, tuple[str, int, Any]],
 ) -> tuple[_Slot, ...] | None:
-    """Where each value in ``order`` comes from; ``items`` gives the expanded names' lists
-    and places. None where a value is computed at execution (SQLAlchemy finds those)."""
+    """Where each value in ``order`` comes from; ``items`` gives the expanded names' lists,
+    places, and values where the statement holds them (else ``_REQUIRED``). None where a
+    value is computed at execution (SQLAlchemy finds those)."""
     slots = []
     for name in order:
         if name in items:
-            key, index = items[name]
-            slots.append(_Slot(key, index, _REQUIRED, processors.get(name)))
+            key, index, value = items[name]
+            if value is _REQUIRED:
+                slots.append(_Slot(key, index, _REQUIRED, processors.get(name)))
+            else:  # the statement's own item: under a name no caller gives, so it is fixed
+                slots.append(_Slot(name, None, value, processors.get(name)))
             continue
         bind = compiled.binds.get(name)
         if bind is None or bind.callable is not None:
@@ -149,12 +157,14 @@ def _expanded_form(prepared: Prepared, params: Params) -> _Form | None:
         pass
     compiled = prepared.compiled
     expanded = compiled.construct_expanded_state(params)
-    items = {
-        item: (compiled.binds[name].key, index)
-        for name, names in expanded.parameter_expansion.items()
-        for index, item in enumerate(names)
-    }
-    expected = sum(lengths)
+    items: dict[str, tuple[str, int, Any]] = {}
+    for name, names in expanded.parameter_expansion.items():
+        bind = compiled.binds[name]
+        values: Sequence[Any] | None = None if bind.required else bind.value
+        for index, item in enumerate(names):
+            items[item] = (bind.key, index, _REQUIRED if values is None else values[index])
+    own = [len(b.value or ()) for b in compiled.post_compile_params if not b.required]
+    expected = sum(lengths) + sum(own)
     form = None
     if expanded.positiontup is not None and len(items) == expected:
         processors = {**compiled._bind_processors, **expanded.processors}
@@ -190,7 +200,12 @@ def prepared_form(statement: Executable, dialect: Dialect, params: Params) -> Pr
 
 def bound(prepared: Prepared, params: Params) -> tuple[str, tuple[Any, ...]]:
     """The SQL and its positional values, as SQLAlchemy would send them."""
-    form = _expanded_form(prepared, params) if prepared.expanding else prepared.form
+    if prepared.expanding or prepared.own_lists:
+        form = _expanded_form(prepared, params)
+        if prepared.own_lists and not params.keys().isdisjoint(prepared.own_lists):
+            form = None  # the caller replaces a list the statement holds: SQLAlchemy's steps
+    else:
+        form = prepared.form
     if form is None:
         return _bound_as_sqlalchemy(prepared.compiled, params)
     values = []
