@@ -24,13 +24,17 @@ What happens, all on 127.0.0.1:
 5. The floor: a bare aiohttp server in a subprocess doing one SQLite insert per request, on
    the service's event loop (uvloop), hit with the same client, concurrency and number of
    requests as the journey's turns.
-6. A table of throughput and latency for both, and their ratio.
+6. A table of throughput and latency for both, and their ratio. The journey's turns are
+   also counted over the spans when all ``--concurrency`` patients were texting: at the
+   start, and while the last patients wait out their cooling-off, fewer are, and the
+   service waits with them (a fixed two seconds or so, a large share of a short run).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import itertools
 import os
@@ -443,6 +447,63 @@ async def pilot(
     return Shape(invitation, before, reminder, after)
 
 
+class TalkingSlots:
+    """At most ``slots`` patients texting at once, and when all the slots were taken.
+
+    Patients wait for their cooling-off reminder without a slot. Near the start and the
+    end of a run (the last patients' cooling-off above all) fewer than ``slots`` are
+    texting, and the service waits with them: the turns answered while every slot was
+    taken are its throughput at that concurrency.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._semaphore = asyncio.Semaphore(slots)
+        self._wanted = 0
+        self._full_since: float | None = None
+        self.full: list[tuple[float, float]] = []
+        """The spans (start, end, in ``time.perf_counter`` seconds) with every slot taken."""
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot while texting."""
+        # Counted from asking, not from getting it: a slot handed on from one patient to a
+        # waiting one stays taken, though the waiter runs a moment later.
+        self._wanted += 1
+        self._count()
+        try:
+            async with self._semaphore:
+                yield
+        finally:
+            self._wanted -= 1
+            self._count()
+
+    def _count(self) -> None:
+        full = self._wanted >= self.slots
+        if full and self._full_since is None:
+            self._full_since = time.perf_counter()
+        elif not full and self._full_since is not None:
+            self.full.append((self._full_since, time.perf_counter()))
+            self._full_since = None
+
+    def answered_while_full(self, turns: Iterable[Turn]) -> list[Turn]:
+        """The turns whose reply was complete while every slot was taken."""
+        spans = sorted(self.full)
+        starts = [start for start, _ in spans]
+        kept = []
+        for turn in turns:
+            done = turn.started + turn.latency
+            at = bisect.bisect_right(starts, done) - 1
+            if at >= 0 and done <= spans[at][1]:
+                kept.append(turn)
+        return kept
+
+    @property
+    def full_seconds(self) -> float:
+        """How long every slot was taken, in all."""
+        return sum(end - start for start, end in self.full)
+
+
 @dataclass
 class JourneyResult:
     """What the timed patients measured."""
@@ -452,6 +513,10 @@ class JourneyResult:
     wall: float = 0.0
     cpu: float | None = None
     """The service's CPU seconds over the journeys, all its processes (None: unknown)."""
+    full_turns: list[Turn] = field(default_factory=list)
+    """The turns answered while ``--concurrency`` patients were texting."""
+    full_seconds: float = 0.0
+    """How long that was."""
 
 
 async def walk_patient(
@@ -459,7 +524,7 @@ async def walk_patient(
     base_url: str,
     patient: Patient,
     shape: Shape,
-    talking: asyncio.Semaphore,
+    talking: TalkingSlots,
     result: JourneyResult,
 ) -> None:
     """One patient's journey after the invitation.
@@ -468,7 +533,7 @@ async def walk_patient(
     cooling-off reminder, so ``--concurrency`` patients keep the service busy.
     The reminder's lateness counts from the last answer being texted plus cooling-off.
     """
-    async with talking:
+    async with talking.slot():
         for step, parts in zip(BEFORE_COOLING_OFF, shape.before, strict=True):
             last_answer = await patient.turn(session, base_url, step, parts)
             result.turns.append(last_answer)
@@ -478,7 +543,7 @@ async def walk_patient(
     check_reply(patient.phone, "reminder", reminder, REMINDER_EXPECT)
     due = last_answer.started + COOLING_OFF_SECONDS
     result.reminder_lags.append(max(arrived for arrived, _ in reminder) - due)
-    async with talking:
+    async with talking.slot():
         for step, parts in zip(AFTER_COOLING_OFF, shape.after, strict=True):
             result.turns.append(await patient.turn(session, base_url, step, parts))
 
@@ -521,10 +586,12 @@ async def run_journeys(
 ) -> JourneyResult:
     """Every patient's journey, ``concurrency`` texting at once."""
     result = JourneyResult()
-    talking = asyncio.Semaphore(concurrency)
+    talking = TalkingSlots(concurrency)
     started = time.perf_counter()
     await run_all(walk_patient(session, base_url, p, shape, talking, result) for p in patients)
     result.wall = time.perf_counter() - started
+    result.full_turns = talking.answered_while_full(result.turns)
+    result.full_seconds = talking.full_seconds
     return result
 
 
@@ -710,6 +777,9 @@ def print_report(
         turns.append(Summary.of([t.latency for t in journey.turns], journey.wall))
         label = "" if len(runs) == 1 else f", {run.workers} worker{'s' if run.workers > 1 else ''}"
         row(f"journey turn (reply){label}", turns[-1])
+        if len(journey.full_turns) > 1:
+            full = Summary.of([t.latency for t in journey.full_turns], journey.full_seconds)
+            row(f"  all {concurrency} slots texting", full)
         row("  webhook answered", Summary.of([t.ack for t in journey.turns], journey.wall), False)
         row("  reminder lateness", Summary.of(journey.reminder_lags, journey.wall), False)
     row("floor (1 SQLite insert)", floor)
