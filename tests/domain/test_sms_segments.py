@@ -16,6 +16,7 @@ from consentbot.domain.sms_segments import (
     UCS2_MULTI,
     UCS2_SINGLE,
     encoding_for,
+    measured,
     plan_messages,
     segment_count,
     septet_length,
@@ -267,6 +268,20 @@ def test_segment_count_is_the_number_of_parts(text: str) -> None:
         length, single, multi = ucs2_length(text), UCS2_SINGLE, UCS2_MULTI
     at_least = 1 if length <= single else math.ceil(length / multi)
     assert segment_count(text) >= at_least
+
+
+@given(texts)
+def test_measured_gives_the_encoding_and_the_parts_of_one_message(text: str) -> None:
+    """What the outbox stores for each message: counted once, as the parts are split."""
+    assert measured(text) == (encoding_for(text), len(split_segments(text)))
+
+
+def test_extension_characters_count_twice_however_many_there_are() -> None:
+    filler = "a" * 158
+    assert measured(filler + "€") == ("gsm7", 1)  # 160 septets: one SMS
+    assert measured(filler + "€€") == ("gsm7", 2)  # 162
+    assert measured(filler + "{}") == ("gsm7", 2)
+    assert measured(filler[:-1] + "{") == ("gsm7", 1)  # 159
 
 
 def _assert_rebuilds(text: str, messages: list[str]) -> None:

@@ -97,7 +97,17 @@ def ucs2_length(text: str) -> int:
 
 def segment_count(text: str) -> int:
     """Segments a single SMS with this text is sent and billed as (an empty text is 1)."""
+    return measured(text)[1]
+
+
+def measured(text: str) -> tuple[Encoding, int]:
+    """The encoding a single SMS with this text goes in, and its segments: both, for
+    the cost of one look at the text (every queued message needs the two)."""
     encoding = encoding_for(text)
+    return encoding, _segments(text, encoding)
+
+
+def _segments(text: str, encoding: Encoding) -> int:
     length = _length(text, encoding)
     single, multi = _capacities(encoding)
     if length <= single:
@@ -170,6 +180,8 @@ def _length(text: str, encoding: Encoding) -> int:
     (every reply is measured when it is queued). The text must fit the encoding."""
     if encoding == "ucs2":
         return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    if GSM7_EXTENSION.isdisjoint(text):  # nearly every text: one pass, not ten
+        return len(text)
     return len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
 
 

@@ -36,7 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
-from consentbot.domain.sms_segments import encoding_for, plan_messages, segment_count
+from consentbot.domain.sms_segments import measured, plan_messages
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.direct_sql import execute
 from consentbot.store.index_choice import NotFromIndex
@@ -179,6 +179,7 @@ class OutboxRepository:
             self._check_secret(body, parts, secret)
         rows: list[PlannedMessage] = []
         for part in parts:
+            encoding, segments = measured(part)
             reference = secrets.token_hex(16)
             stored, sealed = part, None
             if secret and secret in part:
@@ -193,8 +194,8 @@ class OutboxRepository:
                     "kind": kind,
                     "body": stored,
                     "secret_encrypted": sealed,
-                    "ucs2": encoding_for(part) == "ucs2",
-                    "segments": segment_count(part),
+                    "ucs2": encoding == "ucs2",
+                    "segments": segments,
                     "always": always,
                     "paced": kind in PROACTIVE,
                     "status": OutboxStatus.PENDING,
