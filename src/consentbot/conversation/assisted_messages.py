@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from consentbot.content.model import Study, StudyText
 from consentbot.conversation.messages import Say
 from consentbot.conversation.vocabulary import Command
-from consentbot.domain.cooling_off import PurposeConsent
-from consentbot.domain.status import ConsentStatus
+from consentbot.domain.cooling_off import NO_ANSWER, PurposeConsent
 
 
 def assisted_receipt(
@@ -27,7 +26,7 @@ def assisted_receipt(
         ).format(title=text.title)
     ]
     for purpose in study.purpose_ids:
-        now = consent.get(purpose, PurposeConsent(ConsentStatus.NONE))
+        now = consent.get(purpose, NO_ANSWER)
         opens = rules.opens_at(now.pending_since) if now.pending_since else None
         lines.append(say.status_line(text.purposes[purpose].title, now.status, opens))
     lines.append(

@@ -33,7 +33,7 @@ from consentbot.conversation.state import ConversationState, Layer
 from consentbot.conversation.vocabulary import Command
 from consentbot.domain import cooling_off
 from consentbot.domain.accesses import AccessSeen
-from consentbot.domain.cooling_off import PurposeConsent
+from consentbot.domain.cooling_off import NO_ANSWER, PurposeConsent
 from consentbot.domain.status import ConsentStatus
 from consentbot.domain.timers import MESSAGE_TIMERS, TimerKind
 from consentbot.domain.transitions import ConsentAction, is_recorded, next_status
@@ -71,8 +71,7 @@ class TurnBuilder:
         self.who_shown = state.who_shown
         self.state = replace(state, who_shown=0) if state.who_shown else state
         self.consent: dict[str, PurposeConsent] = {
-            purpose: ctx.consent.get(purpose, PurposeConsent(ConsentStatus.NONE))
-            for purpose in ctx.study.purpose_ids
+            purpose: ctx.consent.get(purpose, NO_ANSWER) for purpose in ctx.study.purpose_ids
         }
         self.replies: list[Reply] = []
         self.changes: list[ConsentChange] = []

@@ -46,6 +46,10 @@ class PurposeConsent:
     pending_since: datetime | None = None
 
 
+NO_ANSWER = PurposeConsent(ConsentStatus.NONE)
+"""A purpose the person has not answered (frozen: one instance serves everyone)."""
+
+
 def _pending_where(
     consents: Mapping[str, PurposeConsent], keep: Callable[[datetime], bool]
 ) -> list[str]:
