@@ -16,8 +16,10 @@ from consentbot.domain.sms_segments import (
     UCS2_MULTI,
     UCS2_SINGLE,
     encoding_for,
+    is_gsm7,
     measured,
     plan_messages,
+    planned,
     segment_count,
     septet_length,
     split_segments,
@@ -274,6 +276,23 @@ def test_segment_count_is_the_number_of_parts(text: str) -> None:
 def test_measured_gives_the_encoding_and_the_parts_of_one_message(text: str) -> None:
     """What the outbox stores for each message: counted once, as the parts are split."""
     assert measured(text) == (encoding_for(text), len(split_segments(text)))
+
+
+@given(texts)
+def test_gsm7_is_every_character_in_the_alphabet(text: str) -> None:
+    assert is_gsm7(text) == all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+@given(st.one_of(texts, wordy_texts), st.integers(min_value=1, max_value=4))
+def test_planned_measures_each_planned_message(text: str, max_segments: int) -> None:
+    assert planned(text, max_segments) == [
+        (message, *measured(message)) for message in plan_messages(text, max_segments)
+    ]
+
+
+def test_planned_refuses_zero_segments() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        planned("hello", 0)
 
 
 def test_extension_characters_count_twice_however_many_there_are() -> None:

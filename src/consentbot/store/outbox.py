@@ -36,7 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from consentbot.domain.outbox import PROACTIVE, SETTLED, OutboxKind, OutboxStatus
-from consentbot.domain.sms_segments import measured, plan_messages
+from consentbot.domain.sms_segments import planned
 from consentbot.store.crypto import PhoneVault
 from consentbot.store.direct_sql import execute
 from consentbot.store.index_choice import NotFromIndex
@@ -174,12 +174,11 @@ class OutboxRepository:
         instead and the secret encrypted. Segments and encoding are those of the real
         text. A secret absent from ``body`` leaves nothing to hide.
         """
-        parts = plan_messages(body, max_segments)
+        parts = planned(body, max_segments)
         if secret and secret in body:
-            self._check_secret(body, parts, secret)
+            self._check_secret(body, [part for part, _, _ in parts], secret)
         rows: list[PlannedMessage] = []
-        for part in parts:
-            encoding, segments = measured(part)
+        for part, encoding, segments in parts:
             reference = secrets.token_hex(16)
             stored, sealed = part, None
             if secret and secret in part:
