@@ -231,13 +231,29 @@ async def test_a_list_the_statement_holds_is_bound_from_its_form(client: AppClie
     assert sql.count("?") + sql.count("$") == 3
 
 
-async def test_a_caller_may_replace_a_list_the_statement_holds(client: AppClient) -> None:
+@pytest.mark.parametrize("replaced_first", [False, True])
+async def test_a_caller_may_replace_a_list_the_statement_holds(
+    client: AppClient, replaced_first: bool
+) -> None:
+    """Before or after the statement's own list was used, and with a list of another length:
+    the replacement never changes what the statement's own list finds."""
     db = client.app[keys.DATABASE]
-    hashes = await stop_each_way(db, "replaced")
+    hashes = await stop_each_way(db, f"replaced-{replaced_first}")
+    # A statement of its own: whether its first execution replaces the list is the point.
+    statement = select(CONTACT.c.phone_hash).where(
+        CONTACT.c.phone_hash.in_(bindparam("hashes", expanding=True)),
+        CONTACT.c.stopped_by.in_(bindparam("sources", value=[StopSource.SMS, StopSource.WEB], expanding=True)),
+    )
+    everyone = sorted(hashes[:3])
+    runs = [
+        ({}, sorted(hashes[:2])),
+        ({"sources": [StopSource.SMS, StopSource.WEB, StopSource.CARRIER]}, everyone),
+        ({"sources": [StopSource.CARRIER]}, hashes[2:3]),
+        ({}, sorted(hashes[:2])),
+    ]
+    if replaced_first:
+        runs = runs[1:] + runs[:1]
     async with db.transaction() as session:
-        await execute(session, STOPPED_FROM, {"hashes": hashes})  # the statement's own list first
-        for sources, expected in (([StopSource.CARRIER], hashes[2:3]), ([StopSource.SMS], hashes[:1])):
-            found = await execute(session, STOPPED_FROM, {"hashes": hashes, "sources": sources})
-            assert [row[0] for row in found.rows] == expected
-        found = await execute(session, STOPPED_FROM, {"hashes": hashes})
-        assert sorted(row[0] for row in found.rows) == sorted(hashes[:2])
+        for extra, expected in runs:
+            found = await execute(session, statement, {"hashes": hashes, **extra})
+            assert sorted(row[0] for row in found.rows) == expected

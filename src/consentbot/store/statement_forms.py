@@ -200,10 +200,12 @@ def prepared_form(statement: Executable, dialect: Dialect, params: Params) -> Pr
 
 def bound(prepared: Prepared, params: Params) -> tuple[str, tuple[Any, ...]]:
     """The SQL and its positional values, as SQLAlchemy would send them."""
-    if prepared.expanding or prepared.own_lists:
+    if prepared.own_lists and not params.keys().isdisjoint(prepared.own_lists):
+        # The caller replaces a list the statement holds: SQLAlchemy's steps, and no form
+        # kept, since a form holds the statement's own values.
+        form = None
+    elif prepared.expanding or prepared.own_lists:
         form = _expanded_form(prepared, params)
-        if prepared.own_lists and not params.keys().isdisjoint(prepared.own_lists):
-            form = None  # the caller replaces a list the statement holds: SQLAlchemy's steps
     else:
         form = prepared.form
     if form is None:
