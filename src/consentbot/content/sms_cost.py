@@ -2,7 +2,7 @@
 
 The invitation and each topic summary are rendered by the conversation's own
 :class:`~consentbot.conversation.messages.Say` with the real catalogs and keywords of
-each language, split as the outbox splits them (``plan_messages``) and counted in the
+each language, split as the outbox splits them (``planned``) and counted in the
 encoding they really go in (GSM-7 when every character allows it, else UCS-2).
 
 The invitation is costed without and with a personal web link. The link is built as
@@ -20,7 +20,7 @@ from pathlib import Path
 from consentbot.content.model import Study, StudyCatalogue
 from consentbot.content.problems import ContentProblem, Severity
 from consentbot.conversation.lexicon import Lexicon
-from consentbot.domain.sms_segments import Encoding, encoding_for, plan_messages, segment_count
+from consentbot.domain.sms_segments import Encoding, planned
 from consentbot.i18n.catalogs import Catalogs
 
 REPRESENTATIVE_PUBLIC_URL = "https://consent.example.nhs.uk"
@@ -82,9 +82,9 @@ class SmsCost:
 
 def sms_cost(text: str, max_segments: int) -> SmsCost:
     """What ``text`` costs once the outbox has split it into messages."""
-    parts = plan_messages(text, max_segments)
-    encoding: Encoding = "ucs2" if any(encoding_for(p) == "ucs2" for p in parts) else "gsm7"
-    return SmsCost(encoding, sum(segment_count(part) for part in parts), len(parts))
+    parts = planned(text, max_segments)
+    encoding: Encoding = "ucs2" if any(each == "ucs2" for _, each, _ in parts) else "gsm7"
+    return SmsCost(encoding, sum(count for _, _, count in parts), len(parts))
 
 
 def sms_cost_warnings(study: Study, folder: Path, sending: Sending) -> list[ContentProblem]:

@@ -2,8 +2,8 @@
 
 The conversation comes from the real engine (:mod:`consentbot.conversation.walkthrough`);
 each turn's replies are joined and split into SMS exactly as the pipeline and the
-outbox do (:func:`joined_replies`, :func:`plan_messages`), and each message is counted
-in its real encoding (:mod:`consentbot.domain.sms_segments`). Nothing is stored or sent.
+outbox do (:func:`joined_replies`, :func:`planned`), and each message is counted in
+its real encoding (:mod:`consentbot.domain.sms_segments`). Nothing is stored or sent.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from consentbot.content.model import Study
 from consentbot.content.sms_cost import ENCODING_NAMES
 from consentbot.conversation.lexicon import Lexicon
 from consentbot.conversation.walkthrough import Step, StepKind, Walkthrough, walk
-from consentbot.domain.sms_segments import Encoding, encoding_for, plan_messages, segment_count
+from consentbot.domain.sms_segments import Encoding, planned
 from consentbot.services.turns import joined_replies
 
 PREVIEW_DAY: Final = (2026, 3, 3)
@@ -33,11 +33,6 @@ class Sms:
     text: str
     encoding: Encoding
     segments: int
-
-    @classmethod
-    def of(cls, text: str) -> Sms:
-        """The message with its real encoding and segment count."""
-        return cls(text, encoding_for(text), segment_count(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +92,9 @@ def sms_preview(
         if step.kind is not StepKind.SAID and study.quiet_hours is not None:
             sent_at = study.quiet_hours.next_allowed(step.at, study.timezone)
         messages = tuple(
-            Sms.of(part)
+            Sms(*message)
             for _always, body in joined_replies(step.turn)
-            for part in plan_messages(body, max_segments)
+            for message in planned(body, max_segments)
         )
         steps.append(SmsStep(step, sent_at, messages))
     return SmsPreview(study, language, link, tuple(steps))

@@ -30,7 +30,7 @@ from consentbot.conversation.outcome import Turn
 from consentbot.conversation.study_changes import AGREED, study_changed
 from consentbot.domain.outbox import OutboxKind
 from consentbot.domain.provenance import Auth, Channel, Provenance
-from consentbot.domain.sms_segments import plan_messages, segment_count
+from consentbot.domain.sms_segments import planned
 from consentbot.domain.stopping import can_lift_stop
 from consentbot.services.change_summary import ChangeSummary as ChangeSummary
 from consentbot.services.deps import ServiceDeps
@@ -197,9 +197,9 @@ class StudyChangeService:
         messages = segments = 0
         if turn is not None and not stopped:
             for _always, body in joined_replies(turn):
-                parts = plan_messages(body, self.deps.max_segments)
+                parts = planned(body, self.deps.max_segments)
                 messages += len(parts)
-                segments += sum(segment_count(part) for part in parts)
+                segments += sum(count for _part, _encoding, count in parts)
         return ChangeSummary(
             study=study.id,
             version=study.version,
