@@ -14,6 +14,13 @@ from sqlalchemy.types import TypeDecorator
 E = TypeVar("E", bound=StrEnum)
 
 
+def _in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive time is refused (its zone would be a guess)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL.
 
@@ -27,9 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(UTC)
+        value = _in_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -46,12 +51,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTCDateTime column")
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
             # Without its "+00:00": every year has four digits, so the zone starts at 26.
-            return value.isoformat(" ", "microseconds")[:26]
+            return _in_utc(value).isoformat(" ", "microseconds")[:26]
 
         return process
 
