@@ -15,7 +15,9 @@ read sees it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, inspect
@@ -36,25 +38,43 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What loading a row of a model needs, found once per model: its mapper, its
+    table's column names in order and where its primary key's columns are."""
+
+    mapper: Mapper[Any]
+    names: tuple[str, ...]
+    key_at: tuple[int, ...]
+
+
+@functools.cache
+def _shape(model: type[SQLModel]) -> _Shape:
+    mapper: Mapper[Any] = inspect(model)
+    names = tuple(table_of(model).columns.keys())
+    return _Shape(mapper, names, tuple(names.index(c.name) for c in mapper.primary_key))
+
+
 def unsaved(model: type[M], values: Mapping[str, Any]) -> M:
     """A new instance of ``model`` holding ``values`` as a load sets them: without the
     constructor's per-attribute events, belonging to no session."""
-    instance: M = inspect(model).class_manager.new_instance()
+    instance: M = _shape(model).mapper.class_manager.new_instance()
     instance.__dict__.update(values)
     return instance
 
 
 def adopt(session: AsyncSession, model: type[M], values: Sequence[Any]) -> M:
     """The session's instance of ``model`` for a row of every column of its table, in order."""
-    mapper: Mapper[M] = inspect(model)
-    table = table_of(model)
-    by_name = dict(zip(table.columns.keys(), values, strict=True))
+    shape = _shape(model)
+    if len(values) != len(shape.names):
+        raise ValueError(f"{model.__name__}: {len(values)} values for {len(shape.names)} columns")
     sync = session.sync_session
-    key = mapper.identity_key_from_primary_key(tuple(by_name[c.name] for c in mapper.primary_key))
+    key = shape.mapper.identity_key_from_primary_key(tuple(values[i] for i in shape.key_at))
     held: M | None = sync.identity_map.get(key)
     if held is not None:
         return held
-    instance = unsaved(model, by_name)
+    instance: M = shape.mapper.class_manager.new_instance()
+    instance.__dict__.update(zip(shape.names, values, strict=True))
     # What a query's loading does with a row it has not seen (sqlalchemy.orm.loading's
     # ``_instance``): the state gets its key and session and joins the identity map.
     # The public way, make_transient_to_detached then Session.add, reached the same

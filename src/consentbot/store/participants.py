@@ -57,6 +57,11 @@ _CONSENT_OF = sql_select(
 ).where(col(ConsentState.participant_id).in_(bindparam("ids", expanding=True)))
 
 
+_STATUSES = {status.value: status for status in ConsentStatus}
+"""Each status by its stored text: a look-up, where calling ``ConsentStatus`` costs a
+microsecond or more, for every purpose of every participant a reminder round loads."""
+
+
 class ParticipantRepository:
     """Participants and their current consent, inside the caller's transaction."""
 
@@ -256,7 +261,7 @@ class ParticipantRepository:
         rows = await plain_rows(self.session, _CONSENT_OF, {"ids": list(participant_ids)})
         for participant_id, purpose_id, status, since, pending_since in rows:
             found[participant_id][purpose_id] = PurposeConsent(
-                ConsentStatus(status), since, pending_since
+                _STATUSES[status], since, pending_since
             )
         return found
 
