@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,7 +59,14 @@ from sqlmodel import SQLModel, col
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import FULL, drive, in_process_settings
-from sms_journey import ROOT, STUDY, fresh_postgres
+from sms_journey import (
+    ROOT,
+    STARTUP_SECONDS,
+    STUDY,
+    consentbot_service,
+    fresh_postgres,
+    service_env,
+)
 from twilio_process import TwilioProcess, twilio_process
 
 from consentbot import event_loop, keys
@@ -67,6 +74,7 @@ from consentbot.app import create_app
 from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.domain.timers import TimerKind, TimerStatus
 from consentbot.logging import configure_logging
+from consentbot.settings import Settings
 from consentbot.store import migrate
 from consentbot.store.database import Database
 from consentbot.store.tables import ConsentState, Contact, OutboxMessage, Participant, Timer
@@ -379,9 +387,11 @@ class Figures:
     """Seconds from making the reminders due until the scheduler ran the first of them."""
 
 
-async def run(pending: int, due: int, admin_url: str | None, profile: Path | None) -> Figures:
+async def run(
+    pending: int, due: int, admin_url: str | None, profile: Path | None, workers: int
+) -> Figures:
     configure_logging(level="WARNING", serving=True)  # as `consentbot serve` does
-    async with twilio_process() as twilio:
+    async with twilio_process() as twilio, contextlib.AsyncExitStack() as stack:
         with tempfile.TemporaryDirectory() as folder, fresh_postgres(admin_url) as pg_url:
             content = await asyncio.to_thread(without_quiet_hours, Path(folder))
             settings = in_process_settings(
@@ -394,10 +404,14 @@ async def run(pending: int, due: int, admin_url: str | None, profile: Path | Non
             )
             if pg_url:
                 await asyncio.to_thread(migrate.upgrade, pg_url)
-            app = create_app(settings)
+            # With --workers the service's loops run in `consentbot serve` processes: this
+            # process only drives the patients' turns, seeds the filler and reads the counts.
+            app = create_app(settings, run_background=not workers)
             runner = web.AppRunner(app)
             await runner.setup()
             try:
+                if workers:
+                    await stack.enter_async_context(serving(settings, twilio.port, workers))
                 db = app[keys.DATABASE]
                 print(f"driving {due:,} patients through the questions", file=sys.stderr)
                 await drive_all(app, list(phones(due)))
@@ -422,8 +436,11 @@ async def run(pending: int, due: int, admin_url: str | None, profile: Path | Non
                 await outbox_drained(db)
                 first_look = (await first_run(db) - started_at).total_seconds()
                 after = await census(db, datetime.now(UTC))
+                after["reached the fake Twilio"] = (await twilio.arrivals()).received - base
+                await stack.aclose()  # the floor is measured with no service running
                 floor_seconds = await floor(twilio.port, due)
             finally:
+                await stack.aclose()
                 await runner.cleanup()
     return Figures(
         before,
@@ -436,6 +453,28 @@ async def run(pending: int, due: int, admin_url: str | None, profile: Path | Non
         floor_seconds,
         first_look,
     )
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, twilio_port: int, workers: int) -> AsyncIterator[None]:
+    """``consentbot serve --workers N`` on the run's database, content and fake Twilio, with
+    the same secret key (the patients' numbers are encrypted with it), send rate and
+    scheduler interval as the service in this process would have."""
+    assert settings.database_url, "several processes need PostgreSQL"
+    assert settings.secret_key, "the in-process settings give PostgreSQL a key"
+    env = service_env(
+        settings.data_dir, settings.content_dir, twilio_port, settings.database_url
+    ) | {
+        "CONSENTBOT_SECRET_KEY": settings.secret_key,
+        "CONSENTBOT_SEND_RATE": str(SEND_RATE),
+        "CONSENTBOT_SCHEDULER_INTERVAL": str(SCHEDULER_INTERVAL),
+    }
+    print(f"starting consentbot serve --workers {workers}", file=sys.stderr, flush=True)
+    async with (
+        aiohttp.ClientSession() as session,
+        consentbot_service(session, env, settings.data_dir, STARTUP_SECONDS, workers),
+    ):
+        yield
 
 
 @contextlib.contextmanager
@@ -485,12 +524,14 @@ async def census(db: Database, now: datetime) -> dict[str, int]:
     }
 
 
-def report(pending: int, due: int, admin_url: str | None, f: Figures) -> bool:
+def report(pending: int, due: int, admin_url: str | None, workers: int, f: Figures) -> bool:
     """Print the figures; True when the run passes."""
     database = "PostgreSQL" if admin_url else "SQLite"
+    where = f"`consentbot serve --workers {workers}`" if workers else "the service in this process"
     print(
-        f"consentbot timers on {database}: {pending:,} pending timers, {due:,} reminders made due, "
-        f"send rate {SEND_RATE:,.0f}/s, scheduler every {SCHEDULER_INTERVAL} s"
+        f"consentbot timers on {database}, {where}: {pending:,} pending timers, "
+        f"{due:,} reminders made due, send rate {SEND_RATE:,.0f}/s, "
+        f"scheduler every {SCHEDULER_INTERVAL} s"
     )
     print("  before: " + ", ".join(f"{name} {value:,}" for name, value in f.before.items()))
     print(
@@ -531,6 +572,11 @@ def report(pending: int, due: int, admin_url: str | None, f: Figures) -> bool:
         problems.append(f"{f.before['pending reminders']:,} pending reminders, not {due:,}")
     if f.reminders_received != due:
         problems.append(f"{f.reminders_received:,} SMS reached the fake Twilio, not {due:,}")
+    if f.after["reached the fake Twilio"] != due:
+        # Counted again once the outbox is empty: a reminder sent twice shows here.
+        problems.append(
+            f"{f.after['reached the fake Twilio']:,} SMS reached the fake Twilio in all, not {due:,}"
+        )
     if f.after["reminders sent"] != due or f.after["reminders done"] != due:
         problems.append("not every reminder was sent and its timer done")
     if f.after["pending timers"] != pending - due:
@@ -558,14 +604,29 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=Path, help="write a cProfile of the reminder phase to this file"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run the service as `consentbot serve --workers N` processes (PostgreSQL only) "
+        "rather than in this process (default: in this process)",
+    )
     args = parser.parse_args()
+    if args.workers < 0:
+        parser.error("--workers must be 0 (in this process) or more")
+    if args.workers and not args.database_url:
+        parser.error("--workers needs --database-url: several processes need PostgreSQL")
+    if args.workers and args.profile:
+        parser.error("--profile profiles this process: not with --workers")
     if args.due < 1:
         parser.error("--due must be at least 1")
     if args.pending < 2 * args.due:
         parser.error("--pending must be at least twice --due (each patient has two timers)")
-    # The service runs in this process: on the loop `consentbot serve` runs on.
-    figures = event_loop.run(run(args.pending, args.due, args.database_url, args.profile))
-    return 0 if report(args.pending, args.due, args.database_url, figures) else 1
+    # In this process, the service runs on the loop `consentbot serve` runs on.
+    figures = event_loop.run(
+        run(args.pending, args.due, args.database_url, args.profile, args.workers)
+    )
+    return 0 if report(args.pending, args.due, args.database_url, args.workers, figures) else 1
 
 
 if __name__ == "__main__":
