@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,8 +16,10 @@ from consentbot.domain.outbox import OutboxKind, OutboxStatus
 from consentbot.services.clock import ManualClock
 from consentbot.settings import Settings
 from consentbot.store.tables import OutboxMessage, Timer
-from tests.conftest import AppClient, settle
+from tests.conftest import AppClient, WebClientFactory, settle
+from tests.support.content import awake_copy
 from tests.support.journey import ResearchSystem
+from tests.support.query_plans import statements_sent
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 Loops = Callable[[], Awaitable[None]]
@@ -180,3 +183,37 @@ async def test_held_message_not_sent_at_night_after_downtime(
     await phone.send("HELP")
     await run_loops()
     assert len(phone.new_messages()) == 2
+
+
+STUDY_OF_EACH = "SELECT participant.id, participant.study_id \nFROM participant"
+"""The dispatcher's read of whose study each message we start is, for quiet hours."""
+
+
+async def test_where_no_study_keeps_quiet_hours_a_round_reads_no_study_and_holds_nothing(
+    make_web_client: WebClientFactory, fake_twilio: FakeTwilio, clock: ManualClock, tmp_path: Path
+) -> None:
+    client = await make_web_client(content_dir=awake_copy(tmp_path / "content"))
+    db = client.app[keys.DATABASE]
+    clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # inside the sample's 21:00-08:00
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447400900231")
+    with statements_sent(db, STUDY_OF_EACH) as seen:
+        await research.invite(phone.number, "T-31")
+        await settle(client.app)
+    (invitation,) = phone.new_messages()
+    assert "Reply MORE" in invitation  # proactive, and not held: no quiet hours anywhere
+    assert seen == []
+
+
+async def test_where_a_study_keeps_quiet_hours_a_round_reads_whose_study_each_message_is(
+    client: AppClient, fake_twilio: FakeTwilio, clock: ManualClock, run_loops: Loops
+) -> None:
+    db = client.app[keys.DATABASE]
+    clock.now = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
+    research = await ResearchSystem.register(client)
+    phone = TwilioPhone(client, fake_twilio, "+447400900232")
+    with statements_sent(db, STUDY_OF_EACH) as seen:
+        await research.invite(phone.number, "T-32")
+        await run_loops()
+    assert phone.new_messages() == []  # held until 08:00
+    assert len(seen) == 1

@@ -276,6 +276,10 @@ class OutboxDispatcher:
         proactive = [c for c in claimed if c.message.kind in PROACTIVE and c.message.participant_id]
         if not proactive:
             return claimed
+        if not any(study.quiet_hours is not None for study in self.studies.studies.values()):
+            # No study keeps quiet hours: nothing to hold, so no need to read whose study
+            # each message is (a query a round, on every round of a cohort's invitations).
+            return claimed
         studies = await ParticipantRepository(session).study_ids(
             {c.message.participant_id or 0 for c in proactive}
         )
