@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import bindparam, inspect, select
 from sqlmodel import select as orm_select
 
 from consentbot import keys
+from consentbot.domain.status import ConsentStatus
 from consentbot.domain.stopping import StopSource
-from consentbot.store.loaded_rows import load, table_of
-from consentbot.store.tables import Contact
+from consentbot.store.loaded_rows import adopt, load, table_of
+from consentbot.store.participants import ParticipantRepository
+from consentbot.store.tables import ConsentState, Contact, Participant
 from tests.conftest import START, AppClient
 
 TABLE = table_of(Contact)
@@ -67,3 +70,49 @@ async def test_nothing_found_loads_nothing(client: AppClient) -> None:
     async with db.transaction() as session:
         assert await load(session, Contact, BY_HASH, {"hash": "nobody"}) == []
         assert not session.identity_map
+
+
+async def test_a_row_of_the_wrong_width_is_refused_and_adopts_nothing(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    width = len(TABLE.columns)
+    async with db.transaction() as session:
+        with pytest.raises(ValueError, match=f"Contact: {width - 1} values for {width} columns"):
+            adopt(session, Contact, (1,) * (width - 1))
+        assert not session.identity_map
+
+
+async def test_a_participants_consent_is_read_as_statuses(client: AppClient) -> None:
+    db = client.app[keys.DATABASE]
+    async with db.transaction() as session:
+        contact = Contact(phone_hash="loaded-3", phone_encrypted="sealed", created_at=START)
+        session.add(contact)
+        await session.flush()
+        assert contact.id is not None
+        participant = Participant(
+            study_id="s",
+            reference="R-3",
+            contact_id=contact.id,
+            language="en",
+            content_version=1,
+            created_at=START,
+            updated_at=START,
+        )
+        session.add(participant)
+        await session.flush()
+        assert participant.id is not None
+        for purpose, status in (("a", "pending"), ("b", "withdrawn")):
+            session.add(
+                ConsentState(
+                    participant_id=participant.id,
+                    purpose_id=purpose,
+                    status=status,
+                    since=START,
+                    content_version=1,
+                    language="en",
+                )
+            )
+    async with db.transaction() as session:
+        consent = await ParticipantRepository(session).consent_of([participant.id])
+    statuses = {purpose: each.status for purpose, each in consent[participant.id].items()}
+    assert statuses == {"a": ConsentStatus.PENDING, "b": ConsentStatus.WITHDRAWN}
+    assert all(type(status) is ConsentStatus for status in statuses.values())

@@ -260,9 +260,9 @@ class ParticipantRepository:
             return found
         rows = await plain_rows(self.session, _CONSENT_OF, {"ids": list(participant_ids)})
         for participant_id, purpose_id, status, since, pending_since in rows:
-            found[participant_id][purpose_id] = PurposeConsent(
-                _STATUSES[status], since, pending_since
-            )
+            # A text that is no status: calling the enum raises its own ValueError.
+            known = _STATUSES.get(status) or ConsentStatus(status)
+            found[participant_id][purpose_id] = PurposeConsent(known, since, pending_since)
         return found
 
     async def consent(self, participant_id: int) -> list[ConsentState]:
