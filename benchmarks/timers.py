@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/timers.py                              # SQLite, 100,000 pending, 2,000 due
     .venv/bin/python benchmarks/timers.py --pending 5000 --due 200     # quick
     .venv/bin/python benchmarks/timers.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/timers.py --database-url ... --workers 2   # `consentbot serve --workers 2`
 
 Issue #10 item 2: with 100,000 pending timers, finding the due ones costs O(due) through
 ``ix_timer_due``, and at least 2,000 reminders a second reach a local gateway emulator.
@@ -29,8 +30,12 @@ The sample study has no quiet hours here, so reminders may go at any time of day
 5. The floor: as many messages posted straight to the fake Twilio by an aiohttp client in
    this process, eight at a time like the outbox dispatcher: what sending alone allows.
 
+With ``--workers N`` (PostgreSQL), steps 1-4 are the same but the scheduler and the dispatcher
+run in ``consentbot serve --workers N`` processes on the same database, not in this process.
+
 The report gives reminders/s next to the floor, PASS or FAIL against 2,000/s, and counts read
-back from the database so the figure is honest.
+back from the database (and from the emulator once the outbox is empty, so a reminder sent
+twice shows) so the figure is honest.
 """
 
 from __future__ import annotations
