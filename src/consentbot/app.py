@@ -32,6 +32,7 @@ from consentbot.services.checkpoints import checkpoint_schedule
 from consentbot.services.clock import Clock, system_clock
 from consentbot.services.consent_check import ConsentChecker
 from consentbot.services.queue_gauges import QueueGauges
+from consentbot.services.readiness import Readiness
 from consentbot.services.retention import run_retention
 from consentbot.services.scheduler import run_scheduler
 from consentbot.settings import Settings
@@ -117,6 +118,7 @@ def create_app(
         ) as runtime:
             app[keys.DATABASE] = runtime.db
             app[keys.QUEUE_GAUGES] = QueueGauges(runtime.db, clock)
+            app[keys.READINESS] = Readiness(runtime.db, clock)
             if isinstance(runtime.gateway, ConsoleGateway):
                 app[keys.CONSOLE] = runtime.gateway
             app[keys.DISPATCHER] = runtime.dispatcher

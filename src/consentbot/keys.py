@@ -18,6 +18,7 @@ from consentbot.services.invitations import InvitationService
 from consentbot.services.publishing import PublishingService
 from consentbot.services.queries import ConsentQueries
 from consentbot.services.queue_gauges import QueueGauges
+from consentbot.services.readiness import Readiness
 from consentbot.services.receipts import ReceiptQueries
 from consentbot.services.retention import RetentionService
 from consentbot.services.served_versions import PublishedWatcher
@@ -65,3 +66,4 @@ RECEIPTS = web.AppKey("receipt_queries", ReceiptQueries)
 CONSENT_CHECK = web.AppKey("consent_checker", ConsentChecker)
 METRICS = web.AppKey("metrics", Metrics)
 QUEUE_GAUGES = web.AppKey("queue_gauges", QueueGauges)
+READINESS = web.AppKey("readiness", Readiness)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+from datetime import timedelta
 
 from sqlalchemy import text
 
 from consentbot import keys
+from consentbot.services.clock import ManualClock
+from consentbot.services.readiness import FRESH_FOR
 from consentbot.store.schema_version import code_head
 from tests.conftest import AppClient, WebClientFactory
 from tests.operations.scrape import parse, value
 from tests.support.databases import SQLITE_ONLY
 from tests.support.outage import Outage
+from tests.support.query_plans import statements_sent
 
 TOKEN = "metrics-token-0123456789abcdef"
 
@@ -29,7 +34,7 @@ async def test_ready_when_the_database_answers_at_the_code_s_migration(client: A
     }
 
 
-async def test_not_ready_while_migrations_are_behind(client: AppClient) -> None:
+async def test_not_ready_while_migrations_are_behind(client: AppClient, clock: ManualClock) -> None:
     """As after deploying new code before `consentbot db upgrade` ran."""
     db = client.app[keys.DATABASE]
     async with db.transaction() as session:
@@ -48,6 +53,7 @@ async def test_not_ready_while_migrations_are_behind(client: AppClient) -> None:
         async with db.transaction() as session:
             connection = await session.connection()
             await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        clock.advance(FRESH_FOR)
         ahead = await client.get("/readyz")
         assert ahead.status == 503
         assert (await ahead.json())["reason"] == "database was migrated by newer code than this"
@@ -57,11 +63,12 @@ async def test_not_ready_while_migrations_are_behind(client: AppClient) -> None:
             await connection.execute(
                 text("UPDATE alembic_version SET version_num = :head"), {"head": code_head()}
             )
+    clock.advance(FRESH_FOR)
     assert (await client.get("/readyz")).status == 200
 
 
 async def test_without_its_database_the_process_is_alive_not_ready_and_still_scraped(
-    outage: Outage,
+    outage: Outage, clock: ManualClock
 ) -> None:
     client = outage.client
     await outage.begin()
@@ -84,13 +91,14 @@ async def test_without_its_database_the_process_is_alive_not_ready_and_still_scr
         assert value(seen, "consentbot_http_requests_total", status="503", **route) == 1
     finally:
         await outage.end()
+    clock.advance(FRESH_FOR)
     assert (await client.get("/readyz")).status == 200
     assert value(parse(await (await client.get("/metrics")).text()), "consentbot_database_up") == 1
 
 
 @SQLITE_ONLY
 async def test_only_those_who_may_read_metrics_are_told_why_and_at_which_migration(
-    make_web_client: WebClientFactory,
+    make_web_client: WebClientFactory, clock: ManualClock
 ) -> None:
     """A stranger learns ready or not (all a probe needs), never the release or the reason."""
     client = await make_web_client(metrics_allow=(), metrics_token=TOKEN)
@@ -116,6 +124,28 @@ async def test_only_those_who_may_read_metrics_are_told_why_and_at_which_migrati
         await connection.execute(
             text("UPDATE alembic_version SET version_num = :head"), {"head": code_head()}
         )
+    clock.advance(FRESH_FOR)
     ready = await client.get("/readyz")
     assert ready.status == 200
     assert await ready.json() == {"status": "ready"}
+
+
+async def test_an_answer_is_given_again_for_a_second_so_asking_fast_costs_one_query(
+    client: AppClient, clock: ManualClock
+) -> None:
+    """/readyz needs no credentials: a stranger asking as fast as they can gets the
+    database asked at most once a second."""
+    db = client.app[keys.DATABASE]
+    with statements_sent(db, "FROM alembic_version") as seen:
+        answers = await asyncio.gather(*(client.get("/readyz") for _ in range(20)))
+        assert [answer.status for answer in answers] == [200] * 20
+        clock.advance(FRESH_FOR - timedelta(microseconds=1))
+        assert (await client.get("/readyz")).status == 200
+        assert len(seen) == 1
+        clock.advance(timedelta(microseconds=1))
+        assert (await client.get("/readyz")).status == 200
+        assert len(seen) == 2
+        # A clock set back does not keep the last answer for longer: it is asked again.
+        clock.advance(-timedelta(hours=1))
+        assert (await client.get("/readyz")).status == 200
+        assert len(seen) == 3

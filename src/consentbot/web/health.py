@@ -15,7 +15,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from consentbot import keys
-from consentbot.services.readiness import Readiness
 from consentbot.settings import Settings
 from consentbot.web.metrics_endpoint import MetricsAccess, metrics_access
 
@@ -31,7 +30,7 @@ def _readyz(access: MetricsAccess) -> web.RouteDef:
     async def readyz(request: web.Request) -> web.Response:
         """200 when ``SELECT 1`` works and the database's migration is the code's; else 503,
         with the revisions and the reason for those who may read ``/metrics``."""
-        report = await Readiness(request.app[keys.DATABASE]).check()
+        report = await request.app[keys.READINESS].check()
         body: dict[str, str | None] = {"status": "ready" if report.ready else "not ready"}
         if access.refusal(request) is None:
             body["database_revision"] = report.database_revision
