@@ -35,6 +35,8 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: a turn stage takes a millisecond or two; a gateway call up to its 30 s timeout."""
+GROUP_BUCKETS = (1, 2, 4, 8, 16, 32)
+"""Writers per shared transaction: at most ``store.group_commit.MAX_GROUP`` (32)."""
 
 
 def multiprocess_dir() -> str | None:
@@ -120,6 +122,14 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.group_commit_callers = Histogram(
+            "consentbot_group_commit_callers",
+            "Writers (turns, mostly) that shared one SQLite transaction, by whether it "
+            "committed: its count is transactions, its sum the writers in them.",
+            ["outcome"],
+            buckets=GROUP_BUCKETS,
+            registry=r,
+        )
         self.http_requests = Counter(
             "consentbot_http_requests",
             "HTTP requests answered, by method, route template and status.",
@@ -160,6 +170,11 @@ class Metrics:
             self.labelled(self.turns, channel, trigger, "error").inc()
             raise
         self.labelled(self.turns, channel, trigger, timer.outcome).inc()
+
+    def group_committed(self, callers: int, committed: bool) -> None:
+        """Count one shared SQLite transaction of ``callers`` writers (group commit)."""
+        outcome = "committed" if committed else "failed"
+        self.labelled(self.group_commit_callers, outcome).observe(callers)
 
     def sms_outcome(self, gateway: str, outcome: str, count: int = 1) -> None:
         """Count ``count`` messages that ended a send attempt this way on ``gateway``."""

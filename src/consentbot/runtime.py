@@ -265,6 +265,8 @@ async def open_runtime(
         await asyncio.to_thread(migrate.upgrade, url)
     vault = open_vault(settings)
     db = Database(url)
+    if db.group is not None:
+        db.group.on_group = metrics.group_committed
     client = ClientSession(timeout=ClientTimeout(total=30))
     try:
         chosen = gateway or build_gateway(settings, client)

@@ -18,6 +18,7 @@ from consentbot.store.database import Database
 from consentbot.store.group_commit import GroupCommit
 from tests.conftest import AppClient, settle
 from tests.faults.records import Records
+from tests.operations.scrape import scrape, value
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
 
 # Group commit is SQLite's: PostgreSQL runs each turn in a transaction of its own.
@@ -54,8 +55,16 @@ async def test_turns_queued_together_run_in_one_transaction(
     db, group = sqlite_group(client)
     phones = [TwilioPhone(client, fake_twilio, number) for number in NUMBERS]
     groups, callers = group.groups, group.callers
+    before = await scrape(client)
     await queued_behind_the_writer(db, group, [sender(phone) for phone in phones])
     assert (group.groups - groups, group.callers - callers) == (1, len(phones))
+    # An operator sees the same on /metrics: one transaction committed, with all the turns.
+    after = await scrape(client)
+    shared = "consentbot_group_commit_callers"
+    for name, more in ((f"{shared}_count", 1), (f"{shared}_sum", len(phones))):
+        counted = value(after, name, outcome="committed") - value(before, name, outcome="committed")
+        assert counted == more, name
+    assert value(after, f"{shared}_count", outcome="failed") == 0
 
     await settle(client.app)
     for phone in phones:

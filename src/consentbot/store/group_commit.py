@@ -71,6 +71,9 @@ class GroupCommit:
         """Transactions run so far (committed or not)."""
         self.callers = 0
         """Callers whose work ran in them."""
+        self.on_group: Callable[[int, bool], None] | None = None
+        """Told after each transaction how many callers ran in it and whether it
+        committed (the service counts them in its metrics)."""
 
     @property
     def waiting(self) -> int:
@@ -127,10 +130,12 @@ class GroupCommit:
             # The one whose work was running when the group failed is in the group too.
             for waiting in group:
                 _fail(waiting.future, error)
+            self._told(len(group), committed=False)
             if not isinstance(error, Exception):
                 raise
             log.warning("group_commit.failed", callers=len(group), error=type(error).__name__)
             return
+        self._told(len(group), committed=True)
         for waiting, (result, raised) in zip(group, outcomes, strict=True):
             if waiting.future.done():
                 continue
@@ -138,6 +143,10 @@ class GroupCommit:
                 waiting.future.set_result(result)
             else:
                 waiting.future.set_exception(raised)
+
+    def _told(self, callers: int, *, committed: bool) -> None:
+        if self.on_group is not None and callers:
+            self.on_group(callers, committed)
 
     @staticmethod
     async def _one(
