@@ -6,6 +6,7 @@ import asyncio
 import math
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 
 from consentbot import keys
@@ -149,3 +150,24 @@ async def test_an_answer_is_given_again_for_a_second_so_asking_fast_costs_one_qu
         clock.advance(-timedelta(hours=1))
         assert (await client.get("/readyz")).status == 200
         assert len(seen) == 3
+
+
+async def test_callers_queued_behind_a_slow_check_get_its_answer_not_a_check_each(
+    client: AppClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that does not answer takes the check's whole timeout: the answer is
+    stamped when the check ends, so those who waited for it are given it."""
+    readiness = client.app[keys.READINESS]
+    asked = 0
+    revision = readiness._revision
+
+    async def slow() -> str | None:
+        nonlocal asked
+        asked += 1
+        clock.advance(timedelta(seconds=3))  # as long as the check's timeout
+        return await revision()
+
+    monkeypatch.setattr(readiness, "_revision", slow)
+    answers = await asyncio.gather(*(client.get("/readyz") for _ in range(5)))
+    assert [answer.status for answer in answers] == [200] * 5
+    assert asked == 1

@@ -70,7 +70,9 @@ class Readiness:
                 if timedelta(0) <= now - checked_at < self.fresh_for:
                     return report
             report = await self._check()
-            self._last = (now, report)
+            # Stamped when it ends: an unreachable database takes the whole timeout, and
+            # the callers queued meanwhile must get this answer, not a check each.
+            self._last = (self.clock(), report)
             return report
 
     async def _check(self) -> ReadinessReport:
