@@ -123,7 +123,11 @@ async def _asyncpg_transaction(sync: Connection) -> bool:
         adapted: Any = sync.connection.dbapi_connection
         async with adapted._execute_mutex:
             if adapted._transaction is None:
-                await adapted._start_transaction()
+                try:
+                    await adapted._start_transaction()  # raises the DB-API's error
+                except sync.dialect.loaded_dbapi.Error as error:
+                    # A connection that died in the pool fails here first.
+                    raise _lost_or_failed(sync, "BEGIN", (), error) from error
     return bool(driver.is_in_transaction())
 
 
@@ -154,11 +158,19 @@ async def _run_asyncpg(
             adapted._handle_exception(error)  # raises it as the DB-API's error
             raise
     except dbapi.Error as error:
-        lost = sync.dialect.is_disconnect(error, adapted, None)
-        if lost:
-            sync.invalidate(error)
-        raise _as_sqlalchemys(sync, sql, sent, error, dbapi.Error, lost=lost) from error
+        raise _lost_or_failed(sync, sql, sent, error) from error
     return Outcome(processed(prepared, [tuple(record) for record in fetched]), rowcount)
+
+
+def _lost_or_failed(sync: Connection, sql: str, sent: Any, error: Any) -> exc.StatementError:
+    """The asyncpg adapter's ``error`` as SQLAlchemy raises it. A lost connection is
+    invalidated first, with the pool's others (as SQLAlchemy's own handler does): the server
+    went away, so they are recycled rather than each failing in turn."""
+    lost = sync.dialect.is_disconnect(error, sync.connection.dbapi_connection, None)
+    if lost:
+        sync.engine.pool._invalidate(sync.connection, error)
+        sync.invalidate(error)
+    return _as_sqlalchemys(sync, sql, sent, error, sync.dialect.loaded_dbapi.Error, lost=lost)
 
 
 def _as_sqlalchemys(
