@@ -4,6 +4,7 @@ replaced before anyone uses it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -74,13 +75,16 @@ async def terminate(database_url: str, pid: int) -> None:
     other = create_async_engine(database_url)
     async with other.connect() as connection:
         await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # Gone from the server's view before the test goes on.
-        for _ in range(100):
+        # Gone from the server's view before the test goes on: the signal is asynchronous.
+        for _ in range(500):
             alive = await connection.execute(
                 text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
             )
             if alive.scalar_one() == 0:
                 break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail(f"backend {pid} still running 5 s after pg_terminate_backend")
     await other.dispose()
 
 
