@@ -12,17 +12,8 @@ from tests.announce.conftest import Study
 from tests.announce.seed import TEXTS, people
 from tests.conftest import AppClient
 from tests.support.journey import STUDY
+from tests.support.stopwatch import Stopwatch
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
-
-
-class Stopwatch:
-    """The dispatcher's monotonic clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def paced(client: AppClient, rate: float, watch: Stopwatch) -> OutboxDispatcher:

@@ -9,17 +9,8 @@ from consentbot.services.clock import ManualClock
 from consentbot.services.dispatcher import OutboxDispatcher
 from tests.conftest import AppClient
 from tests.support.journey import ResearchSystem
+from tests.support.stopwatch import Stopwatch
 from tests.support.twilio_fake import FakeTwilio, TwilioPhone
-
-
-class Stopwatch:
-    """The dispatcher's monotonic clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def paced(client: AppClient, rate: float, watch: Stopwatch) -> OutboxDispatcher:

@@ -18,22 +18,13 @@ from consentbot.store.direct_sql import execute
 from consentbot.store.errors import is_unavailable
 from consentbot.store.idle_ping import ping_idle_connections
 from consentbot.store.tables import Contact
+from tests.support.stopwatch import Stopwatch
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 CONTACT = Contact.__table__  # type: ignore[attr-defined]
 STOP = update(CONTACT).where(CONTACT.c.phone_hash == bindparam("hash")).values(stopped=True)
 """A statement direct_sql sends straight to asyncpg."""
-
-
-class Monotonic:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def count_pings(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
@@ -51,12 +42,12 @@ def count_pings(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[ob
 
 
 @pytest.fixture
-def monotonic() -> Monotonic:
-    return Monotonic()
+def monotonic() -> Stopwatch:
+    return Stopwatch()
 
 
 @pytest.fixture
-async def engine(database_url: str, monotonic: Monotonic) -> AsyncIterator[AsyncEngine]:
+async def engine(database_url: str, monotonic: Stopwatch) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url, pool_size=2, max_overflow=0, pool_use_lifo=True)
     ping_idle_connections(engine, after=5.0, monotonic=monotonic)
     yield engine
@@ -89,7 +80,7 @@ async def terminate(database_url: str, pid: int) -> None:
 
 
 async def test_a_connection_returned_a_moment_ago_is_not_pinged(
-    engine: AsyncEngine, monotonic: Monotonic, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, monotonic: Stopwatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pings = count_pings(engine, monkeypatch)
     first = await backend_pid(engine)  # a new connection has just answered: no ping
@@ -99,7 +90,7 @@ async def test_a_connection_returned_a_moment_ago_is_not_pinged(
 
 
 async def test_a_connection_idle_a_while_is_pinged_once_then_not_again(
-    engine: AsyncEngine, monotonic: Monotonic, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, monotonic: Stopwatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pings = count_pings(engine, monkeypatch)
     first = await backend_pid(engine)
@@ -111,7 +102,7 @@ async def test_a_connection_idle_a_while_is_pinged_once_then_not_again(
 
 
 async def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
-    engine: AsyncEngine, database_url: str, monotonic: Monotonic, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, database_url: str, monotonic: Stopwatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pings = count_pings(engine, monkeypatch)
     dropped = await backend_pid(engine)
@@ -123,7 +114,7 @@ async def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use
 
 
 async def test_one_dropped_within_the_moment_fails_once_and_the_pool_recovers(
-    engine: AsyncEngine, database_url: str, monotonic: Monotonic
+    engine: AsyncEngine, database_url: str, monotonic: Stopwatch
 ) -> None:
     """The trade-off, pinned: like a statement in flight when the server goes, the next use
     fails; the disconnect recycles the pool, so the one after that succeeds."""
